@@ -1,0 +1,39 @@
+"""Sign-in and sign-out endpoints (device tokens)."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_smorest import Blueprint
+
+from server.api import schemas
+from server.api.security import device, login_policy, login_required, now
+from server.extensions import db
+from server.services import auth
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-in")
+
+
+@blp.post("/token")
+@blp.arguments(schemas.TokenRequestSchema)
+@blp.response(201, schemas.TokenResponseSchema)
+@blp.alt_response(401, description="Wrong username or password")
+@blp.alt_response(429, description="Too many failed sign-ins (see Retry-After)")
+def token(data):
+    """Sign in a tablet: returns a bearer token for this device."""
+    issued = auth.issue_token(
+        db.session,
+        **data,
+        remote_addr=request.remote_addr or "-",
+        now=now(),
+        policy=login_policy(),
+    )
+    return {"token": issued.token, "expires_at": issued.device.expires_at, "user": issued.user}
+
+
+@blp.post("/logout")
+@blp.response(204)
+@blp.alt_response(401, description="No valid token")
+@login_required()
+def logout():
+    """Revoke the token this request was made with."""
+    auth.revoke(db.session, actor=device().user, device=device(), now=now())

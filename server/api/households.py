@@ -1,0 +1,60 @@
+"""Household read endpoints, scoped to the signed-in user's area and role."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask_smorest import Blueprint
+
+from server.api import schemas
+from server.api.security import actor, login_required, now
+from server.extensions import db
+from server.services import households
+
+blp = Blueprint(
+    "households",
+    __name__,
+    url_prefix="/api/v1/households",
+    description="Households and their members",
+)
+
+
+@blp.get("")
+@blp.arguments(schemas.HouseholdQuerySchema, location="query")
+@blp.response(200, schemas.HouseholdPageSchema)
+@blp.alt_response(401, description="No valid token")
+@blp.alt_response(403, description="Filter outside your area")
+@login_required()
+def list_households(args):
+    """Households you may see, with optional filters, 50 to a page."""
+    filters = households.HouseholdFilter(
+        street_id=args.get("street"),
+        community_id=args.get("community"),
+        advisor_id=args.get("advisor"),
+        q=args.get("q"),
+        separated=args.get("separated"),
+    )
+    return households.list_households(db.session, actor(), filters, args["page"], args["page_size"])
+
+
+@blp.post("")
+@blp.arguments(schemas.HouseholdCreateSchema)
+@blp.response(201, schemas.HouseholdDetailSchema)
+@blp.alt_response(401, description="No valid token")
+@blp.alt_response(403, description="Your role may not enrol households")
+@blp.alt_response(422, description="Field errors")
+@login_required("supervisor", "admin")
+def enrol_household(data):
+    """Enrol a household with its members (supervisors in their area, admins)."""
+    household = households.enrol_household(db.session, actor=actor(), data=data, now=now())
+    return households.get_household(db.session, actor(), household.id)
+
+
+@blp.get("/<uuid:household_id>")
+@blp.response(200, schemas.HouseholdDetailSchema)
+@blp.alt_response(401, description="No valid token")
+@blp.alt_response(404, description="No such household in your area")
+@login_required()
+def get_household(household_id: uuid.UUID):
+    """One household with its members (ID numbers masked for advisors)."""
+    return households.get_household(db.session, actor(), household_id)

@@ -1,0 +1,91 @@
+"""Request and response schemas of the API that are not wire records (sync/records.py)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from sync.enums import Role
+from sync.records import HouseholdSchema, PersonSchema
+
+
+class StrictSchema(ma.Schema):
+    """Unknown fields are an error, never silently dropped."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class TokenRequestSchema(StrictSchema):
+    username = fields.String(required=True, validate=validate.Length(1, 64))
+    password = fields.String(required=True, validate=validate.Length(1, 256), load_only=True)
+    device_id = fields.String(required=True, validate=validate.Length(1, 64))
+    device_name = fields.String(load_default="", validate=validate.Length(0, 100))
+    app_version = fields.String(load_default="", validate=validate.Length(0, 32))
+
+
+class AreaRefSchema(StrictSchema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+
+
+class UserSchema(StrictSchema):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    role = fields.String(validate=validate.OneOf(Role.codes()))
+    area = fields.Nested(AreaRefSchema, allow_none=True)
+
+
+class TokenResponseSchema(StrictSchema):
+    token = fields.String(metadata={"description": "Bearer token; shown once, keep it secret."})
+    expires_at = fields.AwareDateTime()
+    user = fields.Nested(UserSchema)
+
+
+class HouseholdQuerySchema(StrictSchema):
+    street = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "registration or residence street id"},
+    )
+    community = fields.Integer(validate=validate.Range(min=1))
+    advisor = fields.Integer(validate=validate.Range(min=1))
+    separated = fields.Boolean(metadata={"description": "only 人户分离 households (or none)"})
+    q = fields.String(
+        validate=validate.Length(1, 50),
+        metadata={"description": "head name, household number or address"},
+    )
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class HouseholdOutSchema(HouseholdSchema):
+    separated = fields.Boolean(dump_only=True, metadata={"description": "人户分离"})
+
+
+class HouseholdDetailSchema(HouseholdOutSchema):
+    persons = fields.List(fields.Nested(PersonSchema), dump_only=True)
+
+
+class NewMemberSchema(PersonSchema):
+    """A member enrolled together with the household (so no household_id yet)."""
+
+    class Meta:
+        exclude = ("household_id",)
+
+
+class HouseholdCreateSchema(HouseholdSchema):
+    persons = fields.List(
+        fields.Nested(NewMemberSchema),
+        required=True,
+        validate=validate.Length(1, 30, error="A household has 1 to 30 members."),
+    )
+
+
+class HouseholdPageSchema(StrictSchema):
+    items = fields.List(fields.Nested(HouseholdOutSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()

@@ -1,0 +1,71 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from server import errors
+from server.config import Config
+from server.extensions import db, migrate
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build a Tanfang app; ``config`` overrides :class:`~server.config.Config` (tests)."""
+    instance_path = os.environ.get("TANFANG_INSTANCE_PATH")
+    app = Flask(
+        "server",
+        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+        instance_relative_config=True,
+    )
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'tanfang.sqlite3'}"
+        )
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    from server import models  # noqa: F401 - registers the tables
+    from server.services import versioning  # noqa: F401 - installs the version hooks
+
+    db.init_app(app)
+    _sqlite_pragmas(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+
+    from server import api
+
+    api.init_app(app)
+    errors.init_app(app)
+    from server.cli import commands
+
+    commands.init_app(app)
+    return app
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    """Foreign keys on, WAL and a busy timeout so the embedded database behaves under load."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        if ":memory:" not in app.config["SQLALCHEMY_DATABASE_URI"]:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.close()

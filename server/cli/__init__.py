@@ -1,0 +1,25 @@
+"""The ``tanfang`` command: Flask's CLI with the app already built."""
+
+from __future__ import annotations
+
+import logging
+
+from flask.cli import FlaskGroup
+
+
+def _create_app():
+    from server.app import create_app
+
+    # The command line is an entry point, so it (not the library) decides how logs look.
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return create_app()
+
+
+main = FlaskGroup(
+    name="tanfang",
+    create_app=_create_app,
+    add_version_option=False,
+    help="Tanfang (探访) server: demo, serve, database, users and demo data.",
+)

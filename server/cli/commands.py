@@ -1,0 +1,139 @@
+"""App commands: demo, serve, user create, demo-data."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import click
+from flask import Flask, current_app
+from flask_migrate import upgrade
+
+from server.errors import ServiceError
+from server.extensions import db
+from server.models import User
+from server.services import users
+
+DEMO_PASSWORD = "tanfang-demo"
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the app's CLI."""
+    app.cli.add_command(demo)
+    app.cli.add_command(serve)
+    app.cli.add_command(user)
+    app.cli.add_command(demo_data)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--households", default=300, show_default=True, type=int)
+def demo(host: str, port: int, households: int) -> None:
+    """Create the database, load demo data (once) and serve it."""
+    from server.demo import load_demo
+
+    _ensure_schema()
+    if db.session.scalar(db.select(User.id).limit(1)) is None:
+        with click.progressbar(length=households, label="Loading demo data") as bar:
+            load_demo(
+                db.session, households=households, password=DEMO_PASSWORD, progress=bar.update
+            )
+    _print_accounts()
+    click.echo(f"API docs: http://{host}:{port}/api/v1/docs  (OpenAPI: /api/v1/openapi.json)")
+    current_app.run(host=host, port=port, use_reloader=False, threaded=True)
+
+
+def _ensure_schema() -> None:
+    """Bring the database to the newest migration (creating it if it is new)."""
+    click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
+    upgrade(directory=current_app.extensions["migrate"].directory)
+
+
+def _print_accounts() -> None:
+    click.echo(f"\nDemo accounts (password: {DEMO_PASSWORD})")
+    rows = db.session.scalars(db.select(User).order_by(User.role, User.username)).all()
+    for u in rows:
+        area = u.area.name if u.area else "-"
+        click.echo(f"  {u.username:<14} {u.role:<11} {area:<10} {u.display_name}")
+
+
+@click.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option(
+    "--workers", default=max(2, (os.cpu_count() or 1) * 2 + 1), show_default=True, type=int
+)
+def serve(bind: str, workers: int) -> None:
+    """Serve with gunicorn (production); set TANFANG_DATABASE_URL first."""
+    from gunicorn.app.base import BaseApplication
+
+    class _Gunicorn(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", bind)
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            from server.app import create_app
+
+            return create_app()
+
+    _Gunicorn().run()
+
+
+@click.group()
+def user() -> None:
+    """Manage accounts."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["advisor", "supervisor", "admin"]), required=True)
+@click.option("--area", "area_code", help="area code or id (street/community/district)")
+@click.option("--name", "display_name", default="")
+@click.password_option()
+def create_user(
+    username: str, role: str, area_code: str | None, display_name: str, password: str
+) -> None:
+    """Create an account (the password is asked for, never echoed)."""
+    area = users.find_area(db.session, area_code)
+    if area_code and area is None:
+        raise click.BadParameter(f"no area {area_code!r}", param_hint="--area")
+    try:
+        created = users.create_user(
+            db.session,
+            actor=None,
+            username=username,
+            password=password,
+            role=role,
+            area=area,
+            display_name=display_name,
+            now=datetime.now(UTC),
+            password_method=current_app.config["PASSWORD_METHOD"],
+        )
+    except ServiceError as exc:
+        for field, messages in exc.errors.items():
+            click.echo(f"{field}: {' '.join(messages)}", err=True)
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Created {created.role} {created.username} (id {created.id}).")
+
+
+@click.command("demo-data")
+@click.option("--households", default=300, show_default=True, type=int)
+@click.option("--seed", default=20261123, show_default=True, type=int)
+def demo_data(households: int, seed: int) -> None:
+    """Load the demo areas, accounts and N households into an empty database."""
+    from server.demo import load_demo
+
+    _ensure_schema()
+    if db.session.scalar(db.select(User.id).limit(1)) is not None:
+        raise click.ClickException("The database already has users; demo data needs it empty.")
+    with click.progressbar(length=households, label="Loading demo data") as bar:
+        load_demo(
+            db.session,
+            households=households,
+            password=DEMO_PASSWORD,
+            seed=seed,
+            progress=bar.update,
+        )
+    _print_accounts()

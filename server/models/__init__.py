@@ -1,0 +1,25 @@
+"""The database models; importing this package registers every table on ``Base``."""
+
+from server.models.area import Area
+from server.models.audit import AuditEvent, SyncCounter
+from server.models.base import Base
+from server.models.household import CaseloadAssignment, Household, Person
+from server.models.record import Interview, Visit
+from server.models.user import Device, LoginFailure, User
+from server.models.warning import Warning
+
+__all__ = [
+    "Area",
+    "AuditEvent",
+    "Base",
+    "CaseloadAssignment",
+    "Device",
+    "Household",
+    "Interview",
+    "LoginFailure",
+    "Person",
+    "SyncCounter",
+    "User",
+    "Visit",
+    "Warning",
+]

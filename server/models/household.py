@@ -1,0 +1,104 @@
+"""Households (the unit of visits), their members and caseload assignments."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Date, Float, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.models.base import Base, JSONType, UUIDPk, Versioned, utcnow
+from server.models.enumtype import enum_column
+from sync.enums import (
+    Employment,
+    Gender,
+    HardshipLevel,
+    Health,
+    HouseholdStatus,
+    LabourCapacity,
+    Relation,
+    VisitCycle,
+)
+
+
+class Household(UUIDPk, Versioned, Base):
+    """A monitored household (户). 人户分离 when registration ≠ residence street."""
+
+    __tablename__ = "household"
+    __table_args__ = (
+        Index("ix_household_registration_street_id", "registration_street_id"),
+        Index("ix_household_residence_street_id", "residence_street_id"),
+    )
+
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    head_name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    residence_address: Mapped[str] = mapped_column(String(200))
+    registration_street_id: Mapped[int] = mapped_column(ForeignKey("area.id"))
+    registration_community_id: Mapped[int] = mapped_column(ForeignKey("area.id"))
+    residence_street_id: Mapped[int] = mapped_column(ForeignKey("area.id"))
+    residence_community_id: Mapped[int] = mapped_column(ForeignKey("area.id"))
+    categories: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    hardship_level: Mapped[str] = enum_column(HardshipLevel)
+    visit_cycle: Mapped[str] = enum_column(VisitCycle)
+    # Supervisor override of the derived cycle: {"cycle", "reason", "expires_on"} or None.
+    cycle_override: Mapped[dict | None] = mapped_column(JSONType)
+    assigned_advisor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id"), index=True
+    )
+    status: Mapped[str] = enum_column(HouseholdStatus, default="active")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    enrolled_on: Mapped[date] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    persons: Mapped[list[Person]] = relationship(
+        back_populates="household", order_by="Person.birth_date"
+    )
+
+    @property
+    def separated(self) -> bool:
+        """人户分离: registered in one street, living in another."""
+        return self.registration_street_id != self.residence_street_id
+
+    @property
+    def location(self) -> dict | None:
+        """The household's position as the wire format's ``{lat, lon}``."""
+        if self.latitude is None or self.longitude is None:
+            return None
+        return {"lat": self.latitude, "lon": self.longitude}
+
+
+class Person(UUIDPk, Versioned, Base):
+    """A member of a household (家庭成员)."""
+
+    __tablename__ = "person"
+
+    household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("household.id"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    id_number: Mapped[str | None] = mapped_column(String(18), index=True)
+    gender: Mapped[str] = enum_column(Gender)
+    birth_date: Mapped[date] = mapped_column(Date)
+    relation: Mapped[str] = enum_column(Relation)
+    health: Mapped[str] = enum_column(Health)
+    labour_capacity: Mapped[str] = enum_column(LabourCapacity)
+    employment: Mapped[str] = enum_column(Employment)
+
+    household: Mapped[Household] = relationship(back_populates="persons")
+
+
+class CaseloadAssignment(UUIDPk, Versioned, Base):
+    """One period during which an advisor held a household in their caseload.
+
+    The current holder is also on ``Household.assigned_advisor_id``; these rows keep the
+    history that turnover makes important and tell sync when a household entered or left.
+    """
+
+    __tablename__ = "caseload_assignment"
+
+    household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("household.id"), index=True)
+    advisor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

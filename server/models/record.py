@@ -1,0 +1,72 @@
+"""Field records made on the tablet: home visits and neighbourhood interviews."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.models.base import Base, JSONType, UUIDPk, Versioned
+from server.models.enumtype import enum_column
+from sync.enums import (
+    Corroborates,
+    HardshipLevel,
+    IncomeChange,
+    IntervieweeRole,
+    Outcome,
+    RecordStatus,
+    Situation,
+)
+
+
+class FieldRecord(UUIDPk, Versioned):
+    """Columns every field record shares: who made it, where, and its workflow state."""
+
+    household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("household.id"))
+    advisor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    findings: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = enum_column(RecordStatus, default="submitted")
+    review_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class Visit(FieldRecord, Base):
+    """A home visit (入户走访)."""
+
+    __tablename__ = "visit"
+    __table_args__ = (Index("ix_visit_household_visited", "household_id", "visited_at"),)
+
+    visited_at: Mapped[datetime]
+    outcome: Mapped[str] = enum_column(Outcome)
+    persons_met: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    living_conditions: Mapped[str] = mapped_column(Text, default="")
+    income_change: Mapped[str] = enum_column(IncomeChange, default="unknown")
+    estimated_monthly_income: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    needs: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    situation: Mapped[str] = enum_column(Situation, default="none")
+    suggested_level: Mapped[str | None] = enum_column(HardshipLevel, nullable=True)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+
+
+class Interview(FieldRecord, Base):
+    """A neighbourhood interview (邻里访问) that corroborates a household's situation."""
+
+    __tablename__ = "interview"
+    __table_args__ = (
+        Index("ix_interview_household_interviewed", "household_id", "interviewed_at"),
+    )
+
+    interviewed_at: Mapped[datetime]
+    interviewee_role: Mapped[str] = enum_column(IntervieweeRole)
+    interviewee_name: Mapped[str | None] = mapped_column(String(50))
+    statement: Mapped[str] = mapped_column(Text)
+    corroborates: Mapped[str] = enum_column(Corroborates)

@@ -1,0 +1,1 @@
+"""Business operations as plain functions taking (session, actor, data, now)."""

@@ -1,0 +1,208 @@
+"""Reading and creating households and their members, always within the actor's scope."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from server.errors import Forbidden, Invalid, NotFound
+from server.models import Area, Household, Person, User
+from server.services import audit, scope
+from sync.records import CycleOverrideSchema, mask_id_number
+
+# Until the schedule policy is configured (DESIGN §4), the cycle follows the hardship level.
+DEFAULT_CYCLE = {"high": "monthly", "medium": "quarterly", "low": "half_yearly"}
+
+
+@dataclass(frozen=True)
+class HouseholdFilter:
+    """What a household list may be narrowed by."""
+
+    street_id: int | None = None
+    community_id: int | None = None
+    advisor_id: int | None = None
+    q: str | None = None
+    separated: bool | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list, with the total matching rows."""
+
+    items: list[Any]
+    total: int
+    page: int
+    page_size: int
+
+
+def _area_in_scope(session: Session, actor: User, area_id: int, kind: str) -> None:
+    area = session.get(Area, area_id)
+    if area is None or area.kind != kind:
+        raise NotFound(f"No such {kind}.", {kind: [f"Unknown {kind} id {area_id}."]})
+    if not scope.can_see_area(session, actor, area):
+        raise Forbidden(f"This {kind} is outside your area.", {kind: ["Outside your area."]})
+
+
+def list_households(
+    session: Session, actor: User, filters: HouseholdFilter, page: int, page_size: int
+) -> Page:
+    """Households the actor may see, narrowed by ``filters``, ordered by external id."""
+    stmt = select(Household).where(scope.household_filter(session, actor))
+    if filters.street_id is not None:
+        _area_in_scope(session, actor, filters.street_id, "street")
+        stmt = stmt.where(
+            or_(
+                Household.registration_street_id == filters.street_id,
+                Household.residence_street_id == filters.street_id,
+            )
+        )
+    if filters.community_id is not None:
+        _area_in_scope(session, actor, filters.community_id, "community")
+        stmt = stmt.where(
+            or_(
+                Household.registration_community_id == filters.community_id,
+                Household.residence_community_id == filters.community_id,
+            )
+        )
+    if filters.advisor_id is not None:
+        stmt = stmt.where(Household.assigned_advisor_id == filters.advisor_id)
+    if filters.separated is not None:
+        differs = Household.registration_street_id != Household.residence_street_id
+        stmt = stmt.where(differs if filters.separated else ~differs)
+    if filters.q:
+        like = f"%{filters.q}%"
+        stmt = stmt.where(
+            or_(
+                Household.head_name.like(like),
+                Household.external_id.like(like),
+                Household.residence_address.like(like),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = session.scalars(
+        stmt.order_by(Household.external_id).limit(page_size).offset((page - 1) * page_size)
+    ).all()
+    return Page(items=list(rows), total=total or 0, page=page, page_size=page_size)
+
+
+def _person_view(person: Person, show_id_number: bool) -> SimpleNamespace:
+    """A read-only copy of a member with the ID number masked unless the role may see it."""
+    values = {c.key: getattr(person, c.key) for c in Person.__mapper__.column_attrs}
+    if values["id_number"] and not show_id_number:
+        values["id_number"] = mask_id_number(values["id_number"])
+    return SimpleNamespace(**values)
+
+
+def get_household(session: Session, actor: User, household_id: uuid.UUID) -> SimpleNamespace:
+    """One household with its members, if the actor may see it (404 otherwise)."""
+    stmt = (
+        select(Household)
+        .where(Household.id == household_id, scope.household_filter(session, actor))
+        .options(selectinload(Household.persons))
+    )
+    household = session.scalar(stmt)
+    if household is None:
+        raise NotFound("No such household, or it is outside your area.")
+    show = scope.can_see_id_numbers(actor)
+    values = {c.key: getattr(household, c.key) for c in Household.__mapper__.column_attrs}
+    return SimpleNamespace(
+        **values,
+        location=household.location,
+        separated=household.separated,
+        persons=[_person_view(p, show) for p in household.persons],
+    )
+
+
+def _check_references(session: Session, actor: User, data: dict) -> dict[str, list[str]]:
+    """Field errors for area, advisor and household-number references in ``data``."""
+    errors: dict[str, list[str]] = {}
+    for side in ("registration", "residence"):
+        street = session.get(Area, data[f"{side}_street_id"])
+        community = session.get(Area, data[f"{side}_community_id"])
+        if street is None or street.kind != "street":
+            errors[f"{side}_street_id"] = ["No such street."]
+        elif community is None or community.parent_id != street.id:
+            errors[f"{side}_community_id"] = ["No such community in that street."]
+    streets = {data["registration_street_id"], data["residence_street_id"]}
+    if actor.role != "admin" and not streets & scope.street_ids(session, actor):
+        errors["registration_street_id"] = ["Neither street is in your area."]
+    advisor_id = data.get("assigned_advisor_id")
+    if advisor_id is not None:
+        advisor = session.get(User, advisor_id)
+        if advisor is None or advisor.role != "advisor" or not advisor.active:
+            errors["assigned_advisor_id"] = ["No such advisor."]
+    taken = select(Household.id).where(Household.external_id == data["external_id"])
+    if session.scalar(taken) is not None:
+        errors["external_id"] = ["A household with this number already exists."]
+    if data.get("id") is not None and session.get(Household, data["id"]) is not None:
+        errors["id"] = ["A household with this id already exists."]
+    return errors
+
+
+def enrol_household(session: Session, *, actor: User, data: dict, now: datetime) -> Household:
+    """Enrol a household and its members after checking every reference (API entry)."""
+    data = dict(data)
+    persons = data.pop("persons", [])
+    errors = _check_references(session, actor, data)
+    if errors:
+        raise Invalid("The household cannot be enrolled.", errors)
+    return create_household(session, actor=actor, data=data, persons=persons, now=now)
+
+
+def create_household(
+    session: Session,
+    *,
+    actor: User | None,
+    data: dict,
+    persons: list[dict],
+    now: datetime,
+    commit: bool = True,
+) -> Household:
+    """Enrol a household with its members (data already validated by the wire schemas)."""
+    data = dict(data)
+    location = data.pop("location", None) or {}
+    if data.get("cycle_override"):
+        # Stored as JSON: dump it back to its wire form (dates as ISO strings).
+        data["cycle_override"] = CycleOverrideSchema().dump(data["cycle_override"])
+    household = Household(
+        id=data.pop("id", None) or uuid.uuid4(),
+        **data,
+        visit_cycle=DEFAULT_CYCLE[data["hardship_level"]],
+        latitude=location.get("lat"),
+        longitude=location.get("lon"),
+    )
+    session.add(household)
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        entity="household",
+        entity_id=household.id,
+        now=now,
+        diff=audit.changes(household),
+    )
+    for member in persons:
+        person = Person(**{"id": uuid.uuid4(), **member, "household_id": household.id})
+        session.add(person)
+        audit.record(
+            session,
+            actor=actor,
+            action="create",
+            entity="person",
+            entity_id=person.id,
+            now=now,
+            diff=audit.changes(person),
+        )
+    if commit:
+        session.commit()
+    else:
+        # Rows that refer to the household (visits, assignments) may follow in this
+        # transaction; they have no ORM relationship to order the inserts by.
+        session.flush()
+    return household

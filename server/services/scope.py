@@ -1,0 +1,58 @@
+"""The one place that decides which households an actor may see (DESIGN §7)."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from server.models import Area, Household, User
+
+
+def street_ids(session: Session, user: User) -> set[int]:
+    """The streets a supervisor (or advisor) works in: their street, or their district's."""
+    area = user.area
+    if area is None:
+        return set()
+    if area.kind == "street":
+        return {area.id}
+    if area.kind == "community":
+        return {area.parent_id} if area.parent_id else set()
+    return set(session.scalars(select(Area.id).where(Area.parent_id == area.id)))
+
+
+def household_filter(session: Session, actor: User) -> ColumnElement[bool]:
+    """The row filter every household list and pull applies for ``actor``.
+
+    - admin: everything;
+    - supervisor: households whose registration *or* residence street is in their area,
+      so both streets of a 人户分离 household see it;
+    - advisor: their own caseload.
+    """
+    if actor.role == "admin":
+        return true()
+    if actor.role == "supervisor":
+        streets = street_ids(session, actor)
+        if not streets:
+            return false()
+        return or_(
+            Household.registration_street_id.in_(streets),
+            Household.residence_street_id.in_(streets),
+        )
+    if actor.role == "advisor":
+        return Household.assigned_advisor_id == actor.id
+    return false()
+
+
+def can_see_area(session: Session, actor: User, area: Area) -> bool:
+    """Whether ``actor`` may ask about ``area`` (a street or community) at all."""
+    if actor.role == "admin":
+        return True
+    street = area.id if area.kind == "street" else area.parent_id
+    if area.kind == "district":
+        return actor.area_id == area.id
+    return street in street_ids(session, actor)
+
+
+def can_see_id_numbers(actor: User) -> bool:
+    """Advisors see ID numbers masked; reviewers and admins see them whole."""
+    return actor.role in {"supervisor", "admin"}

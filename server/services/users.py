@@ -1,0 +1,77 @@
+"""Creating accounts and looking up areas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.errors import Invalid
+from server.models import Area, User
+from server.services import audit
+from server.services.auth import hash_password
+from sync.enums import Role
+
+# Which kinds of area each role may be attached to.
+AREA_KINDS = {
+    "advisor": {"street", "community"},
+    "supervisor": {"street", "district"},
+    "admin": {"district", None},
+}
+
+
+def find_area(session: Session, code_or_id: str | int | None) -> Area | None:
+    """An area by its code or numeric id (None for None)."""
+    if code_or_id is None:
+        return None
+    stmt = select(Area).where(Area.code == str(code_or_id))
+    area = session.scalar(stmt)
+    if area is None and str(code_or_id).isdigit():
+        area = session.get(Area, int(code_or_id))
+    return area
+
+
+def create_user(
+    session: Session,
+    *,
+    actor: User | None,
+    username: str,
+    password: str,
+    role: str,
+    area: Area | None,
+    display_name: str,
+    now: datetime,
+    password_method: str = "scrypt",
+) -> User:
+    """Create an account; the role decides which kinds of area it can belong to."""
+    errors: dict[str, list[str]] = {}
+    if role not in Role.codes():
+        errors["role"] = [f"Must be one of: {', '.join(Role.codes())}."]
+    elif (area.kind if area else None) not in AREA_KINDS[role]:
+        kinds = " or ".join(k for k in AREA_KINDS[role] if k)
+        errors["area"] = [f"A {role} belongs to a {kinds}."]
+    if len(password) < 8:
+        errors["password"] = ["At least 8 characters."]
+    if not username or len(username) > 64:
+        errors["username"] = ["1 to 64 characters."]
+    elif session.scalar(select(User.id).where(User.username == username)) is not None:
+        errors["username"] = ["This username is taken."]
+    if errors:
+        raise Invalid("The account cannot be created.", errors)
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        area_id=area.id if area else None,
+        password_hash=hash_password(password, password_method),
+        created_at=now,
+    )
+    diff = audit.changes(user)
+    session.add(user)
+    session.flush()
+    audit.record(
+        session, actor=actor, action="create", entity="user", entity_id=user.id, now=now, diff=diff
+    )
+    session.commit()
+    return user

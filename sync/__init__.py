@@ -1,0 +1,1 @@
+"""Tanfang backend."""
