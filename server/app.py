@@ -31,9 +31,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{Path(app.instance_path) / 'tanfang.sqlite3'}"
         )
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
 
     from server import models  # noqa: F401 - registers the tables
     from server.services import versioning  # noqa: F401 - installs the version hooks
