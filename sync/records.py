@@ -45,6 +45,20 @@ _MAX_DB_INT = 2**63 - 1
 # ---------------------------------------------------------------------------- fields
 
 
+def storable_text(value: str) -> None:
+    """Refuse text no database stores: NUL (PostgreSQL) and lone surrogates (not UTF-8).
+
+    Both arrive in valid JSON (``"\\u0000"``, ``"\\ud800"``) and would otherwise fail in the
+    driver, as a 500 instead of a field error.
+    """
+    if "\x00" in value:
+        raise ValidationError("Must not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("Must be valid Unicode text.") from None
+
+
 class Text(fields.String):
     """A string that is trimmed on load and bounded in length.
 
@@ -57,7 +71,10 @@ class Text(fields.String):
             message = "Must be between {min} and {max} characters long."
         else:
             message = "Must be at most {max} characters long."
-        validators = [validate.Length(min=min_length or None, max=max_length, error=message)]
+        validators = [
+            storable_text,
+            validate.Length(min=min_length or None, max=max_length, error=message),
+        ]
         if extra := kwargs.pop("validate", None):
             validators.append(extra)
         super().__init__(validate=validators, **kwargs)

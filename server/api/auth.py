@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import request
-from flask_smorest import Blueprint
 
 from server.api import schemas
+from server.api.blueprint import Blueprint
 from server.api.security import device, login_policy, login_required, now
 from server.extensions import db
 from server.services import auth

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from flask_smorest import Blueprint
-
 from server.api import schemas
+from server.api.blueprint import Blueprint
 from server.api.security import actor, login_required, now
 from server.extensions import db
 from server.services import households
@@ -24,6 +23,7 @@ blp = Blueprint(
 @blp.response(200, schemas.HouseholdPageSchema)
 @blp.alt_response(401, description="No valid token")
 @blp.alt_response(403, description="Filter outside your area")
+@blp.alt_response(404, description="Filter names no such street or community")
 @login_required()
 def list_households(args):
     """Households you may see, with optional filters, 50 to a page."""

@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from sync.enums import Role
-from sync.records import HouseholdSchema, PersonSchema
+from sync.records import HouseholdSchema, PersonSchema, storable_text
 
 
 class StrictSchema(ma.Schema):
@@ -16,12 +16,29 @@ class StrictSchema(ma.Schema):
         unknown = ma.RAISE
 
 
+class ErrorSchema(StrictSchema):
+    """The one error body (DESIGN §5); documents what :func:`server.errors.error_body` sends."""
+
+    code = fields.Integer(required=True, metadata={"description": "The HTTP status code."})
+    status = fields.String(required=True, metadata={"description": "Its reason phrase."})
+    message = fields.String(required=True, metadata={"description": "What went wrong."})
+    errors = fields.Dict(
+        required=True,
+        metadata={"description": "Field errors by location and field (may be empty)."},
+    )
+
+
+def _text(low: int, high: int) -> list:
+    """Length bounds, and only text the database (and the password hash) can take."""
+    return [storable_text, validate.Length(low, high)]
+
+
 class TokenRequestSchema(StrictSchema):
-    username = fields.String(required=True, validate=validate.Length(1, 64))
-    password = fields.String(required=True, validate=validate.Length(1, 256), load_only=True)
-    device_id = fields.String(required=True, validate=validate.Length(1, 64))
-    device_name = fields.String(load_default="", validate=validate.Length(0, 100))
-    app_version = fields.String(load_default="", validate=validate.Length(0, 32))
+    username = fields.String(required=True, validate=_text(1, 64))
+    password = fields.String(required=True, validate=_text(1, 256), load_only=True)
+    device_id = fields.String(required=True, validate=_text(1, 64))
+    device_name = fields.String(load_default="", validate=_text(0, 100))
+    app_version = fields.String(load_default="", validate=_text(0, 32))
 
 
 class AreaRefSchema(StrictSchema):
@@ -45,16 +62,20 @@ class TokenResponseSchema(StrictSchema):
     user = fields.Nested(UserSchema)
 
 
+# A database id: anything above a BIGINT would crash the query (a 500), not find nothing.
+DB_ID = validate.Range(min=1, max=2**63 - 1)
+
+
 class HouseholdQuerySchema(StrictSchema):
     street = fields.Integer(
-        validate=validate.Range(min=1),
+        validate=DB_ID,
         metadata={"description": "registration or residence street id"},
     )
-    community = fields.Integer(validate=validate.Range(min=1))
-    advisor = fields.Integer(validate=validate.Range(min=1))
+    community = fields.Integer(validate=DB_ID)
+    advisor = fields.Integer(validate=DB_ID)
     separated = fields.Boolean(metadata={"description": "only 人户分离 households (or none)"})
     q = fields.String(
-        validate=validate.Length(1, 50),
+        validate=_text(1, 50),
         metadata={"description": "head name, household number or address"},
     )
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
+from werkzeug.serving import run_simple
 
 from server.errors import ServiceError
 from server.extensions import db
@@ -41,7 +42,8 @@ def demo(host: str, port: int, households: int) -> None:
             )
     _print_accounts()
     click.echo(f"API docs: http://{host}:{port}/api/v1/docs  (OpenAPI: /api/v1/openapi.json)")
-    current_app.run(host=host, port=port, use_reloader=False, threaded=True)
+    # Flask's app.run() refuses to start inside a CLI command, so serve with werkzeug.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 def _ensure_schema() -> None:

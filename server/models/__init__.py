@@ -4,6 +4,7 @@ from server.models.area import Area
 from server.models.audit import AuditEvent, SyncCounter
 from server.models.base import Base
 from server.models.household import CaseloadAssignment, Household, Person
+from server.models.policy import SchedulePolicy
 from server.models.record import Interview, Visit
 from server.models.user import Device, LoginFailure, User
 from server.models.warning import Warning
@@ -18,6 +19,7 @@ __all__ = [
     "Interview",
     "LoginFailure",
     "Person",
+    "SchedulePolicy",
     "SyncCounter",
     "User",
     "Visit",

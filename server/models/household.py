@@ -42,6 +42,9 @@ class Household(UUIDPk, Versioned, Base):
     categories: Mapped[list[str]] = mapped_column(JSONType, default=list)
     hardship_level: Mapped[str] = enum_column(HardshipLevel)
     visit_cycle: Mapped[str] = enum_column(VisitCycle)
+    # The local date the current visit_cycle took effect: periods before the one holding it
+    # are not counted as missed under a cycle the household was not on (sync.schedule).
+    cycle_since: Mapped[date | None] = mapped_column(Date)
     # Supervisor override of the derived cycle: {"cycle", "reason", "expires_on"} or None.
     cycle_override: Mapped[dict | None] = mapped_column(JSONType)
     assigned_advisor_id: Mapped[int | None] = mapped_column(

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from server.errors import Forbidden, Invalid, NotFound
+from server.errors import Invalid, NotFound
 from server.models import Area, Household, Person, User
 from server.services import audit, scope
 from sync.records import CycleOverrideSchema, mask_id_number
@@ -41,47 +41,26 @@ class Page:
     page_size: int
 
 
-def _area_in_scope(session: Session, actor: User, area_id: int, kind: str) -> None:
-    area = session.get(Area, area_id)
-    if area is None or area.kind != kind:
-        raise NotFound(f"No such {kind}.", {kind: [f"Unknown {kind} id {area_id}."]})
-    if not scope.can_see_area(session, actor, area):
-        raise Forbidden(f"This {kind} is outside your area.", {kind: ["Outside your area."]})
-
-
 def list_households(
     session: Session, actor: User, filters: HouseholdFilter, page: int, page_size: int
 ) -> Page:
     """Households the actor may see, narrowed by ``filters``, ordered by external id."""
     stmt = select(Household).where(scope.household_filter(session, actor))
-    if filters.street_id is not None:
-        _area_in_scope(session, actor, filters.street_id, "street")
-        stmt = stmt.where(
-            or_(
-                Household.registration_street_id == filters.street_id,
-                Household.residence_street_id == filters.street_id,
-            )
-        )
-    if filters.community_id is not None:
-        _area_in_scope(session, actor, filters.community_id, "community")
-        stmt = stmt.where(
-            or_(
-                Household.registration_community_id == filters.community_id,
-                Household.residence_community_id == filters.community_id,
-            )
-        )
+    scope.require_area(session, actor, filters.street_id, "street")
+    scope.require_area(session, actor, filters.community_id, "community")
+    stmt = stmt.where(scope.area_condition(filters.street_id, filters.community_id))
     if filters.advisor_id is not None:
         stmt = stmt.where(Household.assigned_advisor_id == filters.advisor_id)
     if filters.separated is not None:
         differs = Household.registration_street_id != Household.residence_street_id
         stmt = stmt.where(differs if filters.separated else ~differs)
     if filters.q:
-        like = f"%{filters.q}%"
+        # autoescape: a "%" or "_" typed into the search box is a character, not a wildcard.
         stmt = stmt.where(
             or_(
-                Household.head_name.like(like),
-                Household.external_id.like(like),
-                Household.residence_address.like(like),
+                Household.head_name.contains(filters.q, autoescape=True),
+                Household.external_id.contains(filters.q, autoescape=True),
+                Household.residence_address.contains(filters.q, autoescape=True),
             )
         )
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))

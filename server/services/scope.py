@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
+from server.errors import Forbidden, NotFound
 from server.models import Area, Household, User
 
 
@@ -51,6 +52,37 @@ def can_see_area(session: Session, actor: User, area: Area) -> bool:
     if area.kind == "district":
         return actor.area_id == area.id
     return street in street_ids(session, actor)
+
+
+def area_condition(street_id: int | None, community_id: int | None) -> ColumnElement:
+    """Households of a street or community: where they are registered or where they live."""
+    conditions = []
+    if street_id is not None:
+        conditions.append(
+            or_(
+                Household.registration_street_id == street_id,
+                Household.residence_street_id == street_id,
+            )
+        )
+    if community_id is not None:
+        conditions.append(
+            or_(
+                Household.registration_community_id == community_id,
+                Household.residence_community_id == community_id,
+            )
+        )
+    return and_(True, *conditions)
+
+
+def require_area(session: Session, actor: User, area_id: int | None, kind: str) -> None:
+    """Refuse a filter naming an unknown area (404) or one outside the actor's scope (403)."""
+    if area_id is None:
+        return
+    area = session.get(Area, area_id)
+    if area is None or area.kind != kind:
+        raise NotFound(f"No such {kind}.", {kind: [f"Unknown {kind} id {area_id}."]})
+    if not can_see_area(session, actor, area):
+        raise Forbidden(f"This {kind} is outside your area.", {kind: ["Outside your area."]})
 
 
 def can_see_id_numbers(actor: User) -> bool:

@@ -44,6 +44,9 @@ def _track(session: Session, flush_context, instances) -> None:
 @event.listens_for(Session, "before_commit")
 def _stamp(session: Session) -> None:
     """Take a range from the counter and stamp every row written in this transaction."""
+    if session.in_nested_transaction():
+        # A savepoint is being released: the rows are stamped when the real commit comes.
+        return
     written = _written(session)
     for obj in _pending_versioned(session):
         written.setdefault(id(obj), obj)

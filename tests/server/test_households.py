@@ -218,3 +218,9 @@ def test_duplicate_household_number_is_refused(world, client, token_of):
     again = client.post("/api/v1/households", json=body, headers=headers)
     assert again.status_code == 422
     assert "external_id" in again.get_json()["errors"]
+
+
+def test_search_treats_wildcards_as_characters(world, homes, client, token_of):
+    headers = token_of(world.admin)
+    assert client.get("/api/v1/households?q=%25", headers=headers).get_json()["total"] == 0
+    assert client.get("/api/v1/households?q=_", headers=headers).get_json()["total"] == 0

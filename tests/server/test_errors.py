@@ -1,0 +1,118 @@
+"""Every failure answers with the one error shape, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy import select
+
+from server.models import Household
+
+SHAPE = {"code", "status", "message", "errors"}
+
+
+def _assert_shape(response, status: int) -> dict:
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert set(body) == SHAPE
+    assert body["code"] == status
+    assert isinstance(body["message"], str) and body["message"]
+    return body
+
+
+def test_unknown_path_is_404(client):
+    _assert_shape(client.get("/api/v1/nothing-here"), 404)
+    _assert_shape(client.get("/not-api-either"), 404)
+
+
+def test_wrong_method_is_405_with_allow(client):
+    response = client.delete("/api/v1/auth/token")
+    _assert_shape(response, 405)
+    assert "POST" in response.headers["Allow"]
+
+
+def test_oversized_body_is_413(app, client):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = client.post("/api/v1/auth/token", data="x" * 4096, content_type="application/json")
+    _assert_shape(response, 413)
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [
+        ("{not json", "application/json"),
+        ('{"username": "a",}', "application/json"),
+        ("[1, 2, 3]", "application/json"),
+        ('"just a string"', "application/json"),
+        ("\xff\xfe", "application/json"),
+    ],
+)
+def test_malformed_json_is_a_clear_4xx(client, data, content_type):
+    response = client.post("/api/v1/auth/token", data=data, content_type=content_type)
+    body = _assert_shape(response, response.status_code)
+    assert 400 <= response.status_code < 500
+    assert body["message"]
+
+
+def test_malformed_json_on_an_authenticated_write_changes_nothing(world, client, token_of, session):
+    response = client.post(
+        "/api/v1/households",
+        data="{broken",
+        content_type="application/json",
+        headers=token_of(world.admin),
+    )
+    assert 400 <= response.status_code < 500
+    assert set(response.get_json()) == SHAPE
+    assert session.scalar(select(Household.id)) is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=0",
+        "page=abc",
+        "page_size=501",
+        "street=-1",
+        "community=x",
+        "separated=maybe",
+        "unknown=1",
+        "q=" + "x" * 51,
+    ],
+)
+def test_bad_query_arguments_get_field_errors(world, client, token_of, query):
+    response = client.get(f"/api/v1/households?{query}", headers=token_of(world.admin))
+    body = _assert_shape(response, 422)
+    assert body["errors"]["query"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/households/not-a-uuid", "/api/v1/households/123"])
+def test_malformed_ids_are_404(world, client, token_of, path):
+    _assert_shape(client.get(path, headers=token_of(world.admin)), 404)
+
+
+def test_unhandled_error_is_500_without_a_trace(app, client, caplog, monkeypatch):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("server.services.auth.issue_token", explode)
+    with caplog.at_level(logging.ERROR):
+        response = client.post(
+            "/api/v1/auth/token", json={"username": "u", "password": "p", "device_id": "d"}
+        )
+    body = _assert_shape(response, 500)
+    assert "secret internals" not in response.get_data(as_text=True)
+    assert "not applied" in body["message"]
+    assert "RuntimeError" in caplog.text
+
+
+def test_passwords_and_tokens_never_reach_the_log(world, auth, client, caplog):
+    with caplog.at_level(logging.DEBUG):
+        token = auth.login(world.adv_a.username).get_json()["token"]
+        auth.login(world.adv_a.username, "WrongPassword!")
+        client.get("/api/v1/households", headers={"Authorization": f"Bearer {token}"})
+    assert token not in caplog.text
+    assert "WrongPassword!" not in caplog.text

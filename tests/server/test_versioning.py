@@ -1,0 +1,118 @@
+"""Commit-ordered versions: one counter, advanced once per writing transaction."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.extensions import db
+from server.models import Household, Person, SyncCounter
+from server.services.versioning import next_versions
+
+
+def counter(session) -> int:
+    return session.scalar(select(SyncCounter.value))
+
+
+def test_a_transaction_stamps_each_row_from_one_contiguous_range(world, session):
+    before = counter(session)
+    household = world.household(persons=[world.person_data(), world.person_data(male=False)])
+    rows = [household, *household.persons]
+    versions = sorted(r.version for r in rows)
+    assert versions == list(range(before + 1, before + 4))
+    assert counter(session) == before + 3
+
+
+def test_an_update_moves_the_row_past_every_earlier_version(world, session):
+    first = world.household()
+    second = world.household()
+    assert second.version > first.version
+    first.phone = "020-12345678"
+    session.commit()
+    assert first.version > second.version
+    assert first.version == counter(session)
+
+
+def test_an_unchanged_row_keeps_its_version(world, session):
+    household = world.household()
+    version = household.version
+    household.phone = household.phone  # no real change
+    session.commit()
+    assert household.version == version
+
+
+def test_rollback_takes_no_versions(world, session):
+    before = counter(session)
+    session.add(Household(**_household_columns(world)))
+    session.flush()
+    session.rollback()
+    assert counter(session) == before
+
+
+def test_rows_of_a_rolled_back_savepoint_are_not_counted(world, session):
+    kept = world.household_data()
+    before = counter(session)
+    with session.begin_nested():
+        session.add(Household(**_household_columns(world)))
+    savepoint = session.begin_nested()
+    session.add(Household(**_household_columns(world)))
+    session.flush()
+    savepoint.rollback()
+    session.commit()
+    assert counter(session) == before + 1
+    assert kept  # the factory still works after the rollback
+    assert (
+        session.scalar(select(Household.version).order_by(Household.version.desc())) == before + 1
+    )
+
+
+def test_writes_without_versioned_rows_leave_the_counter_alone(world, session):
+    before = counter(session)
+    world.user("advisor", world.street_a)
+    assert counter(session) == before
+
+
+def test_deleting_a_person_does_not_stamp_it(world, session):
+    household = world.household()
+    person = household.persons[0]
+    before = counter(session)
+    session.delete(person)
+    session.commit()
+    assert counter(session) == before
+    assert session.scalar(select(Person.id)) is None
+
+
+def _household_columns(world) -> dict:
+    data = world.household_data()
+    data.pop("assigned_advisor_id")
+    return {**data, "visit_cycle": "quarterly"}
+
+
+@pytest.mark.postgres_only
+@pytest.mark.usefixtures("world")
+def test_the_counter_lock_orders_concurrent_writers_by_commit(app):
+    """A second writer cannot take a number until the first commits (PostgreSQL)."""
+    first = Session(db.engine)
+    second = Session(db.engine)
+    try:
+        taken_first = next_versions(first, 1)
+        result: dict[str, int] = {}
+
+        def take() -> None:
+            result["second"] = next_versions(second, 1)
+            second.commit()
+
+        thread = threading.Thread(target=take)
+        thread.start()
+        time.sleep(0.3)
+        assert thread.is_alive(), "the second writer must wait for the first to commit"
+        first.commit()
+        thread.join(timeout=10)
+        assert result["second"] == taken_first + 1
+    finally:
+        first.close()
+        second.close()
