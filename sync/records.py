@@ -38,8 +38,8 @@ from sync.enums import (
 # Upper bound for money: far above any household income, and it keeps a typo such as an
 # ID number pasted into the income box from reaching a NUMERIC(12, 2) column.
 MONEY_LIMIT = decimal.Decimal("10000000")
-# Area and user ids are database integers; anything above a BIGINT would crash the insert.
-_MAX_DB_INT = 2**63 - 1
+# Area and user ids are INTEGER columns; anything above 2**31 - 1 would crash the query.
+MAX_DB_INT = 2**31 - 1
 
 
 # ---------------------------------------------------------------------------- fields
@@ -170,7 +170,7 @@ def _aware(**kwargs: Any) -> fields.AwareDateTime:
 
 
 def _int_id(**kwargs: Any) -> fields.Integer:
-    in_range = validate.Range(min=1, max=_MAX_DB_INT, error="Must be a positive integer.")
+    in_range = validate.Range(min=1, max=MAX_DB_INT, error="Must be a positive integer.")
     return fields.Integer(strict=True, validate=in_range, **kwargs)
 
 

@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from sync.enums import Role
-from sync.records import HouseholdSchema, PersonSchema, storable_text
+from sync.records import MAX_DB_INT, HouseholdSchema, PersonSchema, storable_text
 
 
 class StrictSchema(ma.Schema):
@@ -63,7 +63,7 @@ class TokenResponseSchema(StrictSchema):
 
 
 # A database id: anything above a BIGINT would crash the query (a 500), not find nothing.
-DB_ID = validate.Range(min=1, max=2**63 - 1)
+DB_ID = validate.Range(min=1, max=MAX_DB_INT)
 
 
 class HouseholdQuerySchema(StrictSchema):
