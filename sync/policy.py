@@ -21,6 +21,7 @@ from marshmallow import (
 )
 
 from sync.enums import Category, HardshipLevel, Health, Labeled, LabourCapacity
+from sync.records import storable_text
 from sync.schedule import Cycle
 
 # Higher is more frequent; a rule may only move a household up this scale.
@@ -231,8 +232,10 @@ class RuleSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    name_en = fields.String(load_default="", validate=validate.Length(max=200))
+    name = fields.String(
+        required=True, validate=[validate.Length(min=1, max=200), storable_text]
+    )
+    name_en = fields.String(load_default="", validate=[validate.Length(max=200), storable_text])
     cycle = fields.Enum(Cycle, by_value=True, required=True)
     categories_any = _code_list(Category)
     member_health_any = _code_list(Health)

@@ -33,8 +33,9 @@ api = TanfangApi()
 
 def init_app(app: Flask) -> None:
     """Bind the API and register every blueprint."""
-    from server.api import auth, households
+    from server.api import auth, households, schedule
 
     api.init_app(app)
     api.register_blueprint(auth.blp)
     api.register_blueprint(households.blp)
+    api.register_blueprint(schedule.blp)

@@ -58,3 +58,36 @@ def enrol_household(data):
 def get_household(household_id: uuid.UUID):
     """One household with its members (ID numbers masked for advisors)."""
     return households.get_household(db.session, actor(), household_id)
+
+
+@blp.patch("/<uuid:household_id>")
+@blp.arguments(schemas.HouseholdUpdateSchema(partial=schemas.HOUSEHOLD_EDITABLE))
+@blp.response(200, schemas.HouseholdDetailSchema)
+@blp.alt_response(403, description="Your role may not change households")
+@blp.alt_response(404, description="No such household in your area")
+@login_required("supervisor", "admin")
+def update_household(changes, household_id: uuid.UUID):
+    """Change a household's situation; its visit cycle is recomputed and audited."""
+    households.update_household(
+        db.session, actor=actor(), household_id=household_id, changes=changes, now=now()
+    )
+    return households.get_household(db.session, actor(), household_id)
+
+
+@blp.patch("/<uuid:household_id>/persons/<uuid:person_id>")
+@blp.arguments(schemas.PersonUpdateSchema(partial=schemas.PERSON_EDITABLE))
+@blp.response(200, schemas.HouseholdDetailSchema)
+@blp.alt_response(403, description="Your role may not change households")
+@blp.alt_response(404, description="No such member in your area")
+@login_required("supervisor", "admin")
+def update_person(changes, household_id: uuid.UUID, person_id: uuid.UUID):
+    """Change a member's health, labour capacity or employment; the cycle follows."""
+    households.update_person(
+        db.session,
+        actor=actor(),
+        household_id=household_id,
+        person_id=person_id,
+        changes=changes,
+        now=now(),
+    )
+    return households.get_household(db.session, actor(), household_id)

@@ -110,3 +110,30 @@ class HouseholdPageSchema(StrictSchema):
     total = fields.Integer()
     page = fields.Integer()
     page_size = fields.Integer()
+
+
+# What a supervisor may change on an enrolled household; the visit cycle follows. Used as
+# the load's ``partial`` too: naming the fields (not partial=True) keeps a nested override's
+# own required fields required.
+HOUSEHOLD_EDITABLE = (
+    "hardship_level",
+    "categories",
+    "cycle_override",
+    "phone",
+    "residence_address",
+    "notes",
+    "location",
+)
+PERSON_EDITABLE = ("health", "labour_capacity", "employment")
+
+
+class HouseholdUpdateSchema(HouseholdSchema):
+    """Only the fields sent are changed; ``cycle_override: null`` removes an override."""
+
+    class Meta:
+        fields = HOUSEHOLD_EDITABLE
+
+
+class PersonUpdateSchema(PersonSchema):
+    class Meta:
+        fields = PERSON_EDITABLE

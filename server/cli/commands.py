@@ -24,6 +24,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(serve)
     app.cli.add_command(user)
     app.cli.add_command(demo_data)
+    from server.cli import schedule
+
+    app.cli.add_command(schedule.group)
 
 
 @click.command()

@@ -6,18 +6,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from server.errors import Invalid, NotFound
 from server.models import Area, Household, Person, User
-from server.services import audit, scope
+from server.services import audit, schedule, scope
+from server.services.paging import Page
 from sync.records import CycleOverrideSchema, mask_id_number
-
-# Until the schedule policy is configured (DESIGN §4), the cycle follows the hardship level.
-DEFAULT_CYCLE = {"high": "monthly", "medium": "quarterly", "low": "half_yearly"}
+from sync.schedule import DEFAULT_TZ
 
 
 @dataclass(frozen=True)
@@ -29,16 +27,6 @@ class HouseholdFilter:
     advisor_id: int | None = None
     q: str | None = None
     separated: bool | None = None
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list, with the total matching rows."""
-
-    items: list[Any]
-    total: int
-    page: int
-    page_size: int
 
 
 def list_households(
@@ -142,8 +130,11 @@ def create_household(
     persons: list[dict],
     now: datetime,
     commit: bool = True,
+    tz: str = DEFAULT_TZ,
 ) -> Household:
     """Enrol a household with its members (data already validated by the wire schemas)."""
+    # Read before adding anything: a query would autoflush a household without its cycle.
+    policy = schedule.get_policy(session)
     data = dict(data)
     location = data.pop("location", None) or {}
     if data.get("cycle_override"):
@@ -152,7 +143,6 @@ def create_household(
     household = Household(
         id=data.pop("id", None) or uuid.uuid4(),
         **data,
-        visit_cycle=DEFAULT_CYCLE[data["hardship_level"]],
         latitude=location.get("lat"),
         longitude=location.get("lon"),
     )
@@ -168,7 +158,7 @@ def create_household(
     )
     for member in persons:
         person = Person(**{"id": uuid.uuid4(), **member, "household_id": household.id})
-        session.add(person)
+        household.persons.append(person)
         audit.record(
             session,
             actor=actor,
@@ -178,6 +168,14 @@ def create_household(
             now=now,
             diff=audit.changes(person),
         )
+    schedule.refresh_cycle(
+        session,
+        household=household,
+        policy=policy,
+        today=schedule.local_today(tz, now),
+        actor=actor,
+        now=now,
+    )
     if commit:
         session.commit()
     else:
@@ -185,3 +183,102 @@ def create_household(
         # transaction; they have no ORM relationship to order the inserts by.
         session.flush()
     return household
+
+
+def _in_scope(session: Session, actor: User, household_id: uuid.UUID | None) -> Household:
+    """The household if the actor may see it; 404 (never 403) so ids cannot be probed."""
+    stmt = select(Household).where(
+        Household.id == household_id, scope.household_filter(session, actor)
+    )
+    household = session.scalar(stmt) if household_id is not None else None
+    if household is None:
+        raise NotFound("No such household, or it is outside your area.")
+    return household
+
+
+def update_household(
+    session: Session,
+    *,
+    actor: User,
+    household_id: uuid.UUID,
+    changes: dict,
+    now: datetime,
+    tz: str = DEFAULT_TZ,
+) -> Household:
+    """Change a household's situation fields; its visit cycle follows (with an audit event).
+
+    ``changes`` holds only the fields sent (already validated by the wire schema); an
+    override of ``None`` removes the override.
+    """
+    household = _in_scope(session, actor, household_id)
+    policy = schedule.get_policy(session)
+    changes = dict(changes)
+    if changes.get("cycle_override"):
+        changes["cycle_override"] = CycleOverrideSchema().dump(changes["cycle_override"])
+    if "location" in changes:
+        location = changes.pop("location") or {}
+        changes["latitude"], changes["longitude"] = location.get("lat"), location.get("lon")
+    for field, value in changes.items():
+        setattr(household, field, value)
+    diff = audit.changes(household)
+    if diff:
+        audit.record(
+            session,
+            actor=actor,
+            action="update",
+            entity="household",
+            entity_id=household.id,
+            now=now,
+            diff=diff,
+        )
+    schedule.refresh_cycle(
+        session,
+        household=household,
+        policy=policy,
+        today=schedule.local_today(tz, now),
+        actor=actor,
+        now=now,
+    )
+    session.commit()
+    return household
+
+
+def update_person(
+    session: Session,
+    *,
+    actor: User,
+    household_id: uuid.UUID,
+    person_id: uuid.UUID,
+    changes: dict,
+    now: datetime,
+    tz: str = DEFAULT_TZ,
+) -> Person:
+    """Change a member's health, labour capacity or employment; the cycle follows."""
+    _in_scope(session, actor, household_id)
+    person = session.get(Person, person_id)
+    if person is None or person.household_id != household_id:
+        raise NotFound("No such member in this household.")
+    policy = schedule.get_policy(session)
+    for field, value in changes.items():
+        setattr(person, field, value)
+    diff = audit.changes(person)
+    if diff:
+        audit.record(
+            session,
+            actor=actor,
+            action="update",
+            entity="person",
+            entity_id=person.id,
+            now=now,
+            diff=diff,
+        )
+    schedule.refresh_cycle(
+        session,
+        household=person.household,
+        policy=policy,
+        today=schedule.local_today(tz, now),
+        actor=actor,
+        now=now,
+    )
+    session.commit()
+    return person

@@ -7,14 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from marshmallow import ValidationError
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from server.errors import Invalid
 from server.models import Area, Household, SchedulePolicy, User
 from server.services import audit, due, scope
-from server.services.households import Page
+from server.services.paging import Page
 from sync.policy import (
     DEFAULT_POLICY,
     HouseholdFacts,
@@ -88,19 +86,12 @@ def refresh_cycle(
 
 
 def save_policy(
-    session: Session, *, actor: User, data: dict, today: date, now: datetime
+    session: Session, *, actor: User, policy: Policy, today: date, now: datetime
 ) -> tuple[Policy, int]:
-    """Validate and store a new policy, then bring every household's cycle in line.
+    """Store a new (validated) policy and bring every household's cycle in line with it.
 
-    A malformed policy raises :class:`Invalid` with field errors and changes nothing.
-    Returns the policy and how many households changed cycle.
+    Returns the policy and how many households changed cycle; all in one transaction.
     """
-    try:
-        policy = load_policy(data)
-    except ValidationError as error:
-        raise Invalid(
-            "The policy is not valid; nothing was changed.", {"json": error.messages}
-        ) from error
     row = session.get(SchedulePolicy, POLICY_ID)
     old = row.data if row else dump_policy(DEFAULT_POLICY)
     if row is None:

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,47 @@ def test_demo_serves_openapi_and_a_demo_login_works(demo_server):
     assert database.exists()
     docs = requests.get(f"{base}/api/v1/docs", timeout=5)
     assert docs.status_code == 200 and "redoc" in docs.text.lower()
+
+
+def test_schedule_due_prints_a_table_and_csv(world, runner, session):
+    household = world.household("A1", advisor=world.adv_a)
+    table = runner.invoke(args=["schedule", "due", "--street", "SA", "--on", "2026-11-23"])
+    assert table.exit_code == 0, table.output
+    assert "甲街道" in table.output and household.external_id in table.output
+    assert "已连续 7 个季度未走访" in table.output
+    csv_out = runner.invoke(
+        args=[
+            "schedule",
+            "due",
+            "--street",
+            "SA",
+            "--on",
+            "2026-11-23",
+            "--format",
+            "csv",
+            "--lang",
+            "en",
+        ]
+    )
+    lines = csv_out.output.strip().splitlines()
+    assert lines[0].startswith("external_id,head_name,state")
+    assert lines[1].startswith(f"{household.external_id},") and ",overdue,7," in lines[1]
+
+
+def test_schedule_due_rejects_a_non_street(world, runner):
+    result = runner.invoke(args=["schedule", "due", "--street", "A1"])
+    assert result.exit_code != 0 and "no street" in result.output
+
+
+def test_schedule_refresh_ends_an_expired_override(world, runner, session):
+    household = world.household(
+        cycle_override={"cycle": "monthly", "reason": "临时关注", "expires_on": date(2026, 1, 1)}
+    )
+    # Enrolled with an override that had already expired: the policy cycle applies.
+    assert household.visit_cycle == "quarterly"
+    household.visit_cycle = "monthly"  # as it was while the override was valid
+    session.commit()
+    result = runner.invoke(args=["schedule", "refresh"])
+    assert result.exit_code == 0 and "1 households changed cycle" in result.output
+    session.refresh(household)
+    assert household.visit_cycle == "quarterly"
