@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from server import errors
+from server import compression, errors
 from server.config import Config
 from server.extensions import db, migrate
 
@@ -43,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     api.init_app(app)
     errors.init_app(app)
+    compression.init_app(app)
     from server.cli import commands
 
     commands.init_app(app)
@@ -60,9 +61,19 @@ def _sqlite_pragmas(app: Flask) -> None:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
+        # Let SQLAlchemy, not the sqlite3 module, say when transactions begin (below):
+        # sqlite3's own handling breaks savepoints and lets SELECTs run outside any
+        # transaction, so one pull could read from two snapshots.
+        dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=10000")
         if ":memory:" not in app.config["SQLALCHEMY_DATABASE_URI"]:
             cur.execute("PRAGMA journal_mode=WAL")
         cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # IMMEDIATE takes the write lock at the start: a transaction that reads and then
+        # writes can never fail to upgrade its lock (SQLITE_BUSY) halfway through.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

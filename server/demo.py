@@ -13,7 +13,7 @@ from faker import Faker
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 
-from server.models import Area, CaseloadAssignment, Household, Interview, User, Visit
+from server.models import Area, Household, Interview, User, Visit
 from server.services import audit, households, users
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -194,11 +194,6 @@ def _household(demo: _Demo, n: int) -> Household:
     data["head_name"] = members[0]["name"]
     household = households.create_household(
         demo.session, actor=None, data=data, persons=members, now=demo.now, commit=False
-    )
-    demo.session.add(
-        CaseloadAssignment(
-            id=demo.uuid(), household_id=household.id, advisor_id=advisor.id, assigned_at=demo.now
-        )
     )
     return household
 

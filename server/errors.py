@@ -59,6 +59,12 @@ class Conflict(ServiceError):
     status = 409
 
 
+class TooLarge(ServiceError):
+    """The request carries more than the server takes in one go (413)."""
+
+    status = 413
+
+
 class Throttled(ServiceError):
     """Too many attempts; ``retry_after`` seconds until the next is allowed (429)."""
 

@@ -218,12 +218,21 @@ class LocationSchema(StrictSchema):
     )
 
 
+class StoredDate(fields.Date):
+    """A date that may already be in its ISO form when dumped (from a JSON column)."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        if isinstance(value, str):
+            return value
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
 class CycleOverrideSchema(StrictSchema):
     """A supervisor's override of a household's visit cycle (DESIGN §4)."""
 
     cycle = Code(VisitCycle, required=True)
     reason = Text(200, min_length=2, required=True)
-    expires_on = fields.Date(load_default=None)
+    expires_on = StoredDate(load_default=None)
 
 
 class HouseholdSchema(RecordSchema):

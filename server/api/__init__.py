@@ -33,9 +33,10 @@ api = TanfangApi()
 
 def init_app(app: Flask) -> None:
     """Bind the API and register every blueprint."""
-    from server.api import auth, households, schedule
+    from server.api import auth, households, schedule, sync
 
     api.init_app(app)
     api.register_blueprint(auth.blp)
     api.register_blueprint(households.blp)
     api.register_blueprint(schedule.blp)
+    api.register_blueprint(sync.blp)

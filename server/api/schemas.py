@@ -123,6 +123,7 @@ HOUSEHOLD_EDITABLE = (
     "residence_address",
     "notes",
     "location",
+    "assigned_advisor_id",
 )
 PERSON_EDITABLE = ("health", "labour_capacity", "employment")
 

@@ -45,6 +45,9 @@ def demo(host: str, port: int, households: int) -> None:
             )
     _print_accounts()
     click.echo(f"API docs: http://{host}:{port}/api/v1/docs  (OpenAPI: /api/v1/openapi.json)")
+    # End this command's own transaction: on SQLite it would hold the write lock while the
+    # server's request threads wait for it.
+    db.session.remove()
     # Flask's app.run() refuses to start inside a CLI command, so serve with werkzeug.
     run_simple(host, port, current_app._get_current_object(), threaded=True)
 

@@ -6,6 +6,7 @@ from server.models.base import Base
 from server.models.household import CaseloadAssignment, Household, Person
 from server.models.policy import SchedulePolicy
 from server.models.record import Interview, Visit
+from server.models.sync import DeviceMutation, DeviceSync, IdempotentReply, Tombstone
 from server.models.user import Device, LoginFailure, User
 from server.models.warning import Warning
 
@@ -14,13 +15,17 @@ __all__ = [
     "AuditEvent",
     "Base",
     "CaseloadAssignment",
+    "DeviceMutation",
+    "DeviceSync",
     "Device",
     "Household",
+    "IdempotentReply",
     "Interview",
     "LoginFailure",
     "Person",
     "SchedulePolicy",
     "SyncCounter",
+    "Tombstone",
     "User",
     "Visit",
     "Warning",

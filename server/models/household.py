@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Index, String, Text
+from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, JSONType, UUIDPk, Versioned, utcnow
@@ -26,6 +26,13 @@ class Household(UUIDPk, Versioned, Base):
     """A monitored household (户). 人户分离 when registration ≠ residence street."""
 
     __tablename__ = "household"
+    # Fields an advisor edits on the tablet, merged one by one (wire name → columns).
+    __merge_fields__ = {
+        "phone": ("phone",),
+        "residence_address": ("residence_address",),
+        "notes": ("notes",),
+        "location": ("latitude", "longitude"),
+    }
     __table_args__ = (
         Index("ix_household_registration_street_id", "registration_street_id"),
         Index("ix_household_residence_street_id", "residence_street_id"),
@@ -55,6 +62,11 @@ class Household(UUIDPk, Versioned, Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     enrolled_on: Mapped[date] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The version at which each advisor-editable field last changed, for per-field merging
+    # of tablet edits against their base_version (DESIGN §5 Conflicts).
+    field_versions: Mapped[dict] = mapped_column(
+        JSONType, default=dict, server_default=text("'{}'")
+    )
 
     persons: Mapped[list[Person]] = relationship(
         back_populates="household", order_by="Person.birth_date"
@@ -77,6 +89,7 @@ class Person(UUIDPk, Versioned, Base):
     """A member of a household (家庭成员)."""
 
     __tablename__ = "person"
+    __tombstone__ = "person"
 
     household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("household.id"), index=True)
     name: Mapped[str] = mapped_column(String(50))

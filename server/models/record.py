@@ -32,6 +32,9 @@ class FieldRecord(UUIDPk, Versioned):
     notes: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = enum_column(RecordStatus, default="submitted")
     review_comment: Mapped[str | None] = mapped_column(Text)
+    # Set when the record came in for a household no longer in the author's caseload: it
+    # is kept (nothing recorded in the field is lost) and shown to the supervisor.
+    flag: Mapped[str | None] = mapped_column(String(64))
 
 
 class Visit(FieldRecord, Base):
@@ -66,6 +69,13 @@ class Visit(FieldRecord, Base):
     accuracy_m: Mapped[float | None] = mapped_column(Float)
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
+
+    @property
+    def location(self) -> dict | None:
+        """The GPS fix as the wire format's ``{lat, lon, accuracy_m}``."""
+        if self.latitude is None or self.longitude is None:
+            return None
+        return {"lat": self.latitude, "lon": self.longitude, "accuracy_m": self.accuracy_m}
 
 
 class Interview(FieldRecord, Base):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from server.errors import Invalid, NotFound
 from server.models import Area, Household, Person, User
-from server.services import audit, schedule, scope
+from server.services import audit, caseload, schedule, scope
 from server.services.paging import Page
 from sync.records import CycleOverrideSchema, mask_id_number
 from sync.schedule import DEFAULT_TZ
@@ -99,17 +99,24 @@ def _check_references(session: Session, actor: User, data: dict) -> dict[str, li
     streets = {data["registration_street_id"], data["residence_street_id"]}
     if actor.role != "admin" and not streets & scope.street_ids(session, actor):
         errors["registration_street_id"] = ["Neither street is in your area."]
-    advisor_id = data.get("assigned_advisor_id")
-    if advisor_id is not None:
-        advisor = session.get(User, advisor_id)
-        if advisor is None or advisor.role != "advisor" or not advisor.active:
-            errors["assigned_advisor_id"] = ["No such advisor."]
+    try:
+        _check_advisor(session, data.get("assigned_advisor_id"))
+    except Invalid as error:
+        errors.update(error.errors)
     taken = select(Household.id).where(Household.external_id == data["external_id"])
     if session.scalar(taken) is not None:
         errors["external_id"] = ["A household with this number already exists."]
     if data.get("id") is not None and session.get(Household, data["id"]) is not None:
         errors["id"] = ["A household with this id already exists."]
     return errors
+
+
+def _check_advisor(session: Session, advisor_id: int | None) -> None:
+    if advisor_id is None:
+        return
+    advisor = session.get(User, advisor_id)
+    if advisor is None or advisor.role != "advisor" or not advisor.active:
+        raise Invalid("No such advisor.", {"assigned_advisor_id": ["No such advisor."]})
 
 
 def enrol_household(session: Session, *, actor: User, data: dict, now: datetime) -> Household:
@@ -136,6 +143,7 @@ def create_household(
     # Read before adding anything: a query would autoflush a household without its cycle.
     policy = schedule.get_policy(session)
     data = dict(data)
+    advisor_id = data.pop("assigned_advisor_id", None)
     location = data.pop("location", None) or {}
     if data.get("cycle_override"):
         # Stored as JSON: dump it back to its wire form (dates as ISO strings).
@@ -176,6 +184,8 @@ def create_household(
         actor=actor,
         now=now,
     )
+    if advisor_id is not None:
+        caseload.assign(session, household=household, advisor_id=advisor_id, actor=actor, now=now)
     if commit:
         session.commit()
     else:
@@ -213,6 +223,10 @@ def update_household(
     household = _in_scope(session, actor, household_id)
     policy = schedule.get_policy(session)
     changes = dict(changes)
+    if "assigned_advisor_id" in changes:
+        advisor_id = changes.pop("assigned_advisor_id")
+        _check_advisor(session, advisor_id)
+        caseload.assign(session, household=household, advisor_id=advisor_id, actor=actor, now=now)
     if changes.get("cycle_override"):
         changes["cycle_override"] = CycleOverrideSchema().dump(changes["cycle_override"])
     if "location" in changes:

@@ -13,7 +13,7 @@ importers, tests) is covered without calling anything.
 from __future__ import annotations
 
 from sqlalchemy import event, inspect, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from server.models.audit import SyncCounter
 from server.models.base import Versioned
@@ -27,29 +27,86 @@ def _written(session: Session) -> dict[int, Versioned]:
     return session.info.setdefault(_KEY, {})
 
 
+# Setting these is the stamping itself, not a change to be versioned again.
+_BOOKKEEPING = frozenset({"version", "field_versions"})
+_MERGE_KEY = "tanfang_merge_fields"
+_TOMBSTONED_KEY = "tanfang_tombstoned"
+
+
+def _changed_keys(obj: Versioned) -> set[str]:
+    state = inspect(obj)
+    return {a.key for a in state.attrs if a.history.has_changes()} - _BOOKKEEPING
+
+
 def _pending_versioned(session: Session):
     for obj in list(session.new) + list(session.dirty):
-        if isinstance(obj, Versioned) and (obj in session.new or session.is_modified(obj)):
+        if isinstance(obj, Versioned) and (obj in session.new or _changed_keys(obj)):
             yield obj
+
+
+def _note_merge_fields(session: Session, obj: Versioned) -> None:
+    """Remember which per-field-merged fields (``__merge_fields__``) the write touched."""
+    fields = getattr(obj, "__merge_fields__", None)
+    if not fields or obj in session.new:
+        return
+    changed = _changed_keys(obj)
+    touched = {name for name, columns in fields.items() if changed & set(columns)}
+    if touched:
+        session.info.setdefault(_MERGE_KEY, {}).setdefault(id(obj), set()).update(touched)
+
+
+def _track_pending(session: Session) -> None:
+    written = _written(session)
+    for obj in _pending_versioned(session):
+        written.setdefault(id(obj), obj)
+        _note_merge_fields(session, obj)
+
+
+def _leave_tombstones(session: Session) -> None:
+    """A deleted synced row leaves a tombstone, so pulls can tell tablets to drop it."""
+    from server.models.sync import Tombstone
+
+    done = session.info.setdefault(_TOMBSTONED_KEY, set())
+    for obj in list(session.deleted):
+        if getattr(obj, "__tombstone__", None) and id(obj) not in done:
+            done.add(id(obj))
+            session.add(
+                Tombstone(
+                    entity=obj.__tombstone__,
+                    entity_id=obj.id,
+                    household_id=getattr(obj, "household_id", None),
+                )
+            )
 
 
 @event.listens_for(Session, "before_flush")
 def _track(session: Session, flush_context, instances) -> None:
     """Remember each versioned row this transaction writes (flushes may happen early)."""
-    written = _written(session)
-    for obj in _pending_versioned(session):
-        written.setdefault(id(obj), obj)
+    _leave_tombstones(session)
+    _track_pending(session)
 
 
 @event.listens_for(Session, "before_commit")
-def _stamp(session: Session) -> None:
-    """Take a range from the counter and stamp every row written in this transaction."""
+def _stamp_at_commit(session: Session) -> None:
     if session.in_nested_transaction():
         # A savepoint is being released: the rows are stamped when the real commit comes.
         return
+    stamp(session)
+
+
+def stamp(session: Session) -> None:
+    """Take a range from the counter and stamp every row written so far in this transaction.
+
+    Runs at commit by itself; call it earlier only when the new versions must be known
+    before committing (a push answers each mutation with its version). The counter row
+    stays locked from here to the commit.
+    """
+    if isinstance(session, scoped_session):
+        session = session()  # the registry's Session: rows are compared by their session
+    _leave_tombstones(session)
+    _track_pending(session)
     written = _written(session)
-    for obj in _pending_versioned(session):
-        written.setdefault(id(obj), obj)
+    merged = session.info.pop(_MERGE_KEY, {})
     # Rows from a rolled-back savepoint are no longer in the session: nothing to stamp.
     rows = [o for o in written.values() if _still_written(session, o)]
     written.clear()
@@ -58,6 +115,15 @@ def _stamp(session: Session) -> None:
     top = next_versions(session, len(rows))
     for offset, obj in enumerate(rows):
         obj.version = top - len(rows) + 1 + offset
+        if id(obj) in merged:
+            obj.field_versions = {
+                **(obj.field_versions or {}),
+                **dict.fromkeys(sorted(merged[id(obj)]), obj.version),
+            }
+    session.flush()
+    # That flush saw the stamped rows' own changes again: they are numbered already.
+    written.clear()
+    session.info.pop(_MERGE_KEY, None)
 
 
 def _still_written(session: Session, obj: Versioned) -> bool:
@@ -85,3 +151,5 @@ def _forget(session: Session, transaction) -> None:
     """When the outermost transaction ends (commit or rollback), start the next afresh."""
     if transaction.parent is None:
         _written(session).clear()
+        session.info.pop(_MERGE_KEY, None)
+        session.info.pop(_TOMBSTONED_KEY, None)

@@ -274,3 +274,10 @@ def test_household_edits_respect_role_and_scope(world, client, token_of):
         headers=token_of(world.admin),
     )
     assert wrong.status_code == 404
+
+
+def test_an_override_with_an_expiry_round_trips(world, client, token_of):
+    household = world.household()
+    override = {"cycle": "monthly", "reason": "出院后三个月内", "expires_on": "2099-02-28"}
+    body = _patch(client, token_of(world.sup_a), household, {"cycle_override": override}).get_json()
+    assert body["cycle_override"] == override and body["visit_cycle"] == "monthly"

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.extensions import db
-from server.models import Household, Person, SyncCounter
-from server.services.versioning import next_versions
+from server.models import Household, Person, SyncCounter, Tombstone
+from server.services.versioning import next_versions, stamp
 
 
 def counter(session) -> int:
@@ -76,14 +76,41 @@ def test_writes_without_versioned_rows_leave_the_counter_alone(world, session):
     assert counter(session) == before
 
 
-def test_deleting_a_person_does_not_stamp_it(world, session):
+def test_deleting_a_person_leaves_a_stamped_tombstone(world, session):
     household = world.household()
     person = household.persons[0]
     before = counter(session)
     session.delete(person)
     session.commit()
-    assert counter(session) == before
     assert session.scalar(select(Person.id)) is None
+    tombstone = session.scalar(select(Tombstone))
+    assert (tombstone.entity, tombstone.entity_id, tombstone.household_id) == (
+        "person",
+        person.id,
+        household.id,
+    )
+    assert tombstone.version == before + 1 == counter(session)
+
+
+def test_advisor_editable_fields_record_the_version_they_changed_at(world, session):
+    household = world.household()
+    assert household.field_versions == {}
+    household.phone = "020-1"
+    session.commit()
+    first = household.version
+    household.latitude, household.longitude = 23.1, 113.2
+    household.hardship_level = "high"
+    session.commit()
+    assert household.field_versions == {"phone": first, "location": household.version}
+
+
+def test_an_early_stamp_is_not_counted_twice(world, session):
+    household = world.household()
+    household.notes = "early"
+    stamp(session)
+    early = household.version
+    session.commit()
+    assert household.version == early == counter(session)
 
 
 def _household_columns(world) -> dict:

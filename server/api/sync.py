@@ -1,0 +1,173 @@
+"""Sync endpoints for tablets (pull, push) and the review workflow of their records."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import request
+from marshmallow import fields, validate
+
+from server.api.blueprint import Blueprint
+from server.api.schemas import StrictSchema
+from server.api.security import actor, device, login_required, now
+from server.errors import TooLarge
+from server.extensions import db
+from server.services import sync_pull, sync_push, workflow
+from sync.records import InterviewSchema, VisitSchema
+
+blp = Blueprint("sync", __name__, url_prefix="/api/v1", description="Tablet sync and review")
+
+
+class DeviceReportSchema(StrictSchema):
+    pending = fields.Integer(data_key="X-Pending-Count", validate=validate.Range(0, 10**9))
+    oldest = fields.AwareDateTime(data_key="X-Oldest-Pending-At")
+
+
+class PushHeadersSchema(DeviceReportSchema):
+    key = fields.String(data_key="Idempotency-Key", required=True, validate=validate.Length(1, 64))
+
+
+class PullQuerySchema(StrictSchema):
+    cursor = fields.String(load_default="", validate=validate.Length(max=200))
+    limit = fields.Integer(load_default=500, validate=validate.Range(1, 2000))
+
+
+class ChangeSchema(StrictSchema):
+    entity = fields.String(validate=validate.OneOf(sync_pull.ENTITIES))
+    id = fields.String()
+    version = fields.Integer()
+    deleted = fields.Boolean()
+    reason = fields.String(metadata={"description": "for tombstones: unassigned or deleted"})
+    data = fields.Dict(allow_none=True)
+
+
+class PullSchema(StrictSchema):
+    changes = fields.List(fields.Nested(ChangeSchema))
+    cursor = fields.String()
+    has_more = fields.Boolean()
+    server_time = fields.String()
+
+
+class MutationSchema(StrictSchema):
+    mutation_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, 2**62))
+    entity = fields.String(required=True, validate=validate.Length(1, 32))
+    op = fields.String(required=True, validate=validate.Length(1, 16))
+    id = fields.UUID(required=True)
+    base_version = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(0, 2**62)
+    )
+    data = fields.Dict(required=True)
+
+
+class PushSchema(StrictSchema):
+    device_id = fields.String(required=True, validate=validate.Length(1, 64))
+    schema_version = fields.Integer(required=True, validate=validate.Equal(1))
+    mutations = fields.List(fields.Nested(MutationSchema), required=True)
+
+
+class ResultSchema(StrictSchema):
+    mutation_id = fields.Integer()
+    status = fields.String(
+        validate=validate.OneOf(["applied", "duplicate", "conflict", "rejected"])
+    )
+    version = fields.Integer()
+    reason = fields.String()
+    message = fields.String()
+    errors = fields.Dict()
+    fields_ = fields.List(fields.String(), data_key="fields", attribute="fields")
+    server = fields.Dict()
+
+
+class PushResultSchema(StrictSchema):
+    results = fields.List(fields.Nested(ResultSchema))
+    server_time = fields.String()
+
+
+class ReturnSchema(StrictSchema):
+    comment = fields.String(required=True, validate=validate.Length(2, 2000))
+
+
+def _report(headers) -> None:
+    workflow.report_device(
+        db.session,
+        device=device(),
+        pending=headers.get("pending"),
+        oldest_pending_at=headers.get("oldest"),
+    )
+
+
+@blp.get("/sync/pull")
+@blp.arguments(PullQuerySchema, location="query")
+@blp.arguments(DeviceReportSchema, location="headers", as_kwargs=True)
+@blp.response(200, PullSchema)
+@blp.alt_response(403, description="Only advisors' tablets sync")
+@login_required("advisor")
+def pull(args, **headers):
+    """Changes for your caseload after `cursor`, in commit order (see docs/api.md)."""
+    _report(headers)
+    _snapshot()
+    return sync_pull.pull(
+        db.session, actor=actor(), cursor=args["cursor"], limit=args["limit"], now=now()
+    )
+
+
+def _snapshot() -> None:
+    # Every read of one pull must come from one snapshot (DESIGN §5).
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+@blp.post("/sync/push")
+@blp.arguments(PushSchema)
+@blp.arguments(PushHeadersSchema, location="headers", as_kwargs=True)
+@blp.response(200, PushResultSchema)
+@blp.alt_response(403, description="Only advisors' tablets sync; device mismatch")
+@login_required("advisor")
+def push(body, key, **headers):
+    """Apply the tablet's mutations exactly once; one result per mutation (docs/api.md)."""
+    if len(body["mutations"]) > sync_push.MAX_MUTATIONS:
+        raise TooLarge(
+            f"At most {sync_push.MAX_MUTATIONS} mutations per push.",
+            {"json": {"mutations": ["Too many; send them in batches."]}},
+        )
+    _report(headers)
+    return sync_push.push(
+        db.session, device=device(), key=key, body=body, raw=request.get_data(cache=True), now=now()
+    )
+
+
+def _review(entity: str, schema):
+    @blp.post(f"/{entity}s/<uuid:record_id>/return", endpoint=f"return_{entity}")
+    @blp.arguments(ReturnSchema)
+    @blp.response(200, schema)
+    @blp.alt_response(403, description="Only supervisors and admins review")
+    @blp.alt_response(404, description="No such record in your area")
+    @blp.alt_response(409, description="Not waiting for review")
+    @login_required("supervisor", "admin")
+    def return_(data, record_id: uuid.UUID):
+        """Return the record to its advisor with a comment."""
+        return workflow.return_record(
+            db.session,
+            actor=actor(),
+            entity=entity,
+            record_id=record_id,
+            comment=data["comment"],
+            now=now(),
+        )
+
+    @blp.post(f"/{entity}s/<uuid:record_id>/approve", endpoint=f"approve_{entity}")
+    @blp.response(200, schema)
+    @blp.alt_response(403, description="Only supervisors and admins review")
+    @blp.alt_response(404, description="No such record in your area")
+    @blp.alt_response(409, description="Not waiting for review")
+    @login_required("supervisor", "admin")
+    def approve(record_id: uuid.UUID):
+        """Approve the record; it is locked from now on."""
+        return workflow.approve_record(
+            db.session, actor=actor(), entity=entity, record_id=record_id, now=now()
+        )
+
+
+_review("visit", VisitSchema)
+_review("interview", InterviewSchema)

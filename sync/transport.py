@@ -1,0 +1,548 @@
+"""The tablet's HTTP layer (DESIGN §5 "Transport"; docs/api.md "Sync (tablets)").
+
+Layered like requests: :class:`Transport` is the facade the sync engine talks to (``login``,
+``pull``, ``push``); :class:`HttpTransport` drives a ``requests.Session`` whose adapter owns
+the sockets; :class:`InProcessTransport` answers the same calls from a Flask test client, so
+one contract suite runs against both. Both turn responses into results or exceptions with
+the one function :func:`handle_response`.
+
+Every failure is a :class:`SyncError` carrying a :class:`RequestInfo` (never the token or
+the body, which may hold a password or personal data) and the response, if there was one.
+"""
+
+from __future__ import annotations
+
+import abc
+import gzip
+import json as jsonlib
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+log = logging.getLogger(__name__)
+
+API = "/api/v1"
+# Statuses worth asking again: the server (or a proxy in front of it) was busy or broken.
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A server asking us to wait longer than this is refusing for now (e.g. a sign-in lockout):
+# we give up at once and let the caller say so, rather than block the tablet for minutes.
+RETRY_AFTER_CAP = 120.0
+REDACTED = "Bearer ***"
+
+Pending = tuple[int, str | None]
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """What was asked, safe to log: method, URL and headers with the token redacted."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, method: str, url: str, headers: Mapping[str, str]) -> RequestInfo:
+        """A RequestInfo whose ``Authorization`` header is replaced by a placeholder."""
+        safe = {k: REDACTED if k.lower() == "authorization" else v for k, v in headers.items()}
+        return cls(method.upper(), url, safe)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.url}"
+
+
+# ---------------------------------------------------------------------------- exceptions
+
+
+class SyncError(Exception):
+    """Base of every transport failure.
+
+    ``request`` is the :class:`RequestInfo`; ``response`` the underlying response object
+    (``requests.Response``, or the test client's) or None; ``status`` its HTTP status;
+    ``body`` the server's error body ``{code, status, message, errors}`` (synthesised from the
+    status when the server sent none); ``retry_after`` the seconds the server asked us to
+    wait; ``attempts`` how many times the request was sent. Log ``request``, never
+    ``response.request``: the raw request still holds the token and the body.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: RequestInfo | None = None,
+        response: Any = None,
+        status: int | None = None,
+        body: dict | None = None,
+        retry_after: float | None = None,
+    ):
+        super().__init__(message)
+        self.request = request
+        self.response = response
+        self.status = status
+        self.body = body
+        self.retry_after = retry_after
+        self.attempts = 1
+
+    @property
+    def retryable(self) -> bool:
+        """True when asking again later may succeed (the outbox keeps the work)."""
+        return self.status in RETRY_STATUSES
+
+    @property
+    def message(self) -> str:
+        """The server's sentence for a person, or this error's own description."""
+        return (self.body or {}).get("message") or str(self.args[0])
+
+    @property
+    def errors(self) -> dict:
+        """Field-level messages from the error body (``{}`` when none)."""
+        return (self.body or {}).get("errors") or {}
+
+    def __str__(self) -> str:
+        text = str(self.args[0]) if self.args else type(self).__name__
+        return text if self.attempts <= 1 else f"{text} (after {self.attempts} attempts)"
+
+
+class TransportError(SyncError):
+    """The network failed: refused, reset, timed out, or a truncated/garbled body.
+
+    ``cause`` is the underlying exception; ``unsent`` is True when no byte of the request
+    can have reached the server (the connection was never made), so even a non-idempotent
+    request may be repeated.
+    """
+
+    def __init__(self, message: str, *, cause: BaseException | None = None, unsent=False, **kw):
+        super().__init__(message, **kw)
+        self.cause = cause
+        self.unsent = unsent
+
+    @property
+    def retryable(self) -> bool:
+        """Network failures are always worth another try later."""
+        return True
+
+
+class AuthError(SyncError):
+    """401 (no valid token: sign in again) or 403 (outside the user's role or area)."""
+
+    @property
+    def retryable(self) -> bool:
+        """Asking again with the same credentials gives the same answer."""
+        return False
+
+
+class ClientError(SyncError):
+    """Any other 4xx (404, 405, 413, 422, ...): the request itself must change."""
+
+
+class Throttled(ClientError):
+    """429: too many requests (or failed sign-ins); ``retry_after`` says for how long."""
+
+
+class ServerError(SyncError):
+    """5xx, still failing after the retries: nothing was applied; try the same call later."""
+
+
+# ---------------------------------------------------------------------------- responses
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def backoff_delay(attempt: int, base: float, cap: float, rng: Callable[[], float]) -> float:
+    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+    return rng() * min(cap, base * 2.0 ** min(attempt, 64))
+
+
+def error_body(status: int, content: bytes) -> dict:
+    """The server's ``{code, status, message, errors}``, or one made up from the status."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Unknown status"
+    body: dict = {"code": status, "status": phrase, "message": phrase, "errors": {}}
+    try:
+        decoded = jsonlib.loads(content) if content else None
+    except ValueError:  # e.g. a proxy's HTML error page
+        decoded = None
+    if isinstance(decoded, dict):
+        body.update({k: decoded[k] for k in body if decoded.get(k)})
+    return body
+
+
+def error_for_response(
+    status: int, headers: Mapping[str, str], content: bytes, *, request: RequestInfo, response
+) -> SyncError | None:
+    """The exception an HTTP answer maps to, or None for a 2xx (see the table in docs)."""
+    if 200 <= status < 300:
+        return None
+    body = error_body(status, content)
+    kind: type[SyncError]
+    if status in (401, 403):
+        kind = AuthError
+    elif status == 429:
+        kind = Throttled
+    elif status >= 500:
+        kind = ServerError
+    else:
+        kind = ClientError
+    return kind(
+        f"{request.method} {request.url} -> {status} {body['status']}: {body['message']}",
+        request=request,
+        response=response,
+        status=status,
+        body=body,
+        retry_after=parse_retry_after(headers.get("Retry-After")),
+    )
+
+
+def decode_body(status: int, content: bytes, *, request: RequestInfo, response) -> dict:
+    """A 2xx body as a dict (``{}`` when empty); a garbled one is a TransportError."""
+    if status == 204 or not content:
+        return {}
+    try:
+        decoded = jsonlib.loads(content)
+    except ValueError as exc:  # truncated or garbled on the way: try again
+        raise TransportError(
+            f"{request} -> {status} with a body that is not valid JSON",
+            cause=exc,
+            request=request,
+            response=response,
+        ) from exc
+    if not isinstance(decoded, dict):
+        raise TransportError(
+            f"{request} -> {status} with a JSON {type(decoded).__name__}, not an object",
+            request=request,
+            response=response,
+        )
+    return decoded
+
+
+def handle_response(
+    status: int, headers: Mapping[str, str], content: bytes, *, request: RequestInfo, response
+) -> dict:
+    """Shared by every transport: the decoded body of a 2xx, or raise the mapped error."""
+    error = error_for_response(status, headers, content, request=request, response=response)
+    if error is not None:
+        raise error
+    return decode_body(status, content, request=request, response=response)
+
+
+def encode_body(payload: Any, gzip_min_bytes: int) -> tuple[bytes | None, dict[str, str]]:
+    """Compact UTF-8 JSON, gzip-compressed above ``gzip_min_bytes``, and its headers."""
+    if payload is None:
+        return None, {}
+    data = jsonlib.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = {"Content-Type": "application/json"}
+    if len(data) > gzip_min_bytes:
+        data = gzip.compress(data, mtime=0)
+        headers["Content-Encoding"] = "gzip"
+    return data, headers
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with every occurrence of ``secret`` masked."""
+    return text.replace(secret, "***") if secret else text
+
+
+# ---------------------------------------------------------------------------- facade
+
+
+class Transport(abc.ABC):
+    """The calls the sync engine makes; implementations raise only :class:`SyncError`."""
+
+    def __init__(self) -> None:
+        self._token: str | None = None
+
+    @abc.abstractmethod
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> dict:
+        """Send one API call and return its decoded JSON body (``{}`` for 204).
+
+        ``path`` starts with ``/api/v1``. ``idempotent`` says whether the call may be
+        repeated after a failure that might have reached the server; None means "GET, HEAD
+        and OPTIONS are, anything else is not".
+        """
+
+    def close(self) -> None:  # noqa: B027 - an optional hook, not an abstract method
+        """Release connections (nothing to release by default)."""
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def set_token(self, token: str | None) -> None:
+        """Use ``token`` as the bearer token from now on (None: send none)."""
+        self._token = token
+
+    @property
+    def authenticated(self) -> bool:
+        """True when a token is set."""
+        return self._token is not None
+
+    def login(
+        self, username: str, password: str, device_id: str, device_name: str, app_version: str
+    ) -> dict:
+        """Sign this device in; stores the token and returns ``{token, expires_at, user}``."""
+        body = self.request(
+            "POST",
+            f"{API}/auth/token",
+            json={
+                "username": username,
+                "password": password,
+                "device_id": device_id,
+                "device_name": device_name,
+                "app_version": app_version,
+            },
+            idempotent=False,  # each sign-in revokes the device's previous token
+        )
+        if not isinstance(body.get("token"), str):
+            raise TransportError(f"POST {API}/auth/token answered without a token")
+        self.set_token(body["token"])
+        return body
+
+    def logout(self) -> None:
+        """Revoke the token on the server and forget it (an already dead token is fine)."""
+        try:
+            self.request("POST", f"{API}/auth/logout", idempotent=True)
+        except AuthError:
+            pass
+        self.set_token(None)
+
+    def pull(self, cursor: str | None, limit: int = 500, pending: Pending | None = None) -> dict:
+        """One page of changes after ``cursor``: ``{changes, cursor, has_more, server_time}``."""
+        return self.request(
+            "GET",
+            f"{API}/sync/pull",
+            params={"cursor": cursor or "", "limit": limit},
+            headers=pending_headers(pending),
+        )
+
+    def push(self, body: dict, idempotency_key: str, pending: Pending | None = None) -> dict:
+        """Send outbox mutations; safe to repeat with the same key and body: ``{results}``."""
+        return self.request(
+            "POST",
+            f"{API}/sync/push",
+            json=body,
+            headers={"Idempotency-Key": idempotency_key, **pending_headers(pending)},
+            idempotent=True,  # mutation ids and the Idempotency-Key make a replay harmless
+        )
+
+    def _headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
+        headers = {"Accept": "application/json", "Accept-Encoding": "gzip"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        headers.update(extra or {})
+        return headers
+
+
+def pending_headers(pending: Pending | None) -> dict[str, str]:
+    """``X-Pending-Count`` / ``X-Oldest-Pending-At`` for the server's sync-health view."""
+    if pending is None:
+        return {}
+    count, oldest = pending
+    headers = {"X-Pending-Count": str(int(count))}
+    if oldest:
+        headers["X-Oldest-Pending-At"] = oldest
+    return headers
+
+
+def _idempotent(method: str, idempotent: bool | None) -> bool:
+    return method in SAFE_METHODS if idempotent is None else idempotent
+
+
+class HttpTransport(Transport):
+    """The real transport: timeouts, gzip, retries with backoff and full jitter.
+
+    Retries: connection errors, read timeouts, truncated or garbled 2xx bodies and the
+    statuses in :data:`RETRY_STATUSES`, at most ``retries`` times, waiting
+    ``rng() * min(backoff_cap, backoff_base * 2**attempt)`` and at least ``Retry-After``.
+    Only requests safe to repeat are retried: idempotent ones, any whose connection was never
+    made, and any answered 429 (refused, so not applied).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        session: requests.Session | None = None,
+        *,
+        timeout: float | tuple[float, float] = (5, 30),
+        retries: int = 6,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+        gzip_min_bytes: int = 1024,
+        retry_after_cap: float = RETRY_AFTER_CAP,
+    ):
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+        self._own_session = session is None
+        self.session = session if session is not None else self._new_session()
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.retry_after_cap = retry_after_cap
+        self.gzip_min_bytes = gzip_min_bytes
+        self._sleep = sleep
+        self._rng = rng
+
+    @staticmethod
+    def _new_session() -> requests.Session:
+        session = requests.Session()
+        # Retrying is ours alone: urllib3 must never repeat a POST behind our back.
+        adapter = HTTPAdapter(max_retries=0)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        return session
+
+    def close(self) -> None:
+        """Close the session's connections if this transport created the session."""
+        if self._own_session:
+            self.session.close()
+
+    def request(self, method, path, *, json=None, params=None, headers=None, idempotent=None):
+        """Send one call, retrying what is safe to retry; see :meth:`Transport.request`."""
+        method = method.upper()
+        data, body_headers = encode_body(json, self.gzip_min_bytes)
+        prepared = self.session.prepare_request(
+            requests.Request(
+                method,
+                self.base_url + path,
+                data=data,
+                params=params,
+                headers={**self._headers(headers), **body_headers},
+            )
+        )
+        info = RequestInfo.build(method, prepared.url or path, prepared.headers)
+        settings = self.session.merge_environment_settings(prepared.url, {}, None, None, None)
+        repeatable = _idempotent(method, idempotent)
+        attempt = 0
+        while True:
+            try:
+                return self._send(prepared, info, settings)
+            except SyncError as error:
+                error.attempts = attempt + 1
+                delay = self._retry_delay(error, attempt, repeatable)
+                if delay is None:
+                    raise
+                log.warning("%s; retry %d/%d in %.2f s", error, attempt + 1, self.retries, delay)
+                self._sleep(delay)
+                attempt += 1
+
+    def _send(self, prepared: requests.PreparedRequest, info: RequestInfo, settings) -> dict:
+        started = time.monotonic()
+        try:
+            response = self.session.send(prepared, timeout=self.timeout, **settings)
+        except (
+            requests.ConnectionError,  # refused, reset, read timeout (ConnectTimeout too)
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,  # body cut short
+            requests.exceptions.ContentDecodingError,  # gzip garbled
+        ) as exc:
+            raise self._transport_error(exc, info) from exc
+        log.debug("%s -> %d (%.3f s)", info, response.status_code, time.monotonic() - started)
+        return handle_response(
+            response.status_code,
+            response.headers,
+            response.content,
+            request=info,
+            response=response,
+        )
+
+    def _transport_error(self, exc: requests.RequestException, info: RequestInfo):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        unsent = isinstance(exc, requests.ConnectTimeout) or isinstance(
+            reason, ConnectTimeoutError | NewConnectionError
+        )
+        detail = redact(f"{type(exc).__name__}: {reason or exc}", self._token)
+        return TransportError(f"{info} failed: {detail}", cause=exc, unsent=unsent, request=info)
+
+    def _retry_delay(self, error: SyncError, attempt: int, repeatable: bool) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up now."""
+        if attempt >= self.retries or not error.retryable:
+            return None
+        unsent = isinstance(error, TransportError) and error.unsent
+        if not (repeatable or unsent or error.status == 429):
+            return None
+        delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap, self._rng)
+        if error.retry_after is not None:
+            if error.retry_after > self.retry_after_cap:
+                return None
+            delay = max(delay, error.retry_after)
+        return delay
+
+
+class InProcessTransport(Transport):
+    """The same calls answered by a Flask test client (duck-typed; flask is not imported).
+
+    ``client.open(path, method=, headers=, query_string=, data=)`` must return a response
+    with ``status_code``, ``headers`` and ``data``. Bodies are encoded exactly as
+    :class:`HttpTransport` encodes them (gzip included); there are no retries.
+    """
+
+    def __init__(self, client: Any, *, gzip_min_bytes: int = 1024):
+        super().__init__()
+        self.client = client
+        self.gzip_min_bytes = gzip_min_bytes
+
+    def request(self, method, path, *, json=None, params=None, headers=None, idempotent=None):
+        """Send one call through the test client; see :meth:`Transport.request`."""
+        method = method.upper()
+        data, body_headers = encode_body(json, self.gzip_min_bytes)
+        all_headers = {**self._headers(headers), **body_headers}
+        url = f"{path}?{urlencode(params, doseq=True)}" if params else path
+        info = RequestInfo.build(method, url, all_headers)
+        kwargs: dict[str, Any] = {"method": method, "headers": all_headers}
+        if params:
+            kwargs["query_string"] = dict(params)
+        if data is not None:
+            kwargs["data"] = data
+        response = self.client.open(path, **kwargs)
+        content = response.data
+        if response.headers.get("Content-Encoding") == "gzip" and content:
+            try:
+                content = gzip.decompress(content)
+            except (OSError, EOFError) as exc:
+                raise TransportError(
+                    f"{info} -> garbled gzip body", cause=exc, request=info, response=response
+                ) from exc
+        log.debug("%s -> %d", info, response.status_code)
+        return handle_response(
+            response.status_code, response.headers, content, request=info, response=response
+        )

@@ -1,0 +1,108 @@
+"""Helpers for sync tests: a tablet that pushes and pulls through the test client."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from tests.server.conftest import PASSWORD
+
+
+class Tablet:
+    """One advisor's tablet: a device token, an outbox sequence and a cursor."""
+
+    def __init__(self, client, user, device_id: str | None = None):
+        self.client = client
+        self.user = user
+        self.device_id = device_id or f"tablet-{uuid.uuid4().hex[:8]}"
+        response = client.post(
+            "/api/v1/auth/token",
+            json={"username": user.username, "password": PASSWORD, "device_id": self.device_id},
+        )
+        assert response.status_code == 201, response.get_json()
+        self.headers = {"Authorization": f"Bearer {response.get_json()['token']}"}
+        self.seq = itertools.count(1)
+        self.cursor = ""
+
+    def mutation(
+        self,
+        entity: str,
+        record_id,
+        data: dict,
+        op: str = "upsert",
+        base_version=None,
+        mutation_id: int | None = None,
+    ) -> dict:
+        return {
+            "mutation_id": mutation_id or next(self.seq),
+            "entity": entity,
+            "op": op,
+            "id": str(record_id),
+            "base_version": base_version,
+            "data": data,
+        }
+
+    def push_raw(self, mutations: list[dict], key: str | None = None, **extra):
+        body = {"device_id": self.device_id, "schema_version": 1, "mutations": mutations}
+        headers = {**self.headers, "Idempotency-Key": key or uuid.uuid4().hex}
+        return self.client.post("/api/v1/sync/push", json=body, headers=headers, **extra)
+
+    def push(self, mutations: list[dict], key: str | None = None) -> list[dict]:
+        response = self.push_raw(mutations, key)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["results"]
+
+    def pull_page(self, cursor: str | None = None, limit: int = 500) -> dict:
+        response = self.client.get(
+            "/api/v1/sync/pull",
+            headers=self.headers,
+            query_string={"cursor": self.cursor if cursor is None else cursor, "limit": limit},
+        )
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def pull(self, limit: int = 500) -> list[dict]:
+        """Pull until has_more is false; returns every change, advances the cursor."""
+        changes = []
+        while True:
+            page = self.pull_page(limit=limit)
+            changes.extend(page["changes"])
+            self.cursor = page["cursor"]
+            if not page["has_more"]:
+                return changes
+
+
+def visit_data(
+    household,
+    *,
+    when: datetime | None = None,
+    outcome: str = "completed",
+    status: str = "submitted",
+    **extra,
+) -> dict:
+    when = when or datetime.now(UTC) - timedelta(hours=1)
+    return {
+        "household_id": str(household.id),
+        "visited_at": when.isoformat(),
+        "outcome": outcome,
+        "status": status,
+        "device_id": "ignored",
+        "advisor_id": 1,
+        "notes": "家中情况稳定",
+        **extra,
+    }
+
+
+def interview_data(household, **extra) -> dict:
+    return {
+        "household_id": str(household.id),
+        "interviewed_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
+        "interviewee_role": "neighbour",
+        "statement": "邻居称其近期生活正常",
+        "corroborates": "yes",
+        "status": "submitted",
+        "device_id": "ignored",
+        "advisor_id": 1,
+        **extra,
+    }

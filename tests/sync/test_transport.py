@@ -1,0 +1,702 @@
+"""The tablet's transport (sync/transport.py).
+
+First a contract suite (Kinto's pattern): the same cases run against InProcessTransport
+(a Flask test client) and HttpTransport (a real HTTP server thread), both over the real
+Tanfang app on SQLite. Then HttpTransport's retry behaviour against a scripted stub server,
+with a recording ``sleep`` so nothing actually waits.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+import socket
+import struct
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from server import create_app
+from server.extensions import db
+from server.models import Device
+from sync.transport import (
+    AuthError,
+    ClientError,
+    HttpTransport,
+    InProcessTransport,
+    RequestInfo,
+    ServerError,
+    SyncError,
+    Throttled,
+    Transport,
+    TransportError,
+    backoff_delay,
+    parse_retry_after,
+)
+from tests.server.conftest import PASSWORD, World, _config, _empty_tables
+
+# ============================================================================ the real app
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url, tmp_path_factory) -> str:
+    """The real migrations on the test database (a no-op if tests/server ran them)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TANFANG_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
+        app = create_app(_config(database_url))
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        db.engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+def app(migrated, tmp_path, monkeypatch) -> Iterator[Flask]:
+    """The app on the migrated database, emptied after each test."""
+    monkeypatch.setenv("TANFANG_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(_config(migrated))
+    with app.app_context():
+        yield app
+        db.session.rollback()
+        _empty_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def world(app) -> World:
+    """Users and areas; committed rows stay readable without a new transaction.
+
+    On SQLite every transaction begins IMMEDIATE (it takes the write lock), so a lazy
+    reload in the test thread would block the server thread's writes until it ends.
+    """
+    db.session().expire_on_commit = False
+    return World(db.session)
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """The app behind a real HTTP server on 127.0.0.1 (a free port), in a daemon thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@dataclass
+class Harness:
+    """Builds transports of one kind and records what they sent and how long they slept."""
+
+    kind: str
+    app: Flask
+    base_url: str
+    sent: list[dict] = field(default_factory=list)
+    received: list[dict] = field(default_factory=list)
+    sleeps: list[float] = field(default_factory=list)
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def make(self, gzip_min_bytes: int = 1024) -> Transport:
+        if self.kind == "in-process":
+            client = _Recording(self.app.test_client(), self.sent, self.received)
+            return InProcessTransport(client, gzip_min_bytes=gzip_min_bytes)
+        session = requests.Session()
+        session.hooks["response"].append(self._note)
+        self._closers.append(session.close)
+        return HttpTransport(
+            self.base_url,
+            session,
+            timeout=(2, 10),
+            retries=2,
+            sleep=self.sleeps.append,
+            rng=lambda: 0.0,
+            gzip_min_bytes=gzip_min_bytes,
+        )
+
+    def _note(self, response: requests.Response, *args, **kwargs) -> None:
+        self.sent.append(dict(response.request.headers))
+        self.received.append(dict(response.headers))
+
+    def close(self) -> None:
+        for close in self._closers:
+            close()
+
+
+class _Recording:
+    """A test client that notes the headers of each request and response."""
+
+    def __init__(self, client, sent: list[dict], received: list[dict]):
+        self.client, self.sent, self.received = client, sent, received
+
+    def open(self, path, **kwargs):
+        self.sent.append(dict(kwargs.get("headers") or {}))
+        response = self.client.open(path, **kwargs)
+        self.received.append(dict(response.headers))
+        return response
+
+
+@pytest.fixture(params=["in-process", "http"])
+def harness(request, app) -> Iterator[Harness]:
+    http = request.param == "http"
+    h = Harness(request.param, app, request.getfixturevalue("live_server") if http else "")
+    yield h
+    h.close()
+
+
+@pytest.fixture
+def transport(harness) -> Transport:
+    return harness.make()
+
+
+def _login(transport: Transport, user, password: str = PASSWORD, device_id: str = "tablet-1"):
+    return transport.login(user.username, password, device_id, "测试平板", "0.1.0")
+
+
+# ============================================================================ contract
+
+
+def test_login_returns_the_token_and_the_user(world, transport):
+    body = _login(transport, world.adv_a)
+    assert len(body["token"]) >= 43
+    assert body["user"]["username"] == world.adv_a.username
+    assert body["user"]["role"] == "advisor"
+    assert transport.authenticated
+
+
+def test_wrong_password_is_an_auth_error_with_the_servers_message(world, transport):
+    with pytest.raises(AuthError) as caught:
+        _login(transport, world.adv_a, password="not-the-password")
+    error = caught.value
+    assert error.status == 401
+    assert error.body["code"] == 401
+    assert error.message == "Wrong username or password."
+    assert error.response is not None and error.request.method == "POST"
+    assert "not-the-password" not in str(error) + repr(error)
+    assert not transport.authenticated
+
+
+def test_an_authenticated_get_returns_the_decoded_body(world, transport):
+    world.household(advisor=world.adv_a)
+    world.household(advisor=world.adv_b)
+    _login(transport, world.adv_a)
+    page = transport.request("GET", "/api/v1/households", params={"page_size": 10})
+    assert page["total"] == 1
+    assert len(page["items"]) == 1
+
+
+def test_no_token_is_a_401_auth_error(transport):
+    with pytest.raises(AuthError) as caught:
+        transport.request("GET", "/api/v1/households")
+    assert caught.value.status == 401
+    assert caught.value.response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_token_is_refused_after_logout(world, transport):
+    token = _login(transport, world.adv_a)["token"]
+    transport.logout()
+    assert not transport.authenticated
+    transport.set_token(token)
+    with pytest.raises(AuthError) as caught:
+        transport.request("GET", "/api/v1/households")
+    assert caught.value.status == 401
+    assert "revoked" in caught.value.message
+    assert token not in str(caught.value)
+
+
+def test_outside_the_area_is_a_403_auth_error(world, transport):
+    _login(transport, world.sup_a)
+    with pytest.raises(AuthError) as caught:
+        transport.request("GET", "/api/v1/households", params={"street": world.street_b.id})
+    assert caught.value.status == 403
+    assert not caught.value.retryable
+
+
+def test_a_bad_query_is_a_client_error_carrying_the_field_errors(world, transport):
+    _login(transport, world.adv_a)
+    with pytest.raises(ClientError) as caught:
+        transport.request("GET", "/api/v1/households", params={"page_size": 0, "stret": 3})
+    error = caught.value
+    assert error.status == 422
+    assert set(error.errors["query"]) == {"page_size", "stret"}
+    assert error.body["errors"] == error.errors
+    assert not error.retryable
+
+
+def test_an_unknown_path_is_a_404_client_error(transport):
+    with pytest.raises(ClientError) as caught:
+        transport.request("GET", "/api/v1/nothing-here")
+    assert caught.value.status == 404
+    assert set(caught.value.body) == {"code", "status", "message", "errors"}
+
+
+@pytest.mark.parametrize("gzip_min_bytes", [1024, 1 << 30], ids=["gzip", "plain"])
+def test_a_body_over_the_limit_is_a_413_client_error(app, harness, gzip_min_bytes):
+    app.config["MAX_CONTENT_LENGTH"] = 4096
+    transport = harness.make(gzip_min_bytes=gzip_min_bytes)
+    # Random hex stays over the limit even gzip-compressed.
+    with pytest.raises(ClientError) as caught:
+        transport.request("POST", "/api/v1/auth/token", json={"password": os.urandom(8192).hex()})
+    assert caught.value.status == 413
+    assert ("Content-Encoding" in harness.sent[-1]) == (gzip_min_bytes == 1024)
+
+
+def test_a_sign_in_lockout_is_throttled_without_waiting(world, harness):
+    transport = harness.make()
+    for _ in range(5):
+        with pytest.raises(AuthError):
+            _login(transport, world.adv_a, password="wrong")
+    with pytest.raises(Throttled) as caught:
+        _login(transport, world.adv_a)
+    assert caught.value.status == 429
+    assert caught.value.retry_after > 120  # a lockout, far over the cap: give up at once
+    assert harness.sleeps == []
+
+
+def test_a_gzip_body_above_the_threshold_is_accepted(world, harness):
+    transport = harness.make(gzip_min_bytes=64)
+    body = _login(transport, world.adv_a)
+    assert harness.sent[-1]["Content-Encoding"] == "gzip"
+    assert body["user"]["username"] == world.adv_a.username
+
+
+def test_a_large_answer_comes_gzipped_and_is_decoded(world, harness):
+    for _ in range(8):
+        world.household(advisor=world.adv_a)
+    transport = harness.make()
+    _login(transport, world.adv_a)
+    page = transport.request("GET", "/api/v1/households")
+    assert page["total"] == 8
+    assert harness.received[-1]["Content-Encoding"] == "gzip"
+
+
+def test_a_body_below_the_threshold_is_sent_plain(world, harness):
+    _login(harness.make(gzip_min_bytes=4096), world.adv_a)
+    assert "Content-Encoding" not in harness.sent[-1]
+
+
+def test_pull_sends_the_caseload_then_resumes_after_the_cursor(world, transport):
+    household = world.household(advisor=world.adv_a)
+    _login(transport, world.adv_a)
+    page = transport.pull(None, 500, pending=(0, None))
+    ids = {c["id"] for c in page["changes"] if c["entity"] == "household"}
+    assert str(household.id) in ids
+    assert page["has_more"] is False and isinstance(page["cursor"], str)
+    again = transport.pull(page["cursor"], 500)
+    assert str(household.id) not in {c["id"] for c in again["changes"]}
+
+
+def test_push_applies_and_a_replay_answers_the_same(world, transport):
+    household = world.household(advisor=world.adv_a)
+    _login(transport, world.adv_a, device_id="tablet-1")
+    body = {
+        "device_id": "tablet-1",
+        "schema_version": 1,
+        "mutations": [
+            {
+                "mutation_id": 1,
+                "entity": "household",
+                "op": "update",
+                "id": str(household.id),
+                "base_version": household.version,
+                "data": {"phone": "13900000000"},
+            }
+        ],
+    }
+    pending = (1, "2026-11-23T01:00:00+00:00")
+    first = transport.push(body, "push-key-1", pending=pending)
+    assert [r["status"] for r in first["results"]] == ["applied"]
+    assert transport.push(body, "push-key-1", pending=pending) == first
+    assert _device_report(world.adv_a) == (1, datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
+
+
+def test_a_push_without_its_key_is_a_client_error(world, transport):
+    _login(transport, world.adv_a)
+    with pytest.raises(ClientError) as caught:
+        transport.request(
+            "POST",
+            "/api/v1/sync/push",
+            json={"device_id": "tablet-1", "schema_version": 1, "mutations": []},
+            idempotent=True,
+        )
+    assert caught.value.status == 422
+    assert "Idempotency-Key" in str(caught.value.errors)
+
+
+def _device_report(user) -> tuple:
+    """What the server stored from X-Pending-Count / X-Oldest-Pending-At for ``user``."""
+    row = db.session.execute(
+        select(Device.pending_count, Device.oldest_pending_at).where(Device.user_id == user.id)
+    ).one()
+    db.session.commit()  # end the read: an open SQLite transaction holds the write lock
+    count, oldest = row
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return count, oldest
+
+
+# ============================================================================ stub server
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict
+    body: bytes
+
+
+Action = Callable[[BaseHTTPRequestHandler], None]
+
+
+def reply(status: int = 200, body: dict | bytes | None = None, headers: dict | None = None):
+    """An action answering ``status`` with a JSON (or raw) body."""
+
+    def act(h: BaseHTTPRequestHandler) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body or {"ok": True}).encode()
+        h.send_response(status)
+        for name, value in {"Content-Type": "application/json", **(headers or {})}.items():
+            h.send_header(name, value)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+
+    return act
+
+
+def truncated(h: BaseHTTPRequestHandler) -> None:
+    """Promise 100 bytes, send 10, hang up."""
+    h.send_response(200)
+    h.send_header("Content-Type", "application/json")
+    h.send_header("Content-Length", "100")
+    h.end_headers()
+    h.wfile.write(b'{"ok": tru')
+
+
+def hang_up(h: BaseHTTPRequestHandler) -> None:
+    """Read the request, then reset the connection without a word."""
+    h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    h.close_connection = True
+
+
+class Stub:
+    """A scripted HTTP server: each request takes the next action (default: 200 ``{ok}``)."""
+
+    def __init__(self, *actions: Action, port: int = 0):
+        self.script = list(actions)
+        self.seen: list[Seen] = []
+        self.release = threading.Event()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _any(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.headers.get("Content-Encoding") == "gzip":
+                    raw = gzip.decompress(raw)
+                stub.seen.append(Seen(self.command, self.path, dict(self.headers), raw))
+                action = stub.script.pop(0) if stub.script else reply()
+                try:
+                    action(self)
+                except OSError:  # the client gave up on a stalled answer
+                    self.close_connection = True
+
+            do_GET = do_POST = _any
+
+            def log_message(self, *args) -> None:  # keep test output quiet
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def stall(self, seconds: float) -> Action:
+        """An action that answers only after ``seconds`` (or when the stub closes)."""
+
+        def act(h: BaseHTTPRequestHandler) -> None:
+            self.release.wait(seconds)
+            reply()(h)
+
+        return act
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def stubs() -> Iterator[list[Stub]]:
+    made: list[Stub] = []
+    yield made
+    for stub in made:
+        stub.close()
+
+
+@pytest.fixture
+def stub(stubs) -> Callable[..., Stub]:
+    def make(*actions: Action, port: int = 0) -> Stub:
+        stubs.append(Stub(*actions, port=port))
+        return stubs[-1]
+
+    return make
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def http(sleeps) -> Iterator[Callable[..., HttpTransport]]:
+    """HttpTransport with small timeouts and a ``sleep`` that only records."""
+    made: list[HttpTransport] = []
+
+    def make(base_url: str, **kw) -> HttpTransport:
+        options = {"timeout": (1, 2), "sleep": sleeps.append, "rng": lambda: 1.0, **kw}
+        made.append(HttpTransport(base_url, **options))
+        return made[-1]
+
+    yield make
+    for transport in made:
+        transport.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_connection_refused_is_retried_even_for_a_post(stub, http, method):
+    port = _free_port()
+    slept: list[float] = []
+
+    def sleep_then_start(seconds: float) -> None:
+        slept.append(seconds)
+        if len(slept) == 1:
+            stub(port=port)
+
+    transport = http(f"http://127.0.0.1:{port}", sleep=sleep_then_start)
+    # Refused means nothing was sent, so even a non-idempotent call may be repeated.
+    assert transport.request(method, "/api/v1/x", json={"a": 1}, idempotent=False) == {"ok": True}
+    assert len(slept) == 1
+
+
+def test_a_body_cut_short_is_retried(stub, http, sleeps):
+    server = stub(truncated)
+    assert http(server.url).request("GET", "/api/v1/x") == {"ok": True}
+    assert len(server.seen) == 2 and len(sleeps) == 1
+
+
+def test_garbled_json_in_a_2xx_is_retried_when_idempotent(stub, http):
+    server = stub(reply(200, b"<html>portal login</html>"))
+    assert http(server.url).request("GET", "/api/v1/x") == {"ok": True}
+
+
+def test_garbled_json_is_a_transport_error_when_not_idempotent(stub, http, sleeps):
+    server = stub(reply(201, b'{"token": '))
+    with pytest.raises(TransportError) as caught:
+        http(server.url).request("POST", "/api/v1/x", json={})
+    assert caught.value.status is None and caught.value.response is not None
+    assert len(server.seen) == 1 and sleeps == []
+
+
+def test_503_with_retry_after_waits_at_least_that_long(stub, http, sleeps):
+    server = stub(reply(503, headers={"Retry-After": "2"}))
+    assert http(server.url, rng=lambda: 0.0).request("GET", "/api/v1/x") == {"ok": True}
+    assert sleeps == [2.0]
+
+
+def test_429_with_an_http_date_retry_after_is_honoured(stub, http, sleeps):
+    when = datetime.now(UTC) + timedelta(seconds=5)
+    server = stub(reply(429, headers={"Retry-After": format_datetime(when, usegmt=True)}))
+    transport = http(server.url, rng=lambda: 0.0)
+    # A refused sign-in was not applied: even the non-idempotent login may repeat.
+    assert transport.request("POST", "/api/v1/auth/token", json={}, idempotent=False) == {
+        "ok": True
+    }
+    assert len(sleeps) == 1 and 3 <= sleeps[0] <= 5
+
+
+def test_500_five_times_then_success(stub, http, sleeps):
+    server = stub(*[reply(500)] * 5)
+    assert http(server.url, retries=6).request("GET", "/api/v1/x") == {"ok": True}
+    assert len(server.seen) == 6
+    assert sleeps == [0.5, 1.0, 2.0, 4.0, 8.0]  # rng() == 1: the top of each jitter window
+
+
+def test_retries_exhausted_raise_a_server_error_carrying_the_last_response(stub, http, sleeps):
+    last = {"code": 502, "status": "Bad Gateway", "message": "the last one", "errors": {}}
+    server = stub(*[reply(503)] * 3, reply(502, last))
+    with pytest.raises(ServerError) as caught:
+        http(server.url, retries=3).request("GET", "/api/v1/x")
+    error = caught.value
+    assert error.status == 502 and error.response.status_code == 502
+    assert error.body == last and error.message == "the last one"
+    assert error.attempts == 4 and "after 4 attempts" in str(error)
+    assert len(sleeps) == 3 and error.retryable
+
+
+def test_a_non_idempotent_post_is_not_retried_after_a_reset(stub, http, sleeps):
+    server = stub(hang_up)
+    with pytest.raises(TransportError) as caught:
+        http(server.url).request("POST", "/api/v1/auth/token", json={"password": "pw"})
+    assert len(server.seen) == 1 and sleeps == []
+    assert not caught.value.unsent and caught.value.cause is not None
+
+
+def test_an_idempotent_post_is_retried_after_a_reset(stub, http, sleeps):
+    server = stub(hang_up)
+    transport = http(server.url)
+    assert transport.push({"mutations": []}, "key-1") == {"ok": True}
+    assert len(server.seen) == 2 and len(sleeps) == 1
+    assert server.seen[0].headers["Idempotency-Key"] == server.seen[1].headers["Idempotency-Key"]
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(401, AuthError), (408, ClientError), (500, ServerError), (503, ServerError)],
+)
+def test_login_is_not_retried_after_an_answer_other_than_429(stub, http, sleeps, status, error):
+    server = stub(reply(status), reply(201, {"token": "t"}))
+    transport = http(server.url)
+    with pytest.raises(error):
+        transport.login("u", "pw", "d", "n", "v")
+    assert len(server.seen) == 1 and sleeps == []
+    assert not transport.authenticated
+
+
+def test_a_read_timeout_is_retried(stub, http, sleeps):
+    server = stub()
+    server.script.append(server.stall(5))
+    transport = http(server.url, timeout=(1, 0.2))
+    assert transport.request("GET", "/api/v1/x") == {"ok": True}
+    assert len(server.seen) == 2 and len(sleeps) == 1
+
+
+def test_retry_after_over_the_cap_gives_up_at_once(stub, http, sleeps):
+    server = stub(reply(503, headers={"Retry-After": "900"}))
+    with pytest.raises(ServerError) as caught:
+        http(server.url).request("GET", "/api/v1/x")
+    assert caught.value.retry_after == 900 and sleeps == []
+
+
+def test_jitter_stays_within_zero_and_the_cap(stub, http, sleeps):
+    server = stub(*[reply(503)] * 8)
+    http(server.url, retries=8, backoff_cap=3, rng=lambda: 1.0).request("GET", "/api/v1/x")
+    assert sleeps == [0.5, 1.0, 2.0, 3.0, 3.0, 3.0, 3.0, 3.0]
+    draws = iter([0.0, 0.999, 0.5] * 100)
+    for attempt in range(100):
+        assert 0.0 <= backoff_delay(attempt, 0.5, 30, lambda: next(draws)) <= 30
+
+
+def test_timeouts_go_with_every_call(stub):
+    seen: list = []
+
+    class Session(requests.Session):
+        def send(self, request, **kwargs):
+            seen.append(kwargs.get("timeout"))
+            return super().send(request, **kwargs)
+
+    server = stub()
+    with Session() as session:
+        transport = HttpTransport(server.url, session, timeout=(1.5, 7))
+        transport.request("GET", "/api/v1/x")
+        transport.request("POST", "/api/v1/y", json={})
+    assert seen == [(1.5, 7), (1.5, 7)]
+
+
+def test_bodies_over_the_threshold_go_gzipped_and_gzip_answers_are_read(stub, http):
+    answer = gzip.compress(json.dumps({"ok": "压缩"}).encode())
+    server = stub(reply(200), reply(200, answer, {"Content-Encoding": "gzip"}))
+    transport = http(server.url, gzip_min_bytes=100)
+    transport.request("POST", "/api/v1/x", json={"n": 1})
+    assert transport.request("POST", "/api/v1/x", json={"notes": "很长" * 100}) == {"ok": "压缩"}
+    small, large = server.seen
+    assert "Content-Encoding" not in small.headers and json.loads(small.body) == {"n": 1}
+    assert large.headers["Content-Encoding"] == "gzip"
+    assert json.loads(large.body) == {"notes": "很长" * 100}
+    assert "gzip" in large.headers["Accept-Encoding"]
+
+
+def test_pull_and_push_send_the_pending_headers_and_the_key(stub, http):
+    server = stub()
+    transport = http(server.url)
+    transport.pull("abc", 200, pending=(3, "2026-11-23T01:00:00+00:00"))
+    transport.push({"mutations": []}, "k-9", pending=(0, None))
+    pull, push = server.seen
+    assert pull.path == "/api/v1/sync/pull?cursor=abc&limit=200"
+    assert pull.headers["X-Pending-Count"] == "3"
+    assert pull.headers["X-Oldest-Pending-At"] == "2026-11-23T01:00:00+00:00"
+    assert push.headers["Idempotency-Key"] == "k-9"
+    assert push.headers["X-Pending-Count"] == "0" and "X-Oldest-Pending-At" not in push.headers
+
+
+def test_the_token_never_reaches_errors_or_logs(stub, http, caplog):
+    token = "tok_" + "S3cr3t" * 7
+    server = stub(
+        reply(201, {"token": token, "user": {}}),
+        reply(401, {"code": 401, "status": "Unauthorized", "message": "no", "errors": {}}),
+        hang_up,
+        *[reply(503)] * 3,
+    )
+    transport = http(server.url, retries=2)
+    caught: list[SyncError] = []
+    with caplog.at_level(logging.DEBUG):
+        transport.login("advisor1", "pa55word-xyz", "d", "n", "v")
+        assert server.seen[0].headers.get("Authorization") is None
+        for call in (
+            lambda: transport.request("GET", "/api/v1/a"),
+            lambda: transport.request("POST", "/api/v1/b", json={}),
+            lambda: transport.request("GET", "/api/v1/c"),
+        ):
+            with pytest.raises(SyncError) as error:
+                call()
+            caught.append(error.value)
+    assert server.seen[1].headers["Authorization"] == f"Bearer {token}"
+    assert [type(e) for e in caught] == [AuthError, TransportError, ServerError]
+    logged = caplog.text + " ".join(str(r.args) for r in caplog.records)
+    for error in caught:
+        text = str(error) + repr(error) + str(error.request) + repr(error.request)
+        assert token not in text and "pa55word" not in text
+        assert error.request.headers["Authorization"] == "Bearer ***"
+    assert "retry" in caplog.text  # the retries were logged ...
+    assert token not in logged and "pa55word" not in logged  # ... without the secrets
+
+
+# ============================================================================ pure helpers
+
+
+def test_retry_after_parses_seconds_and_http_dates():
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    assert parse_retry_after("7", now) == 7.0
+    assert parse_retry_after("Mon, 23 Nov 2026 02:00:30 GMT", now) == 30.0
+    assert parse_retry_after("Mon, 23 Nov 2026 01:00:00 GMT", now) == 0.0
+    assert parse_retry_after("soon", now) is None
+    assert parse_retry_after(None, now) is None
+
+
+def test_request_info_redacts_the_authorization_header():
+    info = RequestInfo.build("get", "http://h/x", {"Authorization": "Bearer abc", "A": "b"})
+    assert info.headers == {"Authorization": "Bearer ***", "A": "b"}
+    assert str(info) == "GET http://h/x"
