@@ -232,9 +232,7 @@ class RuleSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(
-        required=True, validate=[validate.Length(min=1, max=200), storable_text]
-    )
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), storable_text])
     name_en = fields.String(load_default="", validate=[validate.Length(max=200), storable_text])
     cycle = fields.Enum(Cycle, by_value=True, required=True)
     categories_any = _code_list(Category)

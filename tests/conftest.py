@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 PG_URL = os.environ.get("TANFANG_TEST_DATABASE_URL")
+# The app, its database and factories serve tests/server, tests/sync and tests/reliability.
+pytest_plugins = ["tests.server_fixtures"]
 
 
 def _reset_postgres(url: str) -> None:

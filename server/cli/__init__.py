@@ -23,3 +23,13 @@ main = FlaskGroup(
     add_version_option=False,
     help="Tanfang (探访) server: demo, serve, database, users and demo data.",
 )
+
+
+def _add_client_commands() -> None:
+    # The tablet client needs no app (it talks HTTP), so it hangs on the group itself.
+    from server.cli import sync_client
+
+    main.add_command(sync_client.group)
+
+
+_add_client_commands()

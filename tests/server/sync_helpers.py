@@ -6,7 +6,7 @@ import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from tests.server.conftest import PASSWORD
+from tests.server_fixtures import PASSWORD
 
 
 class Tablet:

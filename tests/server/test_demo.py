@@ -72,7 +72,7 @@ def test_same_seed_same_data(session):
         visits = session.execute(select(Visit.id, Visit.visited_at).order_by(Visit.id)).all()
         return rows, visits
 
-    from tests.server.conftest import _empty_tables
+    from tests.server_fixtures import _empty_tables
 
     first = snapshot()
     _empty_tables()

@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from server import create_app
-from tests.server.conftest import PASSWORD
+from tests.server_fixtures import PASSWORD
 
 CHECKS = [
     not_a_server_error,

@@ -24,11 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 from flask import Flask
-from flask_migrate import upgrade
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from server import create_app
 from server.extensions import db
 from server.models import Device
 from sync.transport import (
@@ -45,57 +42,20 @@ from sync.transport import (
     backoff_delay,
     parse_retry_after,
 )
-from tests.server.conftest import PASSWORD, World, _config, _empty_tables
+from tests.server_fixtures import PASSWORD, World
 
 # ============================================================================ the real app
 
 
-@pytest.fixture(scope="session")
-def migrated(database_url, tmp_path_factory) -> str:
-    """The real migrations on the test database (a no-op if tests/server ran them)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TANFANG_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
-        app = create_app(_config(database_url))
-    with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
-        db.engine.dispose()
-    return database_url
-
-
 @pytest.fixture
-def app(migrated, tmp_path, monkeypatch) -> Iterator[Flask]:
-    """The app on the migrated database, emptied after each test."""
-    monkeypatch.setenv("TANFANG_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app(_config(migrated))
-    with app.app_context():
-        yield app
-        db.session.rollback()
-        _empty_tables()
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def world(app) -> World:
+def world(app, session) -> World:
     """Users and areas; committed rows stay readable without a new transaction.
 
     On SQLite every transaction begins IMMEDIATE (it takes the write lock), so a lazy
     reload in the test thread would block the server thread's writes until it ends.
     """
-    db.session().expire_on_commit = False
-    return World(db.session)
-
-
-@pytest.fixture
-def live_server(app) -> Iterator[str]:
-    """The app behind a real HTTP server on 127.0.0.1 (a free port), in a daemon thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    session().expire_on_commit = False
+    return World(session)
 
 
 @dataclass

@@ -1,8 +1,10 @@
-"""Server fixtures: a migrated database, the app, clients, an ``auth`` helper, factories."""
+"""Server fixtures for every test package: the migrated database, the app, clients, an
+``auth`` helper, factories, and the app behind a real HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -10,6 +12,7 @@ import pytest
 from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
 from server import create_app
 from server.extensions import db
@@ -226,3 +229,21 @@ def token_of(session):
         return {"Authorization": f"Bearer {issued.token}"}
 
     return issue
+
+
+@pytest.fixture
+def live_server(app, session) -> Iterator[str]:
+    """The app behind a real HTTP server on 127.0.0.1 (a free port), in a daemon thread.
+
+    Committed rows stay readable in the test thread without a new transaction: on SQLite
+    every transaction begins IMMEDIATE (takes the write lock), so a lazy reload here would
+    block the server thread's writes until it ended.
+    """
+    session().expire_on_commit = False
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)

@@ -1,0 +1,146 @@
+"""The sync engine: push the outbox, then pull pages until the server has nothing more."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sync.transport import ClientError, Transport
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int | None], None]
+SCHEMA_VERSION = 1
+
+
+class Store(Protocol):
+    """What the engine needs of a tablet store (``sync.store.SQLiteStore`` is one)."""
+
+    def device_id(self) -> str: ...
+    def cursor(self) -> str | None: ...
+    def pending_count(self) -> int: ...
+    def oldest_pending_at(self) -> str | None: ...
+    def pending_mutations(self, limit: int = 100) -> list[dict[str, Any]]: ...
+    def mark_sent(self, mutation_ids: list[int]) -> list[dict[str, Any]]: ...
+    def mark_failed(self, mutation_ids: list[int], error: str) -> None: ...
+    def apply_results(self, results: list[dict[str, Any]]) -> None: ...
+    def apply_pull_page(self, changes: list[dict[str, Any]], cursor: str) -> dict: ...
+    def get_state(self, key: str) -> Any: ...
+    def set_state(self, key: str, value: Any) -> None: ...
+
+
+@dataclass
+class SyncReport:
+    """What one sync did: counts per push result status and pulled changes."""
+
+    pushed: dict[str, int] = field(default_factory=dict)
+    pulled: int = 0
+    pages: int = 0
+
+    @property
+    def needs_attention(self) -> int:
+        """Mutations the server refused or found in conflict (kept for the advisor)."""
+        return self.pushed.get("rejected", 0) + self.pushed.get("conflict", 0)
+
+
+def idempotency_key(body: dict) -> str:
+    """The same request body always gets the same key, so a re-sent batch is a replay."""
+    raw = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return hashlib.sha256(raw).hexdigest()[:64]
+
+
+class SyncClient:
+    """Moves records between a tablet store and the server over a transport.
+
+    ``sync()`` pushes first so the server has everything before tombstones can arrive; a
+    failure leaves the store as it was after the last completed step, so calling ``sync()``
+    again converges.
+    """
+
+    def __init__(
+        self, store: Store, transport: Transport, *, batch: int = 100, pull_limit: int = 500
+    ):
+        self.store = store
+        self.transport = transport
+        self.batch = batch
+        self.pull_limit = pull_limit
+        token = store.get_state("token")
+        if token:
+            transport.set_token(token)
+
+    def login(
+        self, username: str, password: str, *, device_name: str = "", app_version: str = ""
+    ) -> dict:
+        """Sign this tablet in; the token is kept in the store (never logged)."""
+        answer = self.transport.login(
+            username, password, self.store.device_id(), device_name, app_version
+        )
+        self.store.set_state("token", answer["token"])
+        self.store.set_state("user", answer["user"])
+        return answer["user"]
+
+    def _pending(self) -> tuple[int, str | None]:
+        return self.store.pending_count(), self.store.oldest_pending_at()
+
+    def push(self, progress: Progress | None = None) -> dict[str, int]:
+        """Send the outbox in batches, oldest first; returns counts per result status."""
+        counts: dict[str, int] = {}
+        total, done = self.store.pending_count(), 0
+        while True:
+            pending = self.store.pending_mutations(self.batch)
+            if not pending:
+                return counts
+            ids = [m["mutation_id"] for m in pending]
+            mutations = self.store.mark_sent(ids)
+            body = {
+                "device_id": self.store.device_id(),
+                "schema_version": SCHEMA_VERSION,
+                "mutations": mutations,
+            }
+            try:
+                answer = self.transport.push(body, idempotency_key(body), pending=self._pending())
+            except Exception as error:
+                self.store.mark_failed(ids, f"{type(error).__name__}: {error}")
+                raise
+            self.store.apply_results(answer["results"])
+            for result in answer["results"]:
+                counts[result["status"]] = counts.get(result["status"], 0) + 1
+            done += len(ids)
+            if progress:
+                progress("push", done, max(total, done))
+
+    def pull(self, progress: Progress | None = None) -> tuple[int, int]:
+        """Pull pages until ``has_more`` is false; returns (changes, pages)."""
+        changes = pages = 0
+        while True:
+            try:
+                page = self.transport.pull(
+                    self.store.cursor() or "", self.pull_limit, pending=self._pending()
+                )
+            except ClientError as error:
+                if "cursor" not in (error.errors or {}).get("query", {}):
+                    raise
+                # The server no longer reads our cursor: start over (applying is idempotent).
+                log.warning("server refused the cursor; pulling from the start")
+                self.store.set_state("cursor", None)
+                continue
+            self.store.apply_pull_page(page["changes"], page["cursor"])
+            changes += len(page["changes"])
+            pages += 1
+            if progress:
+                progress("pull", changes, None)
+            if not page["has_more"]:
+                return changes, pages
+
+    def sync(self, progress: Progress | None = None) -> SyncReport:
+        """Push everything pending, then pull everything new."""
+        report = SyncReport()
+        report.pushed = self.push(progress)
+        report.pulled, report.pages = self.pull(progress)
+        self.store.set_state("last_sync_at", datetime.now(UTC).isoformat())
+        return report

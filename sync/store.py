@@ -1,0 +1,706 @@
+"""The tablet's local database (DESIGN §5 "Tablet store"): records, outbox, pull state.
+
+:class:`SQLiteStore` keeps what the advisor sees and what still has to reach the server, in
+one SQLite file (tables: :mod:`sync.store_schema`). Every write is one ``BEGIN IMMEDIATE …
+COMMIT``: a record and its outbox mutation, a pulled page and its cursor, push results and
+the tombstones they release each commit together or not at all, so a kill -9 at any
+instant leaves a state from which the next sync converges.
+
+Durability: WAL with ``synchronous=FULL``. WAL+NORMAL already survives a killed process
+(the committed frames are in the OS cache), but not a power cut or a battery pulled out of
+a tablet, which can lose the last commits — a visit the advisor was told was saved. FULL
+costs one fsync per commit; commits here are one per save and one per pull page, so the
+cost is invisible, and a saved visit is on flash before ``save_visit`` returns.
+
+Threads: one connection per thread (``threading.local``), all opened by
+:meth:`SQLiteStore._connect`. The Kivy UI thread and the sync thread then never share a
+connection or a transaction; WAL lets the UI read while the sync thread writes, and writers
+queue on SQLite's own lock (``BEGIN IMMEDIATE`` + busy timeout, so no lock upgrades and no
+deadlocks) instead of on a Python lock held across I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+from marshmallow import ValidationError
+
+from sync import store_schema as tables
+from sync.policy import DEFAULT_POLICY, HouseholdFacts, Override, Policy, cycle_for
+from sync.records import SCHEMAS, HouseholdSchema
+from sync.schedule import DEFAULT_TZ, completed_days, status
+from sync.store_schema import dumps, loads
+
+log = logging.getLogger(__name__)
+
+EDITABLE_HOUSEHOLD_FIELDS = ("phone", "residence_address", "notes", "location")
+# Keys the store adds to the dicts it returns; dropped again when a dict comes back to save.
+_STORE_KEYS = frozenset({"version", "local_state", "review_comment"})
+_LEVEL_ORDER = "CASE level WHEN 'red' THEN 0 WHEN 'orange' THEN 1 WHEN 'yellow' THEN 2 ELSE 3 END"
+
+
+class StoreError(RuntimeError):
+    """The store cannot do what was asked (closed, schema too new, a misused call)."""
+
+
+class RecordLocked(StoreError):
+    """The record is under review or approved on the server: only the workflow changes it."""
+
+
+class UnknownRecord(StoreError, LookupError):
+    """No such record on this tablet."""
+
+
+class SQLiteStore:
+    """The tablet store in the SQLite file ``path`` (created and migrated on first use).
+
+    ``clock`` returns the current aware time (tests inject one); ``timeout`` is how long, in
+    seconds, a writer waits for another thread's transaction before failing.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        clock: Callable[[], datetime] | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.path = os.fspath(path)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._timeout = timeout
+        self._local = threading.local()
+        # Every connection with the thread that owns it, so close() reaches them all and a
+        # finished thread's connection is closed instead of leaking.
+        self._connections: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self._registry = threading.Lock()
+        self._closed = False
+        try:
+            tables.migrate(self._conn())
+            self._device_id: str = self.get_state("device_id")
+        except BaseException:
+            self.close()
+            raise
+
+    # ---------------------------------------------------------------- connections
+
+    def _connect(self) -> sqlite3.Connection:
+        """Open one connection: the only place that does, so SQLCipher can key it here.
+
+        With SQLCipher, ``PRAGMA key`` goes first, before any other statement.
+        """
+        conn = sqlite3.connect(
+            self.path,
+            timeout=self._timeout,
+            isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+            check_same_thread=False,  # used by one thread only; close() may come from another
+        )
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError(f"{self.path}: cannot use WAL journal mode (got {mode})")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreError("the store is closed")
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._registry:
+                alive = []
+                for thread, other in self._connections:
+                    if thread.is_alive():
+                        alive.append((thread, other))
+                    else:
+                        other.close()  # its thread has ended and can no longer use it
+                alive.append((threading.current_thread(), conn))
+                self._connections = alive
+        return conn
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        if conn.in_transaction:
+            raise StoreError("store methods must not be called inside another store call")
+        conn.execute(begin)
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front: a transaction that starts reading and
+        # later writes could otherwise fail with SQLITE_BUSY halfway instead of waiting.
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def _read(self) -> AbstractContextManager[sqlite3.Connection]:
+        # A read transaction gives several SELECTs one consistent snapshot.
+        return self._transaction("BEGIN")
+
+    def _now(self) -> str:
+        return self._clock().astimezone(UTC).isoformat()
+
+    def close(self) -> None:
+        """Close every connection the store opened, from any thread; the store is then unusable.
+
+        Call it when no other thread is inside a store method.
+        """
+        self._closed = True
+        with self._registry:
+            for _thread, conn in self._connections:
+                conn.close()
+            self._connections.clear()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------- saving records
+
+    def save_visit(self, data: dict[str, Any], *, draft: bool = False) -> dict[str, Any]:
+        """Validate and save a visit; unless ``draft``, queue its push in the same commit.
+
+        Raises :class:`marshmallow.ValidationError` (field → messages) on bad input and
+        :class:`RecordLocked` when the server copy is submitted/resubmitted/approved.
+        ``id`` (uuid4), ``device_id`` and ``advisor_id`` (the signed-in user) are filled in
+        when missing; ``status`` is set by the store: ``draft``, ``submitted``, or
+        ``resubmitted`` for a correction of a ``returned`` record. Returns the stored record.
+        """
+        return self._save("visit", data, draft)
+
+    def save_interview(self, data: dict[str, Any], *, draft: bool = False) -> dict[str, Any]:
+        """Validate and save a neighbourhood interview; same rules as :meth:`save_visit`."""
+        return self._save("interview", data, draft)
+
+    def _prepare(self, data: dict[str, Any]) -> dict[str, Any]:
+        clean = {key: value for key, value in data.items() if key not in _STORE_KEYS}
+        clean.setdefault("id", str(uuid.uuid4()))
+        clean.setdefault("device_id", self._device_id)
+        user = self.get_state("user")
+        if "advisor_id" not in clean and isinstance(user, dict) and "id" in user:
+            clean["advisor_id"] = user["id"]
+        clean["status"] = "draft"  # replaced below; the caller does not choose it
+        return clean
+
+    def _save(self, entity: str, data: dict[str, Any], draft: bool) -> dict[str, Any]:
+        schema = SCHEMAS[entity]()
+        record = schema.dump(schema.load(self._prepare(data)))
+        record_id, household_id = record["id"], record["household_id"]
+        with self._write() as conn:
+            if tables.get_record(conn, "household", household_id) is None:
+                raise ValidationError({"household_id": ["Not a household on this tablet."]})
+            row = tables.get_record(conn, entity, record_id)
+            server = tables.server_copy(row) if row else None
+            if row is not None and row["household_id"] != household_id:
+                raise ValidationError(
+                    {"household_id": ["Cannot move a record to another household."]}
+                )
+            server_status = server.get("status") if server else None
+            if server_status in tables.LOCKED_STATUSES:
+                raise RecordLocked(
+                    f"{entity} {record_id} is {server_status} on the server and cannot be edited"
+                )
+            if draft:
+                self._withdraw(conn, entity, record_id)
+                record["status"], state = "draft", "draft"
+            else:
+                record["status"] = "resubmitted" if server_status == "returned" else "submitted"
+                state = "pending"
+            version = row["version"] if row else None
+            tables.put_record(
+                conn,
+                entity,
+                record_id,
+                data=record,
+                server=server,
+                version=version,
+                local_state=state,
+                now=self._now(),
+            )
+            if not draft:
+                self._enqueue(conn, entity, "upsert", record_id, household_id, record, None)
+            return self._as_dict(tables.get_record(conn, entity, record_id))
+
+    def _withdraw(self, conn: sqlite3.Connection, entity: str, record_id: str) -> None:
+        # Back to draft is only possible while nothing was sent: the server may already
+        # have applied a sent submission, and the tablet cannot take that back.
+        rows = tables.outbox_rows(conn, entity, record_id)
+        if any(r["state"] != "queued" or r["attempts"] for r in rows):
+            raise RecordLocked(f"{entity} {record_id} was already sent; it cannot become a draft")
+        conn.execute("DELETE FROM outbox WHERE entity = ? AND record_id = ?", (entity, record_id))
+
+    def _enqueue(
+        self,
+        conn: sqlite3.Connection,
+        entity: str,
+        op: str,
+        record_id: str,
+        household_id: str,
+        payload: dict[str, Any],
+        base_version: int | None,
+    ) -> int:
+        """Queue a mutation, or fold it into the record's queued, never-sent one."""
+        now = self._now()
+        # Only a row never handed to the transport may change: once sent, the server may
+        # have applied it, and rewriting it would make the tablet lie about what it sent.
+        queued = conn.execute(
+            """SELECT mutation_id, payload FROM outbox
+               WHERE entity = ? AND record_id = ? AND op = ? AND state = 'queued'
+                 AND attempts = 0
+               ORDER BY mutation_id DESC LIMIT 1""",
+            (entity, record_id, op),
+        ).fetchone()
+        if queued is not None:
+            merged = payload if op == "upsert" else {**loads(queued["payload"]), **payload}
+            conn.execute(
+                "UPDATE outbox SET payload = ?, updated_at = ? WHERE mutation_id = ?",
+                (dumps(merged), now, queued["mutation_id"]),
+            )
+            return queued["mutation_id"]
+        cursor = conn.execute(
+            """INSERT INTO outbox (entity, record_id, household_id, op, base_version, payload,
+                                   created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            (entity, record_id, household_id, op, base_version, dumps(payload), now, now),
+        )
+        return cursor.lastrowid
+
+    def update_household(self, household_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change the fields an advisor may edit (phone, residence_address, notes, location).
+
+        Writes the local copy and queues an ``update`` mutation whose ``base_version`` is the
+        household's server version, in one commit; edits before the mutation is sent fold
+        into it (keeping the earliest base_version). Raises :class:`UnknownRecord` or
+        :class:`marshmallow.ValidationError`. Returns the stored household.
+        """
+        wrong = {key: ["Not editable on the tablet."] for key in changes}
+        for key in EDITABLE_HOUSEHOLD_FIELDS:
+            wrong.pop(key, None)
+        if wrong:
+            raise ValidationError(wrong)
+        schema = HouseholdSchema(only=EDITABLE_HOUSEHOLD_FIELDS, partial=True)
+        payload = schema.dump(schema.load(changes))
+        with self._write() as conn:
+            row = tables.get_record(conn, "household", household_id)
+            if row is None:
+                raise UnknownRecord(f"household {household_id} is not on this tablet")
+            if payload:
+                server = tables.server_copy(row)
+                data = {**loads(row["data"]), **payload}
+                tables.put_record(
+                    conn,
+                    "household",
+                    household_id,
+                    data=data,
+                    server=server,
+                    version=row["version"],
+                    local_state="pending",
+                    now=self._now(),
+                )
+                self._enqueue(
+                    conn, "household", "update", household_id, household_id, payload, row["version"]
+                )
+            return self._as_dict(tables.get_record(conn, "household", household_id))
+
+    def discard_draft(self, entity: str, record_id: str) -> bool:
+        """Throw away a draft: back to the server copy, or gone if it never left the tablet.
+
+        Returns False when the record is not a draft. A household tombstone that waited for
+        the draft is applied in the same commit.
+        """
+        if entity not in tables.HISTORY_TABLES:
+            raise ValueError(f"only visits and interviews have drafts, not {entity!r}")
+        with self._write() as conn:
+            row = tables.get_record(conn, entity, record_id)
+            if row is None or row["local_state"] != "draft":
+                return False
+            server = loads(row["server_data"])
+            if server is None:
+                conn.execute(f"DELETE FROM {entity} WHERE id = ?", (record_id,))
+            else:
+                tables.rewrite(conn, entity, row, server, server, "synced", self._now())
+            tables.apply_deferred(conn)
+            return True
+
+    # ------------------------------------------------------------------- pushing
+
+    def pending_mutations(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The outbox, oldest first, in the push wire format.
+
+        Each item is ``{mutation_id, entity, op, id, base_version, data}``. Sent mutations
+        whose result never arrived are included: pushing them again is a harmless replay.
+        """
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM outbox ORDER BY mutation_id LIMIT ?", (limit,)
+            ).fetchall()
+        return [tables.wire_mutation(row) for row in rows]
+
+    def mark_sent(self, mutation_ids: Iterable[int]) -> list[dict[str, Any]]:
+        """Mark mutations as handed to the transport and return them as they must be sent.
+
+        Send what this returns, not an earlier :meth:`pending_mutations` answer: an edit
+        may have folded into a mutation in between, and from here on it no longer can.
+        Mutations must go oldest first: the server answers any id at or below the highest
+        it has seen as a replay, so an older mutation left out (never sent, or sent without
+        an answer — the request may never have arrived) could be lost; that is an error.
+        """
+        ids = sorted(set(mutation_ids))
+        if not ids:
+            return []
+        with self._write() as conn:
+            chosen = dumps(ids)
+            skipped = conn.execute(
+                """SELECT mutation_id FROM outbox WHERE mutation_id < ?
+                   AND mutation_id NOT IN (SELECT value FROM json_each(?)) LIMIT 1""",
+                (ids[-1], chosen),
+            ).fetchone()
+            if skipped is not None:
+                raise StoreError(f"mutation {skipped[0]} must be sent before {ids[-1]}")
+            conn.execute(
+                """UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at = ?
+                   WHERE mutation_id IN (SELECT value FROM json_each(?))""",
+                (self._now(), chosen),
+            )
+            rows = conn.execute(
+                """SELECT * FROM outbox WHERE mutation_id IN (SELECT value FROM json_each(?))
+                   ORDER BY mutation_id""",
+                (chosen,),
+            ).fetchall()
+        return [tables.wire_mutation(row) for row in rows]
+
+    def mark_failed(self, mutation_ids: Iterable[int], error: str) -> None:
+        """Note why a push of these mutations failed; they stay ``sent`` (outcome unknown)."""
+        with self._write() as conn:
+            conn.execute(
+                """UPDATE outbox SET last_error = ?, updated_at = ?
+                   WHERE mutation_id IN (SELECT value FROM json_each(?))""",
+                (error, self._now(), dumps(sorted(set(mutation_ids)))),
+            )
+
+    def outbox_items(self) -> list[dict[str, Any]]:
+        """The outbox for a sync-status screen, oldest first.
+
+        Each item has the wire fields plus ``state``, ``attempts``, ``last_error`` and
+        ``created_at``.
+        """
+        with self._read() as conn:
+            rows = conn.execute("SELECT * FROM outbox ORDER BY mutation_id").fetchall()
+        keys = ("state", "attempts", "last_error", "created_at")
+        return [{**tables.wire_mutation(row), **{key: row[key] for key in keys}} for row in rows]
+
+    def apply_results(self, results: list[dict[str, Any]]) -> None:
+        """Apply a push response's results, one per mutation, in one commit.
+
+        ``applied``/``duplicate``: the mutation leaves the outbox and the record takes the
+        returned version (``synced`` once nothing else is pending for it). ``conflict``/
+        ``rejected``: the mutation leaves the outbox for the needs-attention list, with the
+        server's messages and the payload sent; the record is marked ``attention``. It is
+        never retried nor dropped silently. Household tombstones that waited for these
+        pushes are then applied. A result for a mutation no longer in the outbox (a
+        replayed response) is ignored; one for a mutation never marked sent, or with an
+        unknown status, raises :class:`StoreError` and nothing is applied.
+        """
+        with self._write() as conn:
+            for result in results:
+                row = conn.execute(
+                    "SELECT * FROM outbox WHERE mutation_id = ?", (result["mutation_id"],)
+                ).fetchone()
+                if row is None:
+                    continue  # answered before (a replayed response)
+                if row["state"] != "sent":
+                    raise StoreError(f"result for mutation {row['mutation_id']}, never sent")
+                outcome = result.get("status")
+                conn.execute("DELETE FROM outbox WHERE mutation_id = ?", (row["mutation_id"],))
+                if outcome in ("applied", "duplicate"):
+                    tables.acknowledge(conn, row, int(result["version"]), self._now())
+                elif outcome in ("conflict", "rejected"):
+                    tables.flag(conn, row, result, self._now())
+                else:
+                    raise StoreError(f"unknown push result status {outcome!r}")
+            tables.apply_deferred(conn)
+
+    # ------------------------------------------------------------------- pulling
+
+    def apply_pull_page(self, changes: list[dict[str, Any]], cursor: str) -> dict[str, int]:
+        """Apply one pull page and store its cursor, all in one commit.
+
+        Each change is an upsert by (entity, id); one older than the stored version is
+        ignored. A draft/pending/attention record keeps its local data and records the
+        server copy and version (a household shows the server copy with the pending edits
+        on top). Tombstones delete; a household tombstone drops the whole household, or
+        waits in ``deferred_tombstone`` while the household has pushes or drafts pending.
+        Synced history beyond 12 visits/interviews per household is pruned. A malformed
+        change raises ``ValueError`` and nothing of the page (nor the cursor) is kept.
+        Returns counts: ``applied``, ``ignored``, ``deleted``, ``deferred``, ``pruned``.
+        """
+        counts = dict.fromkeys(("applied", "ignored", "deleted", "deferred", "pruned"), 0)
+        with self._write() as conn:
+            now, touched = self._now(), set()
+            for change in changes:
+                entity, record_id, version = tables.check_change(change)
+                if entity not in tables.ENTITY_TABLES:
+                    log.warning("ignoring pulled %s %s: unknown entity", entity, record_id)
+                    counts["ignored"] += 1
+                    continue
+                if change.get("deleted"):
+                    reason = change.get("reason")
+                    outcome = tables.apply_tombstone(conn, entity, record_id, version, reason, now)
+                else:
+                    data = change["data"]
+                    outcome = tables.apply_change(conn, entity, record_id, version, data, now)
+                    touched.add(record_id if entity == "household" else data["household_id"])
+                counts[outcome] += 1
+            counts["pruned"] = tables.prune_history(conn, touched)
+            tables.apply_deferred(conn)
+            self._set_state(conn, "cursor", cursor)
+        return counts
+
+    @staticmethod
+    def _as_dict(row: sqlite3.Row) -> dict[str, Any]:
+        record = loads(row["data"])
+        record["version"] = row["version"]
+        record["local_state"] = row["local_state"]
+        return record
+
+    # --------------------------------------------------------------- attention
+
+    def attention_items(self) -> list[dict[str, Any]]:
+        """The needs-attention list, oldest first, with server messages and payload sent."""
+        with self._read() as conn:
+            rows = conn.execute("SELECT * FROM attention ORDER BY id").fetchall()
+        items = []
+        for row in rows:
+            item = dict(row)
+            for key in ("errors", "server", "payload"):
+                item[key] = loads(item[key])
+            items.append(item)
+        return items
+
+    def dismiss_attention(self, item_id: int) -> bool:
+        """Remove one needs-attention item (the advisor has seen it); False if unknown.
+
+        Its record then settles: synced to the server copy when nothing else is pending or
+        flagged, or back to a draft when the server never accepted it.
+        """
+        with self._write() as conn:
+            row = conn.execute("SELECT * FROM attention WHERE id = ?", (item_id,)).fetchone()
+            if row is None:
+                return False
+            conn.execute("DELETE FROM attention WHERE id = ?", (item_id,))
+            tables.settle(conn, row["entity"], row["record_id"], self._now())
+            tables.apply_deferred(conn)
+            return True
+
+    # -------------------------------------------------------------- sync state
+
+    def get_state(self, key: str) -> Any:
+        """The value stored under ``key`` in ``sync_state`` (any JSON value), or None."""
+        with self._read() as conn:
+            row = conn.execute("SELECT value FROM sync_state WHERE key = ?", (key,)).fetchone()
+        return None if row is None else loads(row["value"])
+
+    def set_state(self, key: str, value: Any) -> None:
+        """Store a JSON value under ``key`` (None deletes it); ``device_id`` is fixed."""
+        if key == "device_id":
+            raise StoreError("device_id is made with the store and never changes")
+        with self._write() as conn:
+            self._set_state(conn, key, value)
+
+    @staticmethod
+    def _set_state(conn: sqlite3.Connection, key: str, value: Any) -> None:
+        if value is None:
+            conn.execute("DELETE FROM sync_state WHERE key = ?", (key,))
+        else:
+            conn.execute(
+                "INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)", (key, dumps(value))
+            )
+
+    def cursor(self) -> str | None:
+        """The pull cursor stored with the last applied page; None before the first pull."""
+        return self.get_state("cursor")
+
+    def device_id(self) -> str:
+        """This store's device id, made once with the database file."""
+        return self._device_id
+
+    def pending_count(self) -> int:
+        """How many mutations wait in the outbox (queued or sent without a result)."""
+        with self._read() as conn:
+            return conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+
+    def oldest_pending_at(self) -> str | None:
+        """When the oldest waiting mutation was queued (ISO, UTC), or None."""
+        with self._read() as conn:
+            return conn.execute("SELECT MIN(created_at) FROM outbox").fetchone()[0]
+
+    # ------------------------------------------------------------------ reading
+
+    def record(self, entity: str, record_id: str) -> dict[str, Any] | None:
+        """One stored record (with ``version`` and ``local_state``), or None."""
+        if entity not in tables.ENTITY_TABLES:
+            raise ValueError(f"unknown entity {entity!r}")
+        with self._read() as conn:
+            row = tables.get_record(conn, entity, record_id)
+        return None if row is None else self._as_dict(row)
+
+    def households(self) -> list[dict[str, Any]]:
+        """All households on the tablet, by head's name."""
+        with self._read() as conn:
+            rows = conn.execute("SELECT * FROM household ORDER BY head_name, id").fetchall()
+        return [self._as_dict(row) for row in rows]
+
+    def household(self, household_id: str) -> dict[str, Any] | None:
+        """One household with its members under ``persons``, or None."""
+        with self._read() as conn:
+            row = tables.get_record(conn, "household", household_id)
+            persons = conn.execute(
+                "SELECT * FROM person WHERE household_id = ? ORDER BY name, id", (household_id,)
+            ).fetchall()
+        if row is None:
+            return None
+        return {**self._as_dict(row), "persons": [self._as_dict(p) for p in persons]}
+
+    def visits_for(self, household_id: str) -> list[dict[str, Any]]:
+        """The household's visits on the tablet (drafts included), newest first."""
+        return self._history("visit", household_id)
+
+    def interviews_for(self, household_id: str) -> list[dict[str, Any]]:
+        """The household's interviews on the tablet (drafts included), newest first."""
+        return self._history("interview", household_id)
+
+    def _history(self, entity: str, household_id: str) -> list[dict[str, Any]]:
+        column = tables.HISTORY_TABLES[entity]
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT * FROM {entity} WHERE household_id = ? ORDER BY {column} DESC, id DESC",
+                (household_id,),
+            ).fetchall()
+        return [self._as_dict(row) for row in rows]
+
+    def open_warnings(self) -> list[dict[str, Any]]:
+        """Warnings still open or being verified, most severe first, then oldest first."""
+        with self._read() as conn:
+            rows = conn.execute(
+                f"""SELECT * FROM warning WHERE status IN ('open', 'verifying')
+                    ORDER BY {_LEVEL_ORDER}, raised_at, id"""
+            ).fetchall()
+        return [self._as_dict(row) for row in rows]
+
+    def due_list(
+        self, today: date, *, tz: str = DEFAULT_TZ, policy: Policy = DEFAULT_POLICY
+    ) -> list[dict[str, Any]]:
+        """Each active household's visit status on ``today``, worst first (DESIGN §4).
+
+        Items are ``{"household": …, "schedule": ScheduleStatus}``. The cycle is the
+        server's ``visit_cycle``; a household without one (not yet synced with it) gets
+        ``policy``'s cycle. Counting visits are this tablet's, as on the server
+        (:func:`sync.schedule.completed_days`). Households enrolled after ``today`` are left
+        out.
+        """
+        with self._read() as conn:
+            households = conn.execute(
+                "SELECT * FROM household WHERE status IS NOT 'closed'"
+            ).fetchall()
+            visits = conn.execute(
+                "SELECT household_id, data FROM visit WHERE outcome = 'completed'"
+            ).fetchall()
+            persons = conn.execute("SELECT household_id, data FROM person").fetchall()
+        by_household: dict[str, list[dict[str, Any]]] = {}
+        for row in visits:
+            visit = loads(row["data"])
+            visit["visited_at"] = datetime.fromisoformat(visit["visited_at"])
+            by_household.setdefault(row["household_id"], []).append(visit)
+        members: dict[str, list[tuple[str, str]]] = {}
+        for row in persons:
+            person = loads(row["data"])
+            members.setdefault(row["household_id"], []).append(
+                (person["health"], person["labour_capacity"])
+            )
+        items = []
+        for row in households:
+            household = self._as_dict(row)
+            enrolled_on = date.fromisoformat(household["enrolled_on"])
+            if enrolled_on > today:
+                continue
+            cycle = household.get("visit_cycle") or _policy_cycle(
+                household, members.get(row["id"], []), policy, today
+            )
+            days = completed_days(by_household.get(row["id"], []), tz)
+            since = household.get("cycle_since")
+            schedule = status(
+                cycle,
+                days,
+                enrolled_on,
+                today,
+                cycle_since=date.fromisoformat(since) if since else None,
+            )
+            items.append({"household": household, "schedule": schedule})
+        items.sort(
+            key=lambda item: (
+                -item["schedule"].state.rank,
+                -item["schedule"].missed_periods,
+                item["schedule"].days_left,
+                item["household"]["head_name"],
+            )
+        )
+        return items
+
+    def checksum(self) -> str:
+        """A SHA-256 over every synced record's (entity, id, version, data).
+
+        Two tablets that hold the same server state give the same value, whatever order
+        they received it in (data is stored as canonical JSON).
+        """
+        digest = hashlib.sha256()
+        with self._read() as conn:
+            for entity in tables.ENTITY_TABLES:
+                rows = conn.execute(
+                    f"""SELECT id, version, data FROM {entity}
+                        WHERE local_state = 'synced' ORDER BY id"""
+                )
+                for row in rows:
+                    line = f"{entity}\x1f{row['id']}\x1f{row['version']}\x1f{row['data']}\n"
+                    digest.update(line.encode("utf-8"))
+        return digest.hexdigest()
+
+
+def _policy_cycle(
+    household: dict[str, Any], members: list[tuple[str, str]], policy: Policy, today: date
+) -> str:
+    override = household.get("cycle_override")
+    facts = HouseholdFacts(
+        hardship_level=household["hardship_level"],
+        categories=household.get("categories") or (),
+        members=members,
+        override=Override(
+            override["cycle"],
+            override["reason"],
+            date.fromisoformat(override["expires_on"]) if override.get("expires_on") else None,
+        )
+        if override
+        else None,
+    )
+    return cycle_for(facts, policy, today)[0]
