@@ -35,7 +35,7 @@ class Tablet:
         mutation_id: int | None = None,
     ) -> dict:
         return {
-            "mutation_id": mutation_id or next(self.seq),
+            "mutation_id": next(self.seq) if mutation_id is None else mutation_id,
             "entity": entity,
             "op": op,
             "id": str(record_id),
