@@ -10,6 +10,8 @@ from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from server.errors import Forbidden, Invalid
@@ -113,14 +115,19 @@ def push(
 
 
 def _lock_device(session: Session, device_id: str) -> DeviceSync:
-    """The device's high-water row, locked until commit (created on first use)."""
+    """The device's high-water row, locked until commit (created on first use).
+
+    Created with ON CONFLICT DO NOTHING: a tablet's first push racing its own retry must
+    not fail on the primary key; whichever comes second then waits on the row lock.
+    """
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(DeviceSync)
+        .values(device_id=device_id, high_water=0)
+        .on_conflict_do_nothing(index_elements=["device_id"])
+    )
     stmt = select(DeviceSync).where(DeviceSync.device_id == device_id).with_for_update()
-    mark = session.scalar(stmt)
-    if mark is None:
-        mark = DeviceSync(device_id=device_id, high_water=0)
-        session.add(mark)
-        session.flush()
-    return mark
+    return session.scalar(stmt)
 
 
 def _one(
