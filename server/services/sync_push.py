@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from server.errors import Forbidden, Invalid
@@ -32,6 +35,7 @@ from sync.records import HouseholdSchema, InterviewSchema, VisitSchema
 MAX_MUTATIONS = 1000
 # A tablet clock may run a little fast; a record "from the future" beyond this is refused.
 FUTURE_TOLERANCE = timedelta(minutes=10)
+log = logging.getLogger(__name__)
 RECORDS = {
     "visit": (Visit, VisitSchema, "visited_at"),
     "interview": (Interview, InterviewSchema, "interviewed_at"),
@@ -99,9 +103,7 @@ def push(
                 {"headers": {"Idempotency-Key": ["Reused with another body."]}},
             )
         return earlier.response
-    outcomes: list[_Outcome] = []
-    for mutation in body["mutations"]:
-        outcomes.append(_one(session, device, mark, mutation, now))
+    outcomes = _apply_batch(session, device, mark, body["mutations"], now)
     versioning.stamp(session)  # the versions the answers report
     results = [_finish(session, device.device_id, o) for o in outcomes]
     response = {"results": results, "server_time": now.isoformat()}
@@ -130,21 +132,76 @@ def _lock_device(session: Session, device_id: str) -> DeviceSync:
     return session.scalar(stmt)
 
 
+def _apply_batch(
+    session: Session, device: Device, mark: DeviceSync, mutations: list[dict], now: datetime
+) -> list[_Outcome]:
+    """Apply every mutation; the answers in order.
+
+    Every refusal is decided before a mutation writes anything, so the batch first runs in
+    one savepoint with one flush at the end (a handful of round trips for the whole batch).
+    Should the database still refuse something, that savepoint is undone and the batch runs
+    again with a savepoint and a flush per mutation, so one bad item cannot sink the others.
+    """
+    existing = _existing_ids(session, mutations)
+    try:
+        with session.begin_nested():
+            outcomes = [_one(session, device, mark, m, now, existing) for m in mutations]
+            session.flush()
+        return outcomes
+    except SQLAlchemyError:
+        log.warning("push batch refused by the database; retrying one mutation at a time")
+    existing = _existing_ids(session, mutations)
+    return [_one(session, device, mark, m, now, existing, safe=True) for m in mutations]
+
+
+def _existing_ids(session: Session, mutations: list[dict]) -> set[uuid.UUID]:
+    """Which of the batch's visit/interview ids the server already has (one query each)."""
+    found: set[uuid.UUID] = set()
+    for entity, (model, _, _) in RECORDS.items():
+        ids = {m["id"] for m in mutations if m["entity"] == entity}
+        if ids:
+            found.update(session.scalars(select(model.id).where(model.id.in_(ids))))
+    return found
+
+
 def _one(
-    session: Session, device: Device, mark: DeviceSync, mutation: dict, now: datetime
+    session: Session,
+    device: Device,
+    mark: DeviceSync,
+    mutation: dict,
+    now: datetime,
+    existing: set[uuid.UUID],
+    *,
+    safe: bool = False,
 ) -> _Outcome:
     mutation_id = mutation["mutation_id"]
     if mutation_id <= mark.high_water:
         return _Outcome(_replay(session, device.device_id, mutation_id), new=False)
     mark.high_water = mutation_id
-    savepoint = session.begin_nested()
+    savepoint = session.begin_nested() if safe else None
     try:
-        row, extra = _apply(session, device, mutation, now)
-        savepoint.commit()
+        row, extra = _apply(session, device, mutation, now, existing)
+        if savepoint is not None:
+            session.flush()
+            savepoint.commit()
         return _Outcome({"mutation_id": mutation_id, "status": "applied", **extra}, row)
     except Refusal as refusal:
-        savepoint.rollback()
+        if savepoint is not None:
+            savepoint.rollback()
         return _Outcome({"mutation_id": mutation_id, **refusal.result})
+    except SQLAlchemyError:
+        if savepoint is None:
+            raise
+        savepoint.rollback()
+        return _Outcome(
+            {
+                "mutation_id": mutation_id,
+                "status": "rejected",
+                "reason": "invalid",
+                "message": "The server could not store this record.",
+                "errors": {},
+            }
+        )
 
 
 def _replay(session: Session, device_id: str, mutation_id: int) -> dict:
@@ -166,10 +223,10 @@ def _finish(session: Session, device_id: str, outcome: _Outcome) -> dict:
     return result
 
 
-def _apply(session: Session, device: Device, mutation: dict, now: datetime):
+def _apply(session: Session, device: Device, mutation: dict, now: datetime, existing: set):
     entity, op = mutation["entity"], mutation["op"]
     if entity in RECORDS and op == "upsert":
-        return _upsert_record(session, device, entity, mutation, now), {}
+        return _upsert_record(session, device, entity, mutation, now, existing), {}
     if entity == "household" and op == "update":
         return _update_household(session, device.user, mutation, now)
     raise Refusal(
@@ -179,9 +236,15 @@ def _apply(session: Session, device: Device, mutation: dict, now: datetime):
     )
 
 
+@cache
+def _schema(schema_cls):
+    # Building a marshmallow schema costs more than loading one record with it.
+    return schema_cls()
+
+
 def _load(schema_cls, data: dict, record_id: uuid.UUID) -> dict:
     try:
-        loaded = schema_cls().load(data)
+        loaded = _schema(schema_cls).load(data)
     except ValidationError as error:
         raise Refusal("invalid", "The record is not valid.", error.messages) from error
     if loaded.get("id", record_id) != record_id:
@@ -193,7 +256,9 @@ def _load(schema_cls, data: dict, record_id: uuid.UUID) -> dict:
     return loaded
 
 
-def _upsert_record(session: Session, device: Device, entity: str, mutation: dict, now: datetime):
+def _upsert_record(
+    session: Session, device: Device, entity: str, mutation: dict, now: datetime, existing: set
+):
     model, schema_cls, when = RECORDS[entity]
     user, record_id = device.user, mutation["id"]
     data = _load(schema_cls, mutation["data"], record_id)
@@ -209,8 +274,9 @@ def _upsert_record(session: Session, device: Device, entity: str, mutation: dict
             "The record is dated in the future.",
             {when: ["Later than the server's clock allows; check the tablet's time."]},
         )
-    existing = session.get(model, record_id)
-    if existing is None:
+    # Only ids known to exist are looked up: a miss would cost a query per new record.
+    stored = session.get(model, record_id) if record_id in existing else None
+    if stored is None:
         flag = _caseload_check(session, user, data["household_id"], data[when])
         row = model(
             **_columns(model, data),
@@ -220,13 +286,14 @@ def _upsert_record(session: Session, device: Device, entity: str, mutation: dict
             flag=flag,
         )
         session.add(row)
+        existing.add(record_id)  # a second mutation of this id in the batch corrects it
         action = "sync_create"
     else:
-        _may_correct(existing, user)
+        _may_correct(stored, user)
         for name, value in _columns(model, data).items():
-            setattr(existing, name, value)
-        existing.status = "resubmitted"
-        row, action = existing, "sync_correct"
+            setattr(stored, name, value)
+        stored.status = "resubmitted"
+        row, action = stored, "sync_correct"
     audit.record(
         session,
         actor=user,
@@ -237,7 +304,6 @@ def _upsert_record(session: Session, device: Device, entity: str, mutation: dict
         device_id=device.device_id,
         diff=audit.changes(row),
     )
-    session.flush()
     return row
 
 
@@ -320,7 +386,6 @@ def _update_household(session: Session, user: User, mutation: dict, now: datetim
             now=now,
             diff=diff,
         )
-    session.flush()
     if not conflicts:
         return household, {}
     # The other fields are applied; these keep the server's value for the advisor to see.

@@ -260,3 +260,30 @@ def test_device_reports_are_stored(tablet, home, session, world):
 def test_only_advisors_sync(world, client, token_of):
     response = client.get("/api/v1/sync/pull", headers=token_of(world.sup_a))
     assert response.status_code == 403
+
+
+def test_a_row_the_database_refuses_falls_back_to_one_savepoint_each(
+    tablet, home, session, monkeypatch, caplog
+):
+    from server.services import sync_push
+
+    real = sync_push._columns
+
+    def sabotage(model, data):
+        values = real(model, data)
+        if data.get("notes") == "boom":
+            values["outcome"] = "exploded"  # slips past the checks; the CHECK refuses it
+        return values
+
+    monkeypatch.setattr(sync_push, "_columns", sabotage)
+    batch = [
+        tablet.mutation("visit", uuid.uuid4(), visit_data(home)),
+        tablet.mutation("visit", uuid.uuid4(), visit_data(home, notes="boom")),
+        tablet.mutation("visit", uuid.uuid4(), visit_data(home)),
+    ]
+    results = tablet.push(batch)
+    assert [r["status"] for r in results] == ["applied", "rejected", "applied"]
+    assert "one mutation at a time" in caplog.text
+    assert visits(session) == 2
+    # The high-water mark still moved past all three: a replay answers the same way.
+    assert [r["status"] for r in tablet.push(batch)] == ["duplicate", "rejected", "duplicate"]
