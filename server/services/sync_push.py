@@ -302,7 +302,9 @@ def _upsert_record(
         entity_id=record_id,
         now=now,
         device_id=device.device_id,
-        diff=audit.changes(row),
+        # A new record's values are the record itself; its trail names the fields set. A
+        # correction keeps the full before/after of what changed.
+        diff={"fields": [None, sorted(data)]} if action == "sync_create" else audit.changes(row),
     )
     return row
 

@@ -39,15 +39,19 @@ def _changed_keys(obj: Versioned) -> set[str]:
 
 
 def _pending_versioned(session: Session):
-    for obj in list(session.new) + list(session.dirty):
-        if isinstance(obj, Versioned) and (obj in session.new or _changed_keys(obj)):
+    # session.new builds a fresh set on every access: take it once (a push adds thousands).
+    for obj in session.new:
+        if isinstance(obj, Versioned):
+            yield obj
+    for obj in session.dirty:
+        if isinstance(obj, Versioned) and _changed_keys(obj):
             yield obj
 
 
 def _note_merge_fields(session: Session, obj: Versioned) -> None:
     """Remember which per-field-merged fields (``__merge_fields__``) the write touched."""
     fields = getattr(obj, "__merge_fields__", None)
-    if not fields or obj in session.new:
+    if not fields or inspect(obj).pending:
         return
     changed = _changed_keys(obj)
     touched = {name for name, columns in fields.items() if changed & set(columns)}
