@@ -206,6 +206,44 @@ def _in_scope(session: Session, actor: User, household_id: uuid.UUID | None) -> 
     return household
 
 
+def _save_changes(
+    session: Session,
+    *,
+    actor: User,
+    row,
+    entity: str,
+    changes: dict,
+    household: Household,
+    policy,
+    now: datetime,
+    tz: str,
+) -> None:
+    """Apply ``changes`` to ``row``, audit what really changed, bring the household's
+    visit cycle in line, and commit."""
+    for field, value in changes.items():
+        setattr(row, field, value)
+    diff = audit.changes(row)
+    if diff:
+        audit.record(
+            session,
+            actor=actor,
+            action="update",
+            entity=entity,
+            entity_id=row.id,
+            now=now,
+            diff=diff,
+        )
+    schedule.refresh_cycle(
+        session,
+        household=household,
+        policy=policy,
+        today=schedule.local_today(tz, now),
+        actor=actor,
+        now=now,
+    )
+    session.commit()
+
+
 def update_household(
     session: Session,
     *,
@@ -232,28 +270,17 @@ def update_household(
     if "location" in changes:
         location = changes.pop("location") or {}
         changes["latitude"], changes["longitude"] = location.get("lat"), location.get("lon")
-    for field, value in changes.items():
-        setattr(household, field, value)
-    diff = audit.changes(household)
-    if diff:
-        audit.record(
-            session,
-            actor=actor,
-            action="update",
-            entity="household",
-            entity_id=household.id,
-            now=now,
-            diff=diff,
-        )
-    schedule.refresh_cycle(
+    _save_changes(
         session,
+        actor=actor,
+        row=household,
+        entity="household",
+        changes=changes,
         household=household,
         policy=policy,
-        today=schedule.local_today(tz, now),
-        actor=actor,
         now=now,
+        tz=tz,
     )
-    session.commit()
     return household
 
 
@@ -273,26 +300,15 @@ def update_person(
     if person is None or person.household_id != household_id:
         raise NotFound("No such member in this household.")
     policy = schedule.get_policy(session)
-    for field, value in changes.items():
-        setattr(person, field, value)
-    diff = audit.changes(person)
-    if diff:
-        audit.record(
-            session,
-            actor=actor,
-            action="update",
-            entity="person",
-            entity_id=person.id,
-            now=now,
-            diff=diff,
-        )
-    schedule.refresh_cycle(
+    _save_changes(
         session,
+        actor=actor,
+        row=person,
+        entity="person",
+        changes=changes,
         household=person.household,
         policy=policy,
-        today=schedule.local_today(tz, now),
-        actor=actor,
         now=now,
+        tz=tz,
     )
-    session.commit()
     return person
