@@ -63,7 +63,7 @@ class SyncClient:
     """
 
     def __init__(
-        self, store: Store, transport: Transport, *, batch: int = 100, pull_limit: int = 500
+        self, store: Store, transport: Transport, *, batch: int = 100, pull_limit: int = 1000
     ):
         self.store = store
         self.transport = transport
