@@ -1,0 +1,1 @@
+"""Benchmarks: each module is a script that prints a table and writes JSON to bench/results/."""
