@@ -432,7 +432,9 @@ class SQLiteStore(StoreReads):
                 outcome = result.get("status")
                 conn.execute("DELETE FROM outbox WHERE mutation_id = ?", (row["mutation_id"],))
                 if outcome in ("applied", "duplicate"):
-                    tables.acknowledge(conn, row, int(result["version"]), self._now())
+                    version = int(result["version"])
+                    if not _acknowledge_created(conn, row, version, self._now()):
+                        tables.acknowledge(conn, row, version, self._now())
                 elif outcome in ("conflict", "rejected"):
                     tables.flag(conn, row, result, self._now())
                 else:
@@ -552,3 +554,26 @@ class SQLiteStore(StoreReads):
         """When the oldest waiting mutation was queued (ISO, UTC), or None."""
         with self._read() as conn:
             return conn.execute("SELECT MIN(created_at) FROM outbox").fetchone()[0]
+
+
+def _acknowledge_created(
+    conn: sqlite3.Connection, mutation: sqlite3.Row, version: int, now: str
+) -> bool:
+    """The usual push result in one statement: a visit/interview made on this tablet (no
+    server copy yet), with nothing else queued or flagged for it, is now synced at
+    ``version`` with the data it was sent with. Returns False, changing nothing, in any
+    other case; :func:`sync.store_schema.acknowledge` then takes the general way (which
+    would end in the same row here, after two reads and two rewrites of it)."""
+    entity, record_id = mutation["entity"], mutation["record_id"]
+    if entity not in tables.HISTORY_TABLES or mutation["op"] != "upsert":
+        return False
+    data = {**loads(mutation["payload"]), "version": version}
+    cursor = conn.execute(
+        f"""UPDATE {entity} SET data = ?, version = MAX(COALESCE(version, 0), ?),
+                   local_state = 'synced', updated_at = ?
+            WHERE id = ? AND local_state = 'pending' AND server_data IS NULL
+              AND NOT EXISTS (SELECT 1 FROM outbox WHERE entity = ? AND record_id = ?)
+              AND NOT EXISTS (SELECT 1 FROM attention WHERE entity = ? AND record_id = ?)""",
+        (dumps(data), version, now, record_id, entity, record_id, entity, record_id),
+    )
+    return cursor.rowcount == 1

@@ -142,26 +142,42 @@ def _apply_batch(
     Should the database still refuse something, that savepoint is undone and the batch runs
     again with a savepoint and a flush per mutation, so one bad item cannot sink the others.
     """
-    existing = _existing_ids(session, mutations)
+    known = _Known(session, mutations)
     try:
         with session.begin_nested():
-            outcomes = [_one(session, device, mark, m, now, existing) for m in mutations]
+            outcomes = [_one(session, device, mark, m, now, known) for m in mutations]
+            # Numbered before the flush, so each row is inserted once with its version
+            # rather than inserted and then updated (the savepoint undoes both if refused).
+            versioning.stamp(session)
             session.flush()
         return outcomes
     except SQLAlchemyError:
         log.warning("push batch refused by the database; retrying one mutation at a time")
-    existing = _existing_ids(session, mutations)
-    return [_one(session, device, mark, m, now, existing, safe=True) for m in mutations]
+    known = _Known(session, mutations)
+    return [_one(session, device, mark, m, now, known, safe=True) for m in mutations]
 
 
-def _existing_ids(session: Session, mutations: list[dict]) -> set[uuid.UUID]:
-    """Which of the batch's visit/interview ids the server already has (one query each)."""
-    found: set[uuid.UUID] = set()
-    for entity, (model, _, _) in RECORDS.items():
-        ids = {m["id"] for m in mutations if m["entity"] == entity}
-        if ids:
-            found.update(session.scalars(select(model.id).where(model.id.in_(ids))))
-    return found
+class _Known:
+    """What the batch refers to, read with one query per table: the ids of its
+    visits/interviews the server already has, and its households (held here: the session
+    holds loaded objects only weakly, so a ``session.get`` per mutation would select the
+    household again, autoflushing the batch a mutation at a time)."""
+
+    def __init__(self, session: Session, mutations: list[dict]):
+        self.ids: set[uuid.UUID] = set()
+        wanted: set[uuid.UUID] = set()
+        for entity, (model, _, _) in RECORDS.items():
+            mine = [m for m in mutations if m["entity"] == entity]
+            ids = {m["id"] for m in mine}
+            if ids:
+                self.ids.update(session.scalars(select(model.id).where(model.id.in_(ids))))
+            for m in mine:
+                try:
+                    wanted.add(uuid.UUID(str(m["data"].get("household_id"))))
+                except (TypeError, ValueError, AttributeError):
+                    pass  # the record's own validation reports it
+        rows = session.scalars(select(Household).where(Household.id.in_(wanted))) if wanted else []
+        self.households = {h.id: h for h in rows}
 
 
 def _one(
@@ -170,7 +186,7 @@ def _one(
     mark: DeviceSync,
     mutation: dict,
     now: datetime,
-    existing: set[uuid.UUID],
+    known: _Known,
     *,
     safe: bool = False,
 ) -> _Outcome:
@@ -180,7 +196,7 @@ def _one(
     mark.high_water = mutation_id
     savepoint = session.begin_nested() if safe else None
     try:
-        row, extra = _apply(session, device, mutation, now, existing)
+        row, extra = _apply(session, device, mutation, now, known)
         if savepoint is not None:
             session.flush()
             savepoint.commit()
@@ -223,10 +239,10 @@ def _finish(session: Session, device_id: str, outcome: _Outcome) -> dict:
     return result
 
 
-def _apply(session: Session, device: Device, mutation: dict, now: datetime, existing: set):
+def _apply(session: Session, device: Device, mutation: dict, now: datetime, known: _Known):
     entity, op = mutation["entity"], mutation["op"]
     if entity in RECORDS and op == "upsert":
-        return _upsert_record(session, device, entity, mutation, now, existing), {}
+        return _upsert_record(session, device, entity, mutation, now, known), {}
     if entity == "household" and op == "update":
         return _update_household(session, device.user, mutation, now)
     raise Refusal(
@@ -257,7 +273,7 @@ def _load(schema_cls, data: dict, record_id: uuid.UUID) -> dict:
 
 
 def _upsert_record(
-    session: Session, device: Device, entity: str, mutation: dict, now: datetime, existing: set
+    session: Session, device: Device, entity: str, mutation: dict, now: datetime, known: _Known
 ):
     model, schema_cls, when = RECORDS[entity]
     user, record_id = device.user, mutation["id"]
@@ -275,9 +291,10 @@ def _upsert_record(
             {when: ["Later than the server's clock allows; check the tablet's time."]},
         )
     # Only ids known to exist are looked up: a miss would cost a query per new record.
-    stored = session.get(model, record_id) if record_id in existing else None
+    stored = session.get(model, record_id) if record_id in known.ids else None
     if stored is None:
-        flag = _caseload_check(session, user, data["household_id"], data[when])
+        household = known.households.get(data["household_id"])
+        flag = _caseload_check(session, user, household, data["household_id"], data[when])
         row = model(
             **_columns(model, data),
             id=record_id,
@@ -286,7 +303,7 @@ def _upsert_record(
             flag=flag,
         )
         session.add(row)
-        existing.add(record_id)  # a second mutation of this id in the batch corrects it
+        known.ids.add(record_id)  # a second mutation of this id in the batch corrects it
         action = "sync_create"
     else:
         _may_correct(stored, user)
@@ -334,11 +351,10 @@ def _may_correct(existing, user: User) -> None:
 
 
 def _caseload_check(
-    session: Session, user: User, household_id: uuid.UUID, at: datetime
+    session: Session, user: User, household: Household | None, household_id: uuid.UUID, at
 ) -> str | None:
-    """None if the household is the advisor's; a flag if it was theirs when the record was
-    made; a refusal otherwise."""
-    household = session.get(Household, household_id)
+    """None if the household (``household_id``, loaded or None) is the advisor's; a flag if
+    it was theirs when the record was made; a refusal otherwise."""
     if household is None:
         raise Refusal("invalid", "No such household.", {"household_id": ["Unknown household."]})
     if household.assigned_advisor_id == user.id:

@@ -116,7 +116,10 @@ def stamp(session: Session) -> None:
     written.clear()
     if not rows:
         return
-    top = next_versions(session, len(rows))
+    # Without flushing first: rows still pending are then inserted with their version,
+    # written once instead of inserted and then updated.
+    with session.no_autoflush:
+        top = next_versions(session, len(rows))
     for offset, obj in enumerate(rows):
         obj.version = top - len(rows) + 1 + offset
         if id(obj) in merged:
