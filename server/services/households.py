@@ -176,14 +176,7 @@ def create_household(
             now=now,
             diff=audit.changes(person),
         )
-    schedule.refresh_cycle(
-        session,
-        household=household,
-        policy=policy,
-        today=schedule.local_today(tz, now),
-        actor=actor,
-        now=now,
-    )
+    _refresh_cycle(session, household, policy, actor, now, tz)
     if advisor_id is not None:
         caseload.assign(session, household=household, advisor_id=advisor_id, actor=actor, now=now)
     if commit:
@@ -204,6 +197,20 @@ def _in_scope(session: Session, actor: User, household_id: uuid.UUID | None) -> 
     if household is None:
         raise NotFound("No such household, or it is outside your area.")
     return household
+
+
+def _refresh_cycle(
+    session: Session, household: Household, policy, actor: User | None, now: datetime, tz: str
+) -> None:
+    """Bring the household's visit cycle in line with the policy as of today (local)."""
+    schedule.refresh_cycle(
+        session,
+        household=household,
+        policy=policy,
+        today=schedule.local_today(tz, now),
+        actor=actor,
+        now=now,
+    )
 
 
 def _save_changes(
@@ -233,14 +240,7 @@ def _save_changes(
             now=now,
             diff=diff,
         )
-    schedule.refresh_cycle(
-        session,
-        household=household,
-        policy=policy,
-        today=schedule.local_today(tz, now),
-        actor=actor,
-        now=now,
-    )
+    _refresh_cycle(session, household, policy, actor, now, tz)
     session.commit()
 
 
