@@ -1,1 +1,1 @@
-"""Tanfang backend."""
+"""Tanfang shared core and sync client: wire schemas, schedule, protocol, tablet store."""

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from sync.protocol import SCHEMA_VERSION, canonical_json
 from sync.transport import ClientError, Transport
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int | None], None]
-SCHEMA_VERSION = 1
 
 
 class Store(Protocol):
@@ -50,8 +49,7 @@ class SyncReport:
 
 def idempotency_key(body: dict) -> str:
     """The same request body always gets the same key, so a re-sent batch is a replay."""
-    raw = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
-    return hashlib.sha256(raw).hexdigest()[:64]
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
 class SyncClient:

@@ -138,6 +138,16 @@ class Override:
         """Whether the override applies on ``today`` (its expiry day included)."""
         return self.expires_on is None or today <= self.expires_on
 
+    @classmethod
+    def from_stored(cls, raw: Mapping[str, Any] | None) -> Override | None:
+        """The override in its stored/wire form ``{cycle, reason, expires_on}`` (an ISO date
+        or None), as the server's JSON column and the tablet's household record hold it;
+        None when there is none."""
+        if not raw:
+            return None
+        expires = raw.get("expires_on")
+        return cls(raw["cycle"], raw["reason"], date.fromisoformat(expires) if expires else None)
+
 
 @dataclass(frozen=True)
 class HouseholdFacts:

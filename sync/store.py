@@ -1,7 +1,8 @@
 """The tablet's local database (DESIGN §5 "Tablet store"): records, outbox, pull state.
 
 :class:`SQLiteStore` keeps what the advisor sees and what still has to reach the server, in
-one SQLite file (tables: :mod:`sync.store_schema`). Every write is one ``BEGIN IMMEDIATE …
+one SQLite file (tables: :mod:`sync.store_schema`; rows and their state transitions:
+:mod:`sync.store_rows`, :mod:`sync.store_state`). Every write is one ``BEGIN IMMEDIATE …
 COMMIT``: a record and its outbox mutation, a pulled page and its cursor, push results and
 the tombstones they release each commit together or not at all, so a kill -9 at any
 instant leaves a state from which the next sync converges.
@@ -33,14 +34,20 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from sync import store_schema as tables
+from sync import store_rows, store_schema, store_state
+from sync.protocol import (
+    EDITABLE_HOUSEHOLD_FIELDS,
+    ENTITIES,
+    HISTORY_TIME_FIELDS,
+    LOCKED_STATUSES,
+    canonical_json,
+)
 from sync.records import SCHEMAS, HouseholdSchema
 from sync.store_read import StoreReads
-from sync.store_schema import dumps, loads
+from sync.store_rows import loads
 
 log = logging.getLogger(__name__)
 
-EDITABLE_HOUSEHOLD_FIELDS = ("phone", "residence_address", "notes", "location")
 # Keys the store adds to the dicts it returns; dropped again when a dict comes back to save.
 _STORE_KEYS = frozenset({"version", "local_state", "review_comment"})
 
@@ -81,7 +88,7 @@ class SQLiteStore(StoreReads):
         self._registry = threading.Lock()
         self._closed = False
         try:
-            tables.migrate(self._conn())
+            store_schema.migrate(self._conn())
             self._device_id: str = self.get_state("device_id")
         except BaseException:
             self.close()
@@ -206,16 +213,16 @@ class SQLiteStore(StoreReads):
         record = schema.dump(schema.load(self._prepare(data)))
         record_id, household_id = record["id"], record["household_id"]
         with self._write() as conn:
-            if tables.get_record(conn, "household", household_id) is None:
+            if store_rows.get_record(conn, "household", household_id) is None:
                 raise ValidationError({"household_id": ["Not a household on this tablet."]})
-            row = tables.get_record(conn, entity, record_id)
-            server = tables.server_copy(row) if row else None
+            row = store_rows.get_record(conn, entity, record_id)
+            server = store_rows.server_copy(row) if row else None
             if row is not None and row["household_id"] != household_id:
                 raise ValidationError(
                     {"household_id": ["Cannot move a record to another household."]}
                 )
             server_status = server.get("status") if server else None
-            if server_status in tables.LOCKED_STATUSES:
+            if server_status in LOCKED_STATUSES:
                 raise RecordLocked(
                     f"{entity} {record_id} is {server_status} on the server and cannot be edited"
                 )
@@ -226,7 +233,7 @@ class SQLiteStore(StoreReads):
                 record["status"] = "resubmitted" if server_status == "returned" else "submitted"
                 state = "pending"
             version = row["version"] if row else None
-            tables.put_record(
+            store_rows.put_record(
                 conn,
                 entity,
                 record_id,
@@ -238,12 +245,12 @@ class SQLiteStore(StoreReads):
             )
             if not draft:
                 self._enqueue(conn, entity, "upsert", record_id, household_id, record, None)
-            return self._as_dict(tables.get_record(conn, entity, record_id))
+            return self._as_dict(store_rows.get_record(conn, entity, record_id))
 
     def _withdraw(self, conn: sqlite3.Connection, entity: str, record_id: str) -> None:
         # Back to draft is only possible while nothing was sent: the server may already
         # have applied a sent submission, and the tablet cannot take that back.
-        rows = tables.outbox_rows(conn, entity, record_id)
+        rows = store_rows.outbox_rows(conn, entity, record_id)
         if any(r["state"] != "queued" or r["attempts"] for r in rows):
             raise RecordLocked(f"{entity} {record_id} was already sent; it cannot become a draft")
         conn.execute("DELETE FROM outbox WHERE entity = ? AND record_id = ?", (entity, record_id))
@@ -273,14 +280,14 @@ class SQLiteStore(StoreReads):
             merged = payload if op == "upsert" else {**loads(queued["payload"]), **payload}
             conn.execute(
                 "UPDATE outbox SET payload = ?, updated_at = ? WHERE mutation_id = ?",
-                (dumps(merged), now, queued["mutation_id"]),
+                (canonical_json(merged), now, queued["mutation_id"]),
             )
             return queued["mutation_id"]
         cursor = conn.execute(
             """INSERT INTO outbox (entity, record_id, household_id, op, base_version, payload,
                                    created_at, updated_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-            (entity, record_id, household_id, op, base_version, dumps(payload), now, now),
+            (entity, record_id, household_id, op, base_version, canonical_json(payload), now, now),
         )
         return cursor.lastrowid
 
@@ -300,13 +307,13 @@ class SQLiteStore(StoreReads):
         schema = HouseholdSchema(only=EDITABLE_HOUSEHOLD_FIELDS, partial=True)
         payload = schema.dump(schema.load(changes))
         with self._write() as conn:
-            row = tables.get_record(conn, "household", household_id)
+            row = store_rows.get_record(conn, "household", household_id)
             if row is None:
                 raise UnknownRecord(f"household {household_id} is not on this tablet")
             if payload:
-                server = tables.server_copy(row)
+                server = store_rows.server_copy(row)
                 data = {**loads(row["data"]), **payload}
-                tables.put_record(
+                store_rows.put_record(
                     conn,
                     "household",
                     household_id,
@@ -319,7 +326,7 @@ class SQLiteStore(StoreReads):
                 self._enqueue(
                     conn, "household", "update", household_id, household_id, payload, row["version"]
                 )
-            return self._as_dict(tables.get_record(conn, "household", household_id))
+            return self._as_dict(store_rows.get_record(conn, "household", household_id))
 
     def discard_draft(self, entity: str, record_id: str) -> bool:
         """Throw away a draft: back to the server copy, or gone if it never left the tablet.
@@ -327,18 +334,18 @@ class SQLiteStore(StoreReads):
         Returns False when the record is not a draft. A household tombstone that waited for
         the draft is applied in the same commit.
         """
-        if entity not in tables.HISTORY_TABLES:
+        if entity not in HISTORY_TIME_FIELDS:
             raise ValueError(f"only visits and interviews have drafts, not {entity!r}")
         with self._write() as conn:
-            row = tables.get_record(conn, entity, record_id)
+            row = store_rows.get_record(conn, entity, record_id)
             if row is None or row["local_state"] != "draft":
                 return False
             server = loads(row["server_data"])
             if server is None:
                 conn.execute(f"DELETE FROM {entity} WHERE id = ?", (record_id,))
             else:
-                tables.rewrite(conn, entity, row, server, server, "synced", self._now())
-            tables.apply_deferred(conn)
+                store_state.rewrite(conn, entity, row, server, server, "synced", self._now())
+            store_state.apply_deferred(conn)
             return True
 
     # ------------------------------------------------------------------- pushing
@@ -353,7 +360,7 @@ class SQLiteStore(StoreReads):
             rows = conn.execute(
                 "SELECT * FROM outbox ORDER BY mutation_id LIMIT ?", (limit,)
             ).fetchall()
-        return [tables.wire_mutation(row) for row in rows]
+        return [store_rows.wire_mutation(row) for row in rows]
 
     def mark_sent(self, mutation_ids: Iterable[int]) -> list[dict[str, Any]]:
         """Mark mutations as handed to the transport and return them as they must be sent.
@@ -368,7 +375,7 @@ class SQLiteStore(StoreReads):
         if not ids:
             return []
         with self._write() as conn:
-            chosen = dumps(ids)
+            chosen = canonical_json(ids)
             skipped = conn.execute(
                 """SELECT mutation_id FROM outbox WHERE mutation_id < ?
                    AND mutation_id NOT IN (SELECT value FROM json_each(?)) LIMIT 1""",
@@ -386,7 +393,7 @@ class SQLiteStore(StoreReads):
                    ORDER BY mutation_id""",
                 (chosen,),
             ).fetchall()
-        return [tables.wire_mutation(row) for row in rows]
+        return [store_rows.wire_mutation(row) for row in rows]
 
     def mark_failed(self, mutation_ids: Iterable[int], error: str) -> None:
         """Note why a push of these mutations failed; they stay ``sent`` (outcome unknown)."""
@@ -394,7 +401,7 @@ class SQLiteStore(StoreReads):
             conn.execute(
                 """UPDATE outbox SET last_error = ?, updated_at = ?
                    WHERE mutation_id IN (SELECT value FROM json_each(?))""",
-                (error, self._now(), dumps(sorted(set(mutation_ids)))),
+                (error, self._now(), canonical_json(sorted(set(mutation_ids)))),
             )
 
     def outbox_items(self) -> list[dict[str, Any]]:
@@ -406,7 +413,9 @@ class SQLiteStore(StoreReads):
         with self._read() as conn:
             rows = conn.execute("SELECT * FROM outbox ORDER BY mutation_id").fetchall()
         keys = ("state", "attempts", "last_error", "created_at")
-        return [{**tables.wire_mutation(row), **{key: row[key] for key in keys}} for row in rows]
+        return [
+            {**store_rows.wire_mutation(row), **{key: row[key] for key in keys}} for row in rows
+        ]
 
     def apply_results(self, results: list[dict[str, Any]]) -> None:
         """Apply a push response's results, one per mutation, in one commit.
@@ -433,13 +442,13 @@ class SQLiteStore(StoreReads):
                 conn.execute("DELETE FROM outbox WHERE mutation_id = ?", (row["mutation_id"],))
                 if outcome in ("applied", "duplicate"):
                     version = int(result["version"])
-                    if not _acknowledge_created(conn, row, version, self._now()):
-                        tables.acknowledge(conn, row, version, self._now())
+                    if not store_state.acknowledge_created(conn, row, version, self._now()):
+                        store_state.acknowledge(conn, row, version, self._now())
                 elif outcome in ("conflict", "rejected"):
-                    tables.flag(conn, row, result, self._now())
+                    store_state.flag(conn, row, result, self._now())
                 else:
                     raise StoreError(f"unknown push result status {outcome!r}")
-            tables.apply_deferred(conn)
+            store_state.apply_deferred(conn)
 
     # ------------------------------------------------------------------- pulling
 
@@ -459,21 +468,23 @@ class SQLiteStore(StoreReads):
         with self._write() as conn:
             now, touched = self._now(), set()
             for change in changes:
-                entity, record_id, version = tables.check_change(change)
-                if entity not in tables.ENTITY_TABLES:
+                entity, record_id, version = store_rows.check_change(change)
+                if entity not in ENTITIES:
                     log.warning("ignoring pulled %s %s: unknown entity", entity, record_id)
                     counts["ignored"] += 1
                     continue
                 if change.get("deleted"):
                     reason = change.get("reason")
-                    outcome = tables.apply_tombstone(conn, entity, record_id, version, reason, now)
+                    outcome = store_state.apply_tombstone(
+                        conn, entity, record_id, version, reason, now
+                    )
                 else:
                     data = change["data"]
-                    outcome = tables.apply_change(conn, entity, record_id, version, data, now)
+                    outcome = store_state.apply_change(conn, entity, record_id, version, data, now)
                     touched.add(record_id if entity == "household" else data["household_id"])
                 counts[outcome] += 1
-            counts["pruned"] = tables.prune_history(conn, touched)
-            tables.apply_deferred(conn)
+            counts["pruned"] = store_rows.prune_history(conn, touched)
+            store_state.apply_deferred(conn)
             self._set_state(conn, "cursor", cursor)
         return counts
 
@@ -509,8 +520,8 @@ class SQLiteStore(StoreReads):
             if row is None:
                 return False
             conn.execute("DELETE FROM attention WHERE id = ?", (item_id,))
-            tables.settle(conn, row["entity"], row["record_id"], self._now())
-            tables.apply_deferred(conn)
+            store_state.settle(conn, row["entity"], row["record_id"], self._now())
+            store_state.apply_deferred(conn)
             return True
 
     # -------------------------------------------------------------- sync state
@@ -534,7 +545,8 @@ class SQLiteStore(StoreReads):
             conn.execute("DELETE FROM sync_state WHERE key = ?", (key,))
         else:
             conn.execute(
-                "INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)", (key, dumps(value))
+                "INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)",
+                (key, canonical_json(value)),
             )
 
     def cursor(self) -> str | None:
@@ -554,26 +566,3 @@ class SQLiteStore(StoreReads):
         """When the oldest waiting mutation was queued (ISO, UTC), or None."""
         with self._read() as conn:
             return conn.execute("SELECT MIN(created_at) FROM outbox").fetchone()[0]
-
-
-def _acknowledge_created(
-    conn: sqlite3.Connection, mutation: sqlite3.Row, version: int, now: str
-) -> bool:
-    """The usual push result in one statement: a visit/interview made on this tablet (no
-    server copy yet), with nothing else queued or flagged for it, is now synced at
-    ``version`` with the data it was sent with. Returns False, changing nothing, in any
-    other case; :func:`sync.store_schema.acknowledge` then takes the general way (which
-    would end in the same row here, after two reads and two rewrites of it)."""
-    entity, record_id = mutation["entity"], mutation["record_id"]
-    if entity not in tables.HISTORY_TABLES or mutation["op"] != "upsert":
-        return False
-    data = {**loads(mutation["payload"]), "version": version}
-    cursor = conn.execute(
-        f"""UPDATE {entity} SET data = ?, version = MAX(COALESCE(version, 0), ?),
-                   local_state = 'synced', updated_at = ?
-            WHERE id = ? AND local_state = 'pending' AND server_data IS NULL
-              AND NOT EXISTS (SELECT 1 FROM outbox WHERE entity = ? AND record_id = ?)
-              AND NOT EXISTS (SELECT 1 FROM attention WHERE entity = ? AND record_id = ?)""",
-        (dumps(data), version, now, record_id, entity, record_id, entity, record_id),
-    )
-    return cursor.rowcount == 1

@@ -6,10 +6,10 @@ import hashlib
 from datetime import date, datetime
 from typing import Any
 
-from sync import store_schema as tables
 from sync.policy import DEFAULT_POLICY, HouseholdFacts, Override, Policy, cycle_for
+from sync.protocol import ENTITIES, HISTORY_TIME_FIELDS
 from sync.schedule import DEFAULT_TZ, completed_days, status
-from sync.store_schema import loads
+from sync.store_rows import get_record, loads
 
 _LEVEL_ORDER = "CASE level WHEN 'red' THEN 0 WHEN 'orange' THEN 1 WHEN 'yellow' THEN 2 ELSE 3 END"
 
@@ -20,10 +20,10 @@ class StoreReads:
 
     def record(self, entity: str, record_id: str) -> dict[str, Any] | None:
         """One stored record (with ``version`` and ``local_state``), or None."""
-        if entity not in tables.ENTITY_TABLES:
+        if entity not in ENTITIES:
             raise ValueError(f"unknown entity {entity!r}")
         with self._read() as conn:
-            row = tables.get_record(conn, entity, record_id)
+            row = get_record(conn, entity, record_id)
         return None if row is None else self._as_dict(row)
 
     def households(self) -> list[dict[str, Any]]:
@@ -35,7 +35,7 @@ class StoreReads:
     def household(self, household_id: str) -> dict[str, Any] | None:
         """One household with its members under ``persons``, or None."""
         with self._read() as conn:
-            row = tables.get_record(conn, "household", household_id)
+            row = get_record(conn, "household", household_id)
             persons = conn.execute(
                 "SELECT * FROM person WHERE household_id = ? ORDER BY name, id", (household_id,)
             ).fetchall()
@@ -52,7 +52,7 @@ class StoreReads:
         return self._history("interview", household_id)
 
     def _history(self, entity: str, household_id: str) -> list[dict[str, Any]]:
-        column = tables.HISTORY_TABLES[entity]
+        column = HISTORY_TIME_FIELDS[entity]
         with self._read() as conn:
             rows = conn.execute(
                 f"SELECT * FROM {entity} WHERE household_id = ? ORDER BY {column} DESC, id DESC",
@@ -136,7 +136,7 @@ class StoreReads:
         """
         digest = hashlib.sha256()
         with self._read() as conn:
-            for entity in tables.ENTITY_TABLES:
+            for entity in ENTITIES:
                 rows = conn.execute(
                     f"""SELECT id, version, data FROM {entity}
                         WHERE local_state = 'synced' ORDER BY id"""
@@ -150,17 +150,10 @@ class StoreReads:
 def _policy_cycle(
     household: dict[str, Any], members: list[tuple[str, str]], policy: Policy, today: date
 ) -> str:
-    override = household.get("cycle_override")
     facts = HouseholdFacts(
         hardship_level=household["hardship_level"],
         categories=household.get("categories") or (),
         members=members,
-        override=Override(
-            override["cycle"],
-            override["reason"],
-            date.fromisoformat(override["expires_on"]) if override.get("expires_on") else None,
-        )
-        if override
-        else None,
+        override=Override.from_stored(household.get("cycle_override")),
     )
     return cycle_for(facts, policy, today)[0]

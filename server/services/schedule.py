@@ -36,18 +36,11 @@ def get_policy(session: Session) -> Policy:
 
 def facts_of(household: Household) -> HouseholdFacts:
     """What the policy looks at, read from a household and its members."""
-    override = None
-    if household.cycle_override:
-        raw = household.cycle_override
-        expires = raw.get("expires_on")
-        override = Override(
-            raw["cycle"], raw["reason"], date.fromisoformat(expires) if expires else None
-        )
     return HouseholdFacts(
         hardship_level=household.hardship_level,
         categories=frozenset(household.categories or ()),
         members=tuple(Member(p.health, p.labour_capacity) for p in household.persons),
-        override=override,
+        override=Override.from_stored(household.cycle_override),
     )
 
 

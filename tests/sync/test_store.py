@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from marshmallow import ValidationError
 
-from sync import store_schema
+from sync import store_rows, store_schema
 from sync.records import VisitSchema
 from sync.schedule import State
 from sync.store import RecordLocked, SQLiteStore, StoreError, UnknownRecord
@@ -1058,7 +1058,7 @@ def test_a_failure_while_applying_a_page_keeps_the_old_cursor(path, monkeypatch)
         def fail(*args, **kwargs):
             raise OSError("disk went away")
 
-        monkeypatch.setattr(store_schema, "prune_history", fail)
+        monkeypatch.setattr(store_rows, "prune_history", fail)
         with pytest.raises(OSError):
             pull(store, change("visit", server_visit(str(uuid.uuid4()))), cursor="c2")
 
