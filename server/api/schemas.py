@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
 from marshmallow import fields, validate
 
 from sync.enums import Role
-from sync.records import MAX_DB_INT, HouseholdSchema, PersonSchema, storable_text
-
-
-class StrictSchema(ma.Schema):
-    """Unknown fields are an error, never silently dropped."""
-
-    class Meta:
-        unknown = ma.RAISE
+from sync.records import MAX_DB_INT, HouseholdSchema, PersonSchema, StrictSchema, storable_text
 
 
 class ErrorSchema(StrictSchema):

@@ -13,6 +13,7 @@ from server.api.security import actor, device, login_required, now
 from server.errors import TooLarge
 from server.extensions import db
 from server.services import sync_pull, sync_push, workflow
+from sync.protocol import ENTITIES, SCHEMA_VERSION
 from sync.records import InterviewSchema, VisitSchema
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1", description="Tablet sync and review")
@@ -33,7 +34,7 @@ class PullQuerySchema(StrictSchema):
 
 
 class ChangeSchema(StrictSchema):
-    entity = fields.String(validate=validate.OneOf(sync_pull.ENTITIES))
+    entity = fields.String(validate=validate.OneOf(ENTITIES))
     id = fields.String()
     version = fields.Integer()
     deleted = fields.Boolean()
@@ -61,7 +62,7 @@ class MutationSchema(StrictSchema):
 
 class PushSchema(StrictSchema):
     device_id = fields.String(required=True, validate=validate.Length(1, 64))
-    schema_version = fields.Integer(required=True, validate=validate.Equal(1))
+    schema_version = fields.Integer(required=True, validate=validate.Equal(SCHEMA_VERSION))
     mutations = fields.List(fields.Nested(MutationSchema), required=True)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, text
@@ -20,18 +21,18 @@ from sync.enums import (
     Relation,
     VisitCycle,
 )
+from sync.protocol import EDITABLE_HOUSEHOLD_FIELDS
 
 
 class Household(UUIDPk, Versioned, Base):
     """A monitored household (户). 人户分离 when registration ≠ residence street."""
 
     __tablename__ = "household"
-    # Fields an advisor edits on the tablet, merged one by one (wire name → columns).
+    # Fields an advisor edits on the tablet (sync.protocol), merged one by one: wire name →
+    # the columns that hold it.
     __merge_fields__ = {
-        "phone": ("phone",),
-        "residence_address": ("residence_address",),
-        "notes": ("notes",),
-        "location": ("latitude", "longitude"),
+        name: ("latitude", "longitude") if name == "location" else (name,)
+        for name in EDITABLE_HOUSEHOLD_FIELDS
     }
     __table_args__ = (
         Index("ix_household_registration_street_id", "registration_street_id"),
@@ -79,10 +80,17 @@ class Household(UUIDPk, Versioned, Base):
 
     @property
     def location(self) -> dict | None:
-        """The household's position as the wire format's ``{lat, lon}``."""
+        """The household's position as the wire format's ``{lat, lon}``; set it the same way
+        (None, or a fix whose other keys such as ``accuracy_m`` are not kept, clears or sets
+        both columns)."""
         if self.latitude is None or self.longitude is None:
             return None
         return {"lat": self.latitude, "lon": self.longitude}
+
+    @location.setter
+    def location(self, value: Mapping[str, float] | None) -> None:
+        self.latitude = value["lat"] if value else None
+        self.longitude = value["lon"] if value else None
 
 
 class Person(UUIDPk, Versioned, Base):

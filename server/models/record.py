@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -72,10 +73,18 @@ class Visit(FieldRecord, Base):
 
     @property
     def location(self) -> dict | None:
-        """The GPS fix as the wire format's ``{lat, lon, accuracy_m}``."""
+        """The GPS fix as the wire format's ``{lat, lon, accuracy_m}``; set it the same way
+        (None clears the three columns)."""
         if self.latitude is None or self.longitude is None:
             return None
         return {"lat": self.latitude, "lon": self.longitude, "accuracy_m": self.accuracy_m}
+
+    @location.setter
+    def location(self, value: Mapping[str, float | None] | None) -> None:
+        value = value or {}
+        self.latitude = value.get("lat")
+        self.longitude = value.get("lon")
+        self.accuracy_m = value.get("accuracy_m")
 
 
 class Interview(FieldRecord, Base):

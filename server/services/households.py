@@ -144,16 +144,10 @@ def create_household(
     policy = schedule.get_policy(session)
     data = dict(data)
     advisor_id = data.pop("assigned_advisor_id", None)
-    location = data.pop("location", None) or {}
     if data.get("cycle_override"):
         # Stored as JSON: dump it back to its wire form (dates as ISO strings).
         data["cycle_override"] = CycleOverrideSchema().dump(data["cycle_override"])
-    household = Household(
-        id=data.pop("id", None) or uuid.uuid4(),
-        **data,
-        latitude=location.get("lat"),
-        longitude=location.get("lon"),
-    )
+    household = Household(id=data.pop("id", None) or uuid.uuid4(), **data)
     session.add(household)
     audit.record(
         session,
@@ -267,9 +261,6 @@ def update_household(
         caseload.assign(session, household=household, advisor_id=advisor_id, actor=actor, now=now)
     if changes.get("cycle_override"):
         changes["cycle_override"] = CycleOverrideSchema().dump(changes["cycle_override"])
-    if "location" in changes:
-        location = changes.pop("location") or {}
-        changes["latitude"], changes["longitude"] = location.get("lat"), location.get("lon")
     _save_changes(
         session,
         actor=actor,

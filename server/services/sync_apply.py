@@ -1,0 +1,268 @@
+"""Push: apply one mutation — create or correct a visit/interview, merge a household edit.
+
+:mod:`server.services.sync_push` runs the loop (savepoints, high-water marks, answers);
+everything here decides one mutation and raises :class:`Refusal` before writing anything
+when the mutation cannot be applied.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from server.models import CaseloadAssignment, Device, Household, Interview, User, Visit
+from server.services import audit
+from sync.protocol import CONFLICT_MESSAGE, EDITABLE_HOUSEHOLD_FIELDS, HISTORY_TIME_FIELDS
+from sync.records import HouseholdSchema, InterviewSchema, VisitSchema
+
+# A tablet clock may run a little fast; a record "from the future" beyond this is refused.
+FUTURE_TOLERANCE = timedelta(minutes=10)
+# Entity → its model and wire schema; the time field is the protocol's.
+RECORDS = {"visit": (Visit, VisitSchema), "interview": (Interview, InterviewSchema)}
+_HOUSEHOLD_EDIT = HouseholdSchema(only=EDITABLE_HOUSEHOLD_FIELDS, partial=EDITABLE_HOUSEHOLD_FIELDS)
+
+
+class Refusal(Exception):
+    """One mutation refused: answered ``rejected`` (or ``conflict``), never retried."""
+
+    def __init__(
+        self,
+        reason: str,
+        message: str,
+        errors: dict | None = None,
+        status: str = "rejected",
+        **extra: Any,
+    ):
+        super().__init__(message)
+        self.result = {
+            "status": status,
+            "reason": reason,
+            "message": message,
+            "errors": errors or {},
+            **extra,
+        }
+
+
+class Known:
+    """What the batch refers to, read with one query per table: the ids of its
+    visits/interviews the server already has, and its households (held here: the session
+    holds loaded objects only weakly, so a ``session.get`` per mutation would select the
+    household again, autoflushing the batch a mutation at a time)."""
+
+    def __init__(self, session: Session, mutations: list[dict]):
+        self.ids: set[uuid.UUID] = set()
+        wanted: set[uuid.UUID] = set()
+        for entity, (model, _) in RECORDS.items():
+            mine = [m for m in mutations if m["entity"] == entity]
+            ids = {m["id"] for m in mine}
+            if ids:
+                self.ids.update(session.scalars(select(model.id).where(model.id.in_(ids))))
+            for m in mine:
+                try:
+                    wanted.add(uuid.UUID(str(m["data"].get("household_id"))))
+                except (TypeError, ValueError, AttributeError):
+                    pass  # the record's own validation reports it
+        rows = session.scalars(select(Household).where(Household.id.in_(wanted))) if wanted else []
+        self.households = {h.id: h for h in rows}
+
+
+def apply_mutation(
+    session: Session, device: Device, mutation: dict, now: datetime, known: Known
+) -> tuple[Any, dict]:
+    """Apply one mutation; returns the row it wrote and what its answer adds (a household
+    edit in conflict answers ``conflict``). Raises :class:`Refusal` for anything refused."""
+    entity, op = mutation["entity"], mutation["op"]
+    if entity in RECORDS and op == "upsert":
+        return _upsert_record(session, device, entity, mutation, now, known), {}
+    if entity == "household" and op == "update":
+        return _update_household(session, device.user, mutation, now)
+    raise Refusal(
+        "unknown_entity",
+        f"Cannot {op} a {entity}.",
+        {"entity": [f"Unknown entity/op {entity}/{op}."]},
+    )
+
+
+@cache
+def _schema(schema_cls):
+    # Building a marshmallow schema costs more than loading one record with it.
+    return schema_cls()
+
+
+def _load(schema_cls, data: dict, record_id: uuid.UUID) -> dict:
+    try:
+        loaded = _schema(schema_cls).load(data)
+    except ValidationError as error:
+        raise Refusal("invalid", "The record is not valid.", error.messages) from error
+    if loaded.get("id", record_id) != record_id:
+        raise Refusal(
+            "invalid",
+            "The record id differs from the mutation id.",
+            {"id": ["Must equal the mutation's id."]},
+        )
+    return loaded
+
+
+def _upsert_record(
+    session: Session, device: Device, entity: str, mutation: dict, now: datetime, known: Known
+):
+    (model, schema_cls), when = RECORDS[entity], HISTORY_TIME_FIELDS[entity]
+    user, record_id = device.user, mutation["id"]
+    data = _load(schema_cls, mutation["data"], record_id)
+    if data["status"] not in {"submitted", "resubmitted"}:
+        raise Refusal(
+            "invalid",
+            "Only submitted records are pushed; drafts stay on the tablet.",
+            {"status": ["Must be submitted or resubmitted."]},
+        )
+    if data[when] > now + FUTURE_TOLERANCE:
+        raise Refusal(
+            "invalid",
+            "The record is dated in the future.",
+            {when: ["Later than the server's clock allows; check the tablet's time."]},
+        )
+    # Only ids known to exist are looked up: a miss would cost a query per new record.
+    stored = session.get(model, record_id) if record_id in known.ids else None
+    if stored is None:
+        household = known.households.get(data["household_id"])
+        flag = _caseload_check(session, user, household, data["household_id"], data[when])
+        row = model(
+            **_columns(model, data),
+            id=record_id,
+            advisor_id=user.id,
+            device_id=device.device_id,
+            flag=flag,
+        )
+        session.add(row)
+        known.ids.add(record_id)  # a second mutation of this id in the batch corrects it
+        action = "sync_create"
+    else:
+        _may_correct(stored, user)
+        for name, value in _columns(model, data).items():
+            setattr(stored, name, value)
+        stored.status = "resubmitted"
+        row, action = stored, "sync_correct"
+    audit.record(
+        session,
+        actor=user,
+        action=action,
+        entity=entity,
+        entity_id=record_id,
+        now=now,
+        device_id=device.device_id,
+        # A new record's values are the record itself; its trail names the fields set. A
+        # correction keeps the full before/after of what changed.
+        diff={"fields": [None, sorted(data)]} if action == "sync_create" else audit.changes(row),
+    )
+    return row
+
+
+def _columns(model, data: dict) -> dict:
+    """Wire fields → model attributes: ids in lists are strings, a visit's location goes
+    through ``Visit.location``. The author and device come from the token, never the body."""
+    skip = {"id", "location", "advisor_id", "device_id"}
+    values = {k: v for k, v in data.items() if k not in skip}
+    if model is Visit:
+        values["location"] = data.get("location")  # Visit.location sets its three columns
+    if "persons_met" in values:
+        values["persons_met"] = [str(p) for p in values["persons_met"]]
+    return values
+
+
+def _may_correct(existing, user: User) -> None:
+    if existing.advisor_id != user.id:
+        raise Refusal("not_owner", "This record was made by another advisor.")
+    if existing.status == "approved":
+        raise Refusal("locked", "The record is approved and locked; make a new record.")
+    if existing.status in {"submitted", "resubmitted"}:
+        raise Refusal("under_review", "The record is waiting for review and cannot change.")
+
+
+def _caseload_check(
+    session: Session, user: User, household: Household | None, household_id: uuid.UUID, at
+) -> str | None:
+    """None if the household (``household_id``, loaded or None) is the advisor's; a flag if
+    it was theirs when the record was made; a refusal otherwise."""
+    if household is None:
+        raise Refusal("invalid", "No such household.", {"household_id": ["Unknown household."]})
+    if household.assigned_advisor_id == user.id:
+        return None
+    held = select(CaseloadAssignment.id).where(
+        CaseloadAssignment.household_id == household_id,
+        CaseloadAssignment.advisor_id == user.id,
+        CaseloadAssignment.assigned_at <= at,
+        or_(CaseloadAssignment.ended_at.is_(None), CaseloadAssignment.ended_at >= at),
+    )
+    if session.scalar(held.limit(1)) is not None:
+        return "left_caseload"
+    raise Refusal(
+        "not_in_caseload",
+        "This household is not in your caseload.",
+        {"household_id": ["Not in your caseload."]},
+    )
+
+
+def _update_household(session: Session, user: User, mutation: dict, now: datetime):
+    household = session.scalar(
+        select(Household).where(
+            and_(Household.id == mutation["id"], Household.assigned_advisor_id == user.id)
+        )
+    )
+    if household is None:
+        raise Refusal("not_in_caseload", "This household is not in your caseload.")
+    if mutation.get("base_version") is None:
+        raise Refusal(
+            "invalid",
+            "A household update needs base_version.",
+            {"base_version": ["Required for updates."]},
+        )
+    try:
+        changes = _HOUSEHOLD_EDIT.load(mutation["data"])
+    except ValidationError as error:
+        raise Refusal("invalid", "The change is not valid.", error.messages) from error
+    conflicts = _merge(household, changes, mutation["base_version"])
+    diff = audit.changes(household)
+    if diff:
+        audit.record(
+            session,
+            actor=user,
+            action="sync_update",
+            entity="household",
+            entity_id=household.id,
+            now=now,
+            diff=diff,
+        )
+    if not conflicts:
+        return household, {}
+    # The other fields are applied; these keep the server's value for the advisor to see.
+    return household, {
+        "status": "conflict",
+        "reason": "conflict",
+        "fields": conflicts,
+        "message": CONFLICT_MESSAGE,
+        "errors": {f: ["Changed on the server since your copy."] for f in conflicts},
+        "server": {f: getattr(household, f) for f in EDITABLE_HOUSEHOLD_FIELDS},
+    }
+
+
+def _merge(household: Household, changes: dict, base_version: int) -> list[str]:
+    conflicts = []
+    for field, value in changes.items():
+        changed_at = (household.field_versions or {}).get(field, 0)
+        if changed_at > base_version and getattr(household, field) != _plain(value):
+            conflicts.append(field)
+            continue
+        setattr(household, field, value)  # location: Household.location sets both columns
+    return conflicts
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {"lat": value["lat"], "lon": value["lon"]}
+    return value
