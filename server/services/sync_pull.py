@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, literal, or_, select, union_all
+from sqlalchemy import CTE, Select, Subquery, and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from server.errors import Invalid
@@ -36,10 +36,9 @@ from server.models import (
 )
 from server.services import scope
 from server.services.versioning import COUNTER_ID
+from sync.protocol import ENTITIES, HISTORY_PER_HOUSEHOLD, HISTORY_TIME_FIELDS
 from sync.records import SCHEMAS, mask_id_number
 
-BUNDLE_RECORDS = 12
-ENTITIES = ("household", "person", "visit", "interview", "warning")
 RANK = {name: i for i, name in enumerate(ENTITIES)}
 MODELS = {
     "household": Household,
@@ -102,10 +101,9 @@ def _key(sv, entity: str, row_id, kind: str) -> tuple:
     )
 
 
-def _changes(advisor_id: int, cursor: Cursor) -> Select:
-    """Every change (sort key, entity, id, kind) for the advisor that may sort after
-    ``cursor`` (the exact tuple comparison is applied on top, in :func:`_page`)."""
-    after = cursor.base
+def _caseload(advisor_id: int) -> CTE:
+    """The advisor's households, each with the version of the assignment that brought it
+    into the caseload (``av``)."""
     held = (
         select(func.max(CaseloadAssignment.version))
         .where(
@@ -116,48 +114,51 @@ def _changes(advisor_id: int, cursor: Cursor) -> Select:
         .correlate(Household)
         .scalar_subquery()
     )
-    caseload = (
+    return (
         select(Household.id.label("hid"), func.coalesce(held, 0).label("av"))
         .where(Household.assigned_advisor_id == advisor_id)
         .cte("caseload")
     )
-    # A household assigned after the run began is "fresh": it comes as a whole bundle, and
-    # only so. The others send the rows that changed since.
-    fresh = caseload.c.av > after
-    known = ~fresh
+
+
+def _own_changes(caseload: CTE, after: int) -> list[Select]:
+    """Rows that changed since ``after`` in households the tablet already holds (assigned
+    before the run began)."""
+    known = ~(caseload.c.av > after)
     parts = [
         select(*_key(Household.version, "household", Household.id, "row"))
         .join(caseload, caseload.c.hid == Household.id)
-        .where(known, Household.version > after),
-        select(*_key(caseload.c.av, "household", Household.id, "row"))
-        .join(caseload, caseload.c.hid == Household.id)
-        .where(fresh),
+        .where(known, Household.version > after)
     ]
-    for entity, model in (
-        ("person", Person),
-        ("warning", Warning),
-        ("visit", Visit),
-        ("interview", Interview),
-    ):
+    for entity in ("person", "warning", "visit", "interview"):
+        model = MODELS[entity]
         parts.append(
             select(*_key(model.version, entity, model.id, "row"))
             .join(caseload, caseload.c.hid == model.household_id)
             .where(known, model.version > after)
         )
-    parts.append(
+    return parts
+
+
+def _bundles(caseload: CTE, after: int) -> list[Select]:
+    """Whole bundles, sorted at the assignment's version, of households assigned after the
+    run began ("fresh": they come only so): the household, its members, its warnings not
+    closed and its latest visits and interviews."""
+    fresh = caseload.c.av > after
+    parts = [
+        select(*_key(caseload.c.av, "household", Household.id, "row"))
+        .join(caseload, caseload.c.hid == Household.id)
+        .where(fresh),
         select(*_key(caseload.c.av, "person", Person.id, "row"))
         .join(caseload, caseload.c.hid == Person.household_id)
-        .where(fresh)
-    )
-    parts.append(
+        .where(fresh),
         select(*_key(caseload.c.av, "warning", Warning.id, "row"))
         .join(caseload, caseload.c.hid == Warning.household_id)
-        .where(fresh, Warning.status != "closed")
-    )
-    for entity, model, when in (
-        ("visit", Visit, Visit.visited_at),
-        ("interview", Interview, Interview.interviewed_at),
-    ):
+        .where(fresh, Warning.status != "closed"),
+    ]
+    for entity, field in HISTORY_TIME_FIELDS.items():
+        model = MODELS[entity]
+        when = getattr(model, field)
         ranked = (
             select(
                 model.id.label("rid"),
@@ -173,17 +174,22 @@ def _changes(advisor_id: int, cursor: Cursor) -> Select:
         parts.append(
             select(*_key(caseload.c.av, entity, ranked.c.rid, "row"))
             .join(caseload, caseload.c.hid == ranked.c.rhid)
-            .where(ranked.c.n <= BUNDLE_RECORDS)
+            .where(ranked.c.n <= HISTORY_PER_HOUSEHOLD)
         )
-    parts.append(
-        select(*_key(Tombstone.version, "person", Tombstone.entity_id, "deleted"))
-        .join(caseload, caseload.c.hid == Tombstone.household_id)
-        .where(known, Tombstone.entity == "person", Tombstone.version > after)
-    )
+    return parts
+
+
+def _tombstones(advisor_id: int, caseload: CTE, after: int) -> list[Select]:
+    """Deletions since ``after``: members deleted from households the tablet holds, and
+    households that left the advisor's caseload."""
+    known = ~(caseload.c.av > after)
     still_held = select(Household.id).where(
         Household.id == CaseloadAssignment.household_id, Household.assigned_advisor_id == advisor_id
     )
-    parts.append(
+    return [
+        select(*_key(Tombstone.version, "person", Tombstone.entity_id, "deleted"))
+        .join(caseload, caseload.c.hid == Tombstone.household_id)
+        .where(known, Tombstone.entity == "person", Tombstone.version > after),
         select(
             *_key(
                 CaseloadAssignment.version,
@@ -196,8 +202,19 @@ def _changes(advisor_id: int, cursor: Cursor) -> Select:
             CaseloadAssignment.ended_at.is_not(None),
             CaseloadAssignment.version > after,
             ~still_held.exists(),
-        )
-    )
+        ),
+    ]
+
+
+def _changes(advisor_id: int, cursor: Cursor) -> Subquery:
+    """Every change (sort key, entity, id, kind) for the advisor that may sort after
+    ``cursor`` (the exact tuple comparison is applied on top, in :func:`_page`)."""
+    caseload, after = _caseload(advisor_id), cursor.base
+    parts = [
+        *_own_changes(caseload, after),
+        *_bundles(caseload, after),
+        *_tombstones(advisor_id, caseload, after),
+    ]
     return union_all(*parts).subquery("changes")
 
 
