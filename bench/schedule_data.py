@@ -10,6 +10,7 @@ from datetime import date
 from time import perf_counter
 
 from bench import common
+from sync.schedule import Cycle
 
 SEED = 20261123
 HOUSEHOLDS_PER_STREET = 7_000
@@ -166,7 +167,7 @@ def _households(cur, rng, community_of, advisors, streets: int, on: date) -> Pla
             stop = month_number(on)
             if closed or rnd() < 0.08:  # closed, or the advisor stopped coming a while ago
                 stop -= rng.randint(1, 8)
-            months = {"monthly": 1, "quarterly": 3, "half_yearly": 6}[cycle]
+            months = Cycle(cycle).months
             plan.ids.append(hid)
             plan.advisors.append(advisor)
             plan.months.append(months)

@@ -15,6 +15,7 @@ from stdnum.cn import ric
 
 from server.models import Area, Household, Interview, User, Visit
 from server.services import audit, households, users
+from sync.schedule import Cycle
 
 TZ = ZoneInfo("Asia/Shanghai")
 DISTRICT = ("440104", "越秀区")
@@ -41,7 +42,6 @@ CATEGORY_WEIGHTS = [
 LEVEL_WEIGHTS = [("high", 22), ("medium", 46), ("low", 32)]
 SEPARATED_SHARE = 0.15
 HISTORY_MONTHS = 18
-CYCLE_MONTHS = {"monthly": 1, "quarterly": 3, "half_yearly": 6}
 ROADS = ["中山路", "解放北路", "越秀北路", "东风中路", "农林下路", "寺右新马路", "署前路", "文德路"]
 
 
@@ -240,7 +240,7 @@ def _visit(demo: _Demo, household: Household, at: datetime, outcome: str) -> Vis
 
 def _history(demo: _Demo, household: Household) -> list:
     """Visits for each past period of the household's cycle, with realistic misses."""
-    step = CYCLE_MONTHS[household.visit_cycle]
+    step = Cycle(household.visit_cycle).months
     first = max(household.enrolled_on, demo.today - timedelta(days=HISTORY_MONTHS * 30))
     month0 = (first.month - 1) // step * step + 1
     start = date(first.year, month0, 1)

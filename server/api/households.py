@@ -1,4 +1,4 @@
-"""Household read endpoints, scoped to the signed-in user's area and role."""
+"""Household endpoints: list, read, enrol and edit households and members, within scope."""
 
 from __future__ import annotations
 
