@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from bench import common
+from bench import common, database
 from bench.schedule_data import OUTCOMES, SEED, STATUSES, build
 from server.models import Area, User
 from server.services import schedule
@@ -147,7 +147,7 @@ def explain_street_list(url: str, on: date) -> None:
         street = session.scalar(select(Area.id).where(Area.kind == "street").limit(1))
         actor = session.scalar(select(User).where(User.role == "admin"))
         query = schedule.DueQuery(on=on, street_id=street)
-        common.explain(engine, lambda: _page(session, actor, query))
+        database.explain(engine, lambda: _page(session, actor, query))
     engine.dispose()
 
 
@@ -205,9 +205,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--drop", action="store_true", help="drop the database when done")
     args = parser.parse_args(argv)
     url = args.database_url
-    common.require_scratch(url)
+    database.require_scratch(url)
 
-    marker = common.read_marker(url) if args.reuse else None
+    marker = database.read_marker(url) if args.reuse else None
     wanted = {"benchmark": "schedule", "households": args.households,
               "visits_per_household": args.visits_per_household}  # fmt: skip
     if marker and all(marker.get(k) == v for k, v in wanted.items()):
@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     print(f"\nwrote {common.write_json(f'schedule-{args.households}', data)}")
     if args.drop:
-        common.drop_database(url)
+        database.drop_database(url)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from time import perf_counter
 
-from bench import common
+from bench import database
 from sync.schedule import Cycle
 
 SEED = 20261123
@@ -69,7 +69,7 @@ def build(url: str, households: int, per_household: int, on: date) -> dict:
     rng = random.Random(SEED)
     started = perf_counter()
     tables = ("area", "user_account", "household", "visit")
-    with common.bulk_load(url, ("household", "visit"), tables) as cur:
+    with database.bulk_load(url, ("household", "visit"), tables) as cur:
         streets = max(1, round(households / HOUSEHOLDS_PER_STREET))
         community_of = [rng.randrange(streets * COMMUNITIES_PER_STREET) for _ in range(households)]
         advisors = _areas_and_users(cur, streets, Counter(community_of))
@@ -85,7 +85,7 @@ def build(url: str, households: int, per_household: int, on: date) -> dict:
         "on": on.isoformat(),
         "load_seconds": round(perf_counter() - started, 1),
     }
-    common.write_marker(url, marker)
+    database.write_marker(url, marker)
     return marker
 
 
@@ -111,10 +111,11 @@ def _areas_and_users(cur, streets: int, per_community: Counter) -> list[list[int
             ids.append(next_user)
             next_user += 1
         advisors.append(ids)
-    common.copy_lines(cur, "area", ("id", "code", "name", "kind", "parent_id", "timezone"), [areas])
+    area_columns = ("id", "code", "name", "kind", "parent_id", "timezone")
+    database.copy_lines(cur, "area", area_columns, [areas])
     columns = ("id", "username", "display_name", "password_hash", "role", "area_id", "active",
                "created_at")  # fmt: skip
-    common.copy_lines(cur, "user_account", columns, [users])
+    database.copy_lines(cur, "user_account", columns, [users])
     for table in ("area", "user_account"):
         cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}")
     return advisors
@@ -187,7 +188,7 @@ def _households(cur, rng, community_of, advisors, streets: int, on: date) -> Pla
                 lines = []
         yield lines
 
-    common.copy_lines(cur, "household", HOUSEHOLD_COLUMNS, chunks(), n)
+    database.copy_lines(cur, "household", HOUSEHOLD_COLUMNS, chunks(), n)
     return plan
 
 
@@ -246,4 +247,4 @@ def _visits(cur, rng, plan: Plan, per_household: int, on: date) -> int:
                     lines = []
         yield lines
 
-    return common.copy_lines(cur, "visit", VISIT_COLUMNS, chunks(), expected)
+    return database.copy_lines(cur, "visit", VISIT_COLUMNS, chunks(), expected)
