@@ -25,7 +25,8 @@ from sync.records import HouseholdSchema, InterviewSchema, VisitSchema
 FUTURE_TOLERANCE = timedelta(minutes=10)
 # Entity → its model and wire schema; the time field is the protocol's.
 RECORDS = {"visit": (Visit, VisitSchema), "interview": (Interview, InterviewSchema)}
-_HOUSEHOLD_EDIT = HouseholdSchema(only=EDITABLE_HOUSEHOLD_FIELDS, partial=EDITABLE_HOUSEHOLD_FIELDS)
+# What a household update may carry: the protocol's editable fields, each optional.
+HOUSEHOLD_EDIT = HouseholdSchema(only=EDITABLE_HOUSEHOLD_FIELDS, partial=EDITABLE_HOUSEHOLD_FIELDS)
 
 
 class Refusal(Exception):
@@ -143,7 +144,7 @@ def _upsert_record(
         known.ids.add(record_id)  # a second mutation of this id in the batch corrects it
         action = "sync_create"
     else:
-        _may_correct(stored, user)
+        check_correctable(stored, user)
         for name, value in _columns(model, data).items():
             setattr(stored, name, value)
         stored.status = "resubmitted"
@@ -175,7 +176,9 @@ def _columns(model, data: dict) -> dict:
     return values
 
 
-def _may_correct(existing, user: User) -> None:
+def check_correctable(existing, user: User) -> None:
+    """Refuse a correction of another advisor's record, or of one under review or approved
+    (the statuses the tablet locks too: :data:`sync.protocol.LOCKED_STATUSES`)."""
     if existing.advisor_id != user.id:
         raise Refusal("not_owner", "This record was made by another advisor.")
     if existing.status == "approved":
@@ -223,7 +226,7 @@ def _update_household(session: Session, user: User, mutation: dict, now: datetim
             {"base_version": ["Required for updates."]},
         )
     try:
-        changes = _HOUSEHOLD_EDIT.load(mutation["data"])
+        changes = HOUSEHOLD_EDIT.load(mutation["data"])
     except ValidationError as error:
         raise Refusal("invalid", "The change is not valid.", error.messages) from error
     conflicts = _merge(household, changes, mutation["base_version"])
