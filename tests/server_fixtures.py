@@ -1,12 +1,11 @@
-"""Server fixtures for every test package: the migrated database, the app, clients, an
-``auth`` helper, factories, and the app behind a real HTTP server on 127.0.0.1."""
+"""Server fixtures, imported by the conftest of each package that needs the app: the
+migrated database, the app, clients, an ``auth`` helper, worlds and a live HTTP server."""
 
 from __future__ import annotations
 
-import itertools
+import functools
 import threading
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -16,29 +15,51 @@ from werkzeug.serving import make_server
 
 from server import create_app
 from server.extensions import db
-from server.models import Area, Base, User
-from server.services import auth as auth_service
-from server.services import households, users
+from server.models import Base, User
 from server.services.versioning import COUNTER_ID
-from tests.server import idnumbers
+from tests.factories import (
+    NOW,
+    PASSWORD,
+    PASSWORD_METHOD,
+    World,
+    keep_loaded_after_commit,
+    login_body,
+    sign_in,
+    token_for,
+)
 
-PASSWORD = "correct horse battery"
-NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+# What a conftest gets from ``from tests.server_fixtures import *``: the fixtures (pytest
+# finds them by name in the conftest), plus the names older tests import from here.
+__all__ = [
+    "NOW",
+    "PASSWORD",
+    "World",
+    "app",
+    "auth",
+    "client",
+    "live_server",
+    "live_world",
+    "migrated",
+    "runner",
+    "session",
+    "token_of",
+    "world",
+]
 
 
 def _config(database_url: str) -> dict:
     return {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        # A cheap hash keeps the suite fast; production uses scrypt (Config).
-        "PASSWORD_METHOD": "pbkdf2:sha256:1000",
+        "PASSWORD_METHOD": PASSWORD_METHOD,
         "SECRET_KEY": "test",
     }
 
 
 @pytest.fixture(scope="session")
 def migrated(database_url, tmp_path_factory) -> str:
-    """Run the real migrations once on the empty test database."""
+    """Run the real migrations on the test database (a no-op once it is at head: each
+    package's conftest has its own copy of this fixture, the database is shared)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TANFANG_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
         app = create_app(_config(database_url))
@@ -91,92 +112,16 @@ def session(app):
     return db.session
 
 
-class World:
-    """A small district: 2 streets with 2 communities each, and users in every role."""
-
-    def __init__(self, session):
-        self.session = session
-        self._n = itertools.count(1)
-        self.district = Area(code="D1", name="测试区", kind="district")
-        self.street_a = Area(code="SA", name="甲街道", kind="street", parent=self.district)
-        self.street_b = Area(code="SB", name="乙街道", kind="street", parent=self.district)
-        self.community = {
-            code: Area(code=code, name=f"{code}社区", kind="community", parent=parent)
-            for code, parent in (
-                ("A1", self.street_a),
-                ("A2", self.street_a),
-                ("B1", self.street_b),
-                ("B2", self.street_b),
-            )
-        }
-        session.add_all([self.district, self.street_a, self.street_b, *self.community.values()])
-        session.commit()
-        self.admin = self.user("admin", self.district)
-        self.sup_a = self.user("supervisor", self.street_a)
-        self.sup_b = self.user("supervisor", self.street_b)
-        self.sup_district = self.user("supervisor", self.district)
-        self.adv_a = self.user("advisor", self.street_a)
-        self.adv_b = self.user("advisor", self.street_b)
-
-    def user(self, role: str, area: Area, username: str | None = None) -> User:
-        return users.create_user(
-            self.session,
-            actor=None,
-            username=username or f"{role}{next(self._n)}",
-            password=PASSWORD,
-            role=role,
-            area=area,
-            display_name=f"{role} 测试",
-            now=NOW,
-            password_method="pbkdf2:sha256:1000",
-        )
-
-    def household_data(self, registration="A1", residence=None, advisor=None, **extra) -> dict:
-        reg = self.community[registration]
-        res = self.community[residence or registration]
-        n = next(self._n)
-        return {
-            "external_id": f"HH{n:05d}",
-            "head_name": f"户主{n}",
-            "phone": "13800138000",
-            "residence_address": f"{res.name}{n}号",
-            "registration_street_id": reg.parent_id,
-            "registration_community_id": reg.id,
-            "residence_street_id": res.parent_id,
-            "residence_community_id": res.id,
-            "categories": ["dibao"],
-            "hardship_level": "medium",
-            "enrolled_on": date(2025, 1, 10),
-            "assigned_advisor_id": advisor.id if advisor else None,
-            **extra,
-        }
-
-    def household(self, registration="A1", residence=None, advisor=None, persons=None, **extra):
-        persons = persons if persons is not None else [self.person_data()]
-        return households.create_household(
-            self.session,
-            actor=None,
-            now=NOW,
-            persons=persons,
-            data=self.household_data(registration, residence, advisor, **extra),
-        )
-
-    def person_data(self, birth=date(1960, 5, 1), male=True, **extra) -> dict:
-        return {
-            "name": "张三",
-            "id_number": idnumbers.make(birth, male),
-            "gender": "male" if male else "female",
-            "birth_date": birth,
-            "relation": "head",
-            "health": "chronic",
-            "labour_capacity": "partial",
-            "employment": "flexible",
-            **extra,
-        }
+@pytest.fixture
+def world(session) -> World:
+    return World(session)
 
 
 @pytest.fixture
-def world(session) -> World:
+def live_world(app, session) -> World:
+    """The usual world for tests beside a live server: committed rows stay loaded (see
+    ``keep_loaded_after_commit``)."""
+    keep_loaded_after_commit(session)
     return World(session)
 
 
@@ -187,21 +132,14 @@ class AuthActions:
         self.client = client
 
     def login(self, username: str, password: str = PASSWORD, device_id: str = "tablet-1"):
+        """The raw answer to a sign-in (any outcome)."""
         return self.client.post(
-            "/api/v1/auth/token",
-            json={
-                "username": username,
-                "password": password,
-                "device_id": device_id,
-                "device_name": "测试平板",
-                "app_version": "0.1.0",
-            },
+            "/api/v1/auth/token", json=login_body(username, password, device_id)
         )
 
     def headers(self, user: User, device_id: str = "tablet-1") -> dict[str, str]:
-        response = self.login(user.username, device_id=device_id)
-        assert response.status_code == 201, response.get_json()
-        return {"Authorization": f"Bearer {response.get_json()['token']}"}
+        """The Authorization header of a successful sign-in."""
+        return sign_in(self.client, user, device_id)
 
 
 @pytest.fixture
@@ -211,35 +149,15 @@ def auth(client) -> AuthActions:
 
 @pytest.fixture
 def token_of(session):
-    """Issue a token directly through the service (no HTTP), for speed in scope tables."""
-
-    def issue(user: User) -> dict[str, str]:
-        policy = auth_service.LoginPolicy(timedelta(days=1), timedelta(minutes=15), 5, 30)
-        issued = auth_service.issue_token(
-            session,
-            username=user.username,
-            password=PASSWORD,
-            device_id="svc",
-            device_name="",
-            app_version="",
-            remote_addr="127.0.0.1",
-            now=datetime.now(UTC),
-            policy=policy,
-        )
-        return {"Authorization": f"Bearer {issued.token}"}
-
-    return issue
+    """``token_of(user)``: headers with a token issued directly by the service (no HTTP)."""
+    return functools.partial(token_for, session)
 
 
 @pytest.fixture
 def live_server(app, session) -> Iterator[str]:
-    """The app behind a real HTTP server on 127.0.0.1 (a free port), in a daemon thread.
-
-    Committed rows stay readable in the test thread without a new transaction: on SQLite
-    every transaction begins IMMEDIATE (takes the write lock), so a lazy reload here would
-    block the server thread's writes until it ended.
-    """
-    session().expire_on_commit = False
+    """The app behind a real HTTP server on 127.0.0.1 (a free port), in a daemon thread;
+    the test's committed rows stay loaded (see ``keep_loaded_after_commit``)."""
+    keep_loaded_after_commit(session)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

@@ -66,3 +66,22 @@ def test_importing_sync_loads_neither_flask_nor_kivy():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_pure_sync_tests_run_without_the_server_stack():
+    """tests/sync tests the tablet's core alone, so running it loads neither Flask nor
+    SQLAlchemy (the tests that need the app live in tests/e2e)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pytest\n"
+        "code = pytest.main(['-q', '-p', 'no:cacheprovider', 'tests/sync'])\n"
+        "print('loaded:', sorted(n for n in sys.modules if n.split('.')[0] in "
+        "{'flask', 'sqlalchemy', 'server', 'kivy', 'mobile'}))\n"
+        "sys.exit(code)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert " passed" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "loaded: []"

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from server.models import Visit
-from tests.server.sync_helpers import Tablet, visit_data
+from tests.factories import visit_data
+from tests.server.sync_helpers import Tablet
 
 
 @pytest.fixture

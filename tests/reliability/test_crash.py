@@ -27,8 +27,7 @@ from sqlalchemy import func, select
 
 from server.models import AuditEvent, DeviceMutation, Visit
 from sync.store import SQLiteStore
-from tests.reliability.conftest import visit_data
-from tests.server_fixtures import PASSWORD
+from tests.factories import PASSWORD, nth_instant, visit_form
 
 SEED = 1123
 KILLS = 20
@@ -140,7 +139,8 @@ def test_killing_sync_processes_loses_and_duplicates_nothing(
     with _open(pusher) as store:
         assert len(store.households()) == HOUSEHOLDS
         saved = {
-            store.save_visit(visit_data(homes[n % HOUSEHOLDS], n))["id"] for n in range(VISITS)
+            store.save_visit(visit_form(homes[n % HOUSEHOLDS], when=nth_instant(n)))["id"]
+            for n in range(VISITS)
         }
         assert store.pending_count() == VISITS
 

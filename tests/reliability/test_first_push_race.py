@@ -9,23 +9,18 @@ import requests
 from sqlalchemy import func, select
 
 from server.models import Visit
-from tests.server.sync_helpers import visit_data
-from tests.server_fixtures import PASSWORD, World
+from tests.factories import bearer, login_body, visit_data
 
 
-def test_concurrent_first_pushes_of_one_device_all_succeed(app, session, live_server):
-    world = World(session)
+def test_concurrent_first_pushes_of_one_device_all_succeed(live_world, session, live_server):
+    world = live_world
     home = world.household("A1", advisor=world.adv_a)
     session.commit()
     http = requests.Session()
     token = http.post(
         f"{live_server}/api/v1/auth/token",
         timeout=10,
-        json={
-            "username": world.adv_a.username,
-            "password": PASSWORD,
-            "device_id": "racer",
-        },
+        json=login_body(world.adv_a.username, device_id="racer"),
     ).json()["token"]
     vid = uuid.uuid4()
     body = {
@@ -42,7 +37,7 @@ def test_concurrent_first_pushes_of_one_device_all_succeed(app, session, live_se
             }
         ],
     }
-    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "first"}
+    headers = {**bearer(token), "Idempotency-Key": "first"}
     barrier, answers = threading.Barrier(4), []
 
     def push() -> None:

@@ -27,8 +27,7 @@ from server.models import AuditEvent, DeviceMutation, Visit
 from sync.client import SyncClient
 from sync.store import SQLiteStore
 from sync.transport import HttpTransport, SyncError
-from tests.reliability.conftest import visit_data
-from tests.server_fixtures import PASSWORD
+from tests.factories import PASSWORD, nth_instant, visit_form
 
 SEED = 20261123
 FAULT_RATE = 0.3
@@ -257,7 +256,7 @@ def _field_work(tablet: Tablet, household_ids: list[str], visits: int, first: in
     for part in range(3):
         for n in range(first + part * visits // 3, first + (part + 1) * visits // 3):
             household = household_ids[n % len(household_ids)]
-            saved.append(tablet.store.save_visit(visit_data(household, n))["id"])
+            saved.append(tablet.store.save_visit(visit_form(household, when=nth_instant(n)))["id"])
         tablet.sync()
     for _ in range(MAX_ROUNDS):
         if tablet.sync() and tablet.store.pending_count() == 0:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import UTC, datetime, timedelta
 
-from tests.server_fixtures import PASSWORD
+# visit_data and interview_data live in tests.factories; still importable from here.
+from tests.factories import interview_data, sign_in, visit_data
+
+__all__ = ["Tablet", "interview_data", "visit_data"]
 
 
 class Tablet:
@@ -16,12 +18,7 @@ class Tablet:
         self.client = client
         self.user = user
         self.device_id = device_id or f"tablet-{uuid.uuid4().hex[:8]}"
-        response = client.post(
-            "/api/v1/auth/token",
-            json={"username": user.username, "password": PASSWORD, "device_id": self.device_id},
-        )
-        assert response.status_code == 201, response.get_json()
-        self.headers = {"Authorization": f"Bearer {response.get_json()['token']}"}
+        self.headers = sign_in(client, user, self.device_id)
         self.seq = itertools.count(1)
         self.cursor = ""
 
@@ -71,38 +68,3 @@ class Tablet:
             self.cursor = page["cursor"]
             if not page["has_more"]:
                 return changes
-
-
-def visit_data(
-    household,
-    *,
-    when: datetime | None = None,
-    outcome: str = "completed",
-    status: str = "submitted",
-    **extra,
-) -> dict:
-    when = when or datetime.now(UTC) - timedelta(hours=1)
-    return {
-        "household_id": str(household.id),
-        "visited_at": when.isoformat(),
-        "outcome": outcome,
-        "status": status,
-        "device_id": "ignored",
-        "advisor_id": 1,
-        "notes": "家中情况稳定",
-        **extra,
-    }
-
-
-def interview_data(household, **extra) -> dict:
-    return {
-        "household_id": str(household.id),
-        "interviewed_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
-        "interviewee_role": "neighbour",
-        "statement": "邻居称其近期生活正常",
-        "corroborates": "yes",
-        "status": "submitted",
-        "device_id": "ignored",
-        "advisor_id": 1,
-        **extra,
-    }

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from server.models import AuditEvent, Device
 from server.services.auth import token_digest
-from tests.server_fixtures import PASSWORD
+from tests.factories import PASSWORD
 
 
 def test_login_issues_a_device_token(world, auth, session):

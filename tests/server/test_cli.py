@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from server.cli.commands import DEMO_PASSWORD
 from server.models import AuditEvent, Household, User
+from tests.factories import bearer, login_body
 
 
 def test_user_create_asks_for_the_password_and_audits(world, runner, session):
@@ -120,13 +121,11 @@ def test_demo_serves_openapi_and_a_demo_login_works(demo_server):
     response = requests.post(
         f"{base}/api/v1/auth/token",
         timeout=10,
-        json={"username": "advisor1", "password": DEMO_PASSWORD, "device_id": "cli-test"},
+        json=login_body("advisor1", DEMO_PASSWORD, device_id="cli-test"),
     )
     assert response.status_code == 201
     token = response.json()["token"]
-    listing = requests.get(
-        f"{base}/api/v1/households", timeout=5, headers={"Authorization": f"Bearer {token}"}
-    )
+    listing = requests.get(f"{base}/api/v1/households", timeout=5, headers=bearer(token))
     assert listing.status_code == 200 and listing.json()["total"] > 0
     assert database.exists()
     docs = requests.get(f"{base}/api/v1/docs", timeout=5)

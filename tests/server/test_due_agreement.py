@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import random
-import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import true
 
-from server.models import Household, Visit
+from server.models import Household
 from server.services.due import Clock, status_query, to_status
 from sync.schedule import completed_days, status
+from tests.factories import visit_row
 
 TZ = "Asia/Shanghai"
 ON_DATES = [
@@ -56,14 +56,10 @@ def random_homes(request, world, session):
         visits = []
         for _ in range(rng.choice([0, 0, 1, 2, 3, 5, 8, 12])):
             visits.append(
-                Visit(
-                    id=uuid.uuid4(),
-                    household_id=household.id,
+                visit_row(
+                    household,
+                    _random_instant(rng, enrolled - timedelta(days=40), date(2027, 1, 10)),
                     advisor_id=world.adv_a.id,
-                    device_id="t",
-                    visited_at=_random_instant(
-                        rng, enrolled - timedelta(days=40), date(2027, 1, 10)
-                    ),
                     outcome=rng.choice(["completed", "completed", "not_home", "refused"]),
                     status=rng.choice(["submitted", "approved", "draft", "returned"]),
                 )

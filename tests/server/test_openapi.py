@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from server import create_app
-from tests.server_fixtures import PASSWORD
+from tests.factories import bearer, login_body
 
 CHECKS = [
     not_a_server_error,
@@ -149,9 +149,9 @@ def test_success_answers_match_the_document(app, world, home, token_of):
         "/api/v1/auth/token",
         "POST",
         201,
-        body={"username": world.adv_a.username, "password": PASSWORD, "device_id": "tablet-9"},
+        body=login_body(world.adv_a.username, device_id="tablet-9"),
     )
-    headers = {"Authorization": f"Bearer {signed_in['token']}"}
+    headers = bearer(signed_in["token"])
     check("/api/v1/auth/logout", "POST", 204, headers=headers)
     check("/api/v1/auth/logout", "POST", 401, headers=headers)
 

@@ -8,26 +8,12 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from server.models import AuditEvent, Visit
+from server.models import AuditEvent
 from server.services.schedule import local_today
 from sync.policy import DEFAULT_POLICY, dump_policy
+from tests.factories import visit_row
 
 ON = "2026-11-23"
-
-
-def visit(session, household, when: datetime, outcome="completed", status="approved"):
-    session.add(
-        Visit(
-            id=uuid.uuid4(),
-            household_id=household.id,
-            advisor_id=1,
-            device_id="t",
-            visited_at=when,
-            outcome=outcome,
-            status=status,
-        )
-    )
-    session.commit()
 
 
 @pytest.fixture
@@ -45,12 +31,17 @@ def street(world, session):
         # enrolled this quarter → new
         "new": world.household("A1", advisor=world.adv_b, enrolled_on=date(2026, 10, 5)),
     }
-    visit(session, h["done"], datetime(2026, 10, 20, 3, tzinfo=UTC))
-    visit(session, h["overdue1"], datetime(2026, 5, 20, 3, tzinfo=UTC))
-    visit(session, h["due"], datetime(2026, 8, 1, 3, tzinfo=UTC))
-    # Attempts that do not count: a not-home and a draft.
-    visit(session, h["due"], datetime(2026, 11, 1, 3, tzinfo=UTC), outcome="not_home")
-    visit(session, h["overdue1"], datetime(2026, 11, 2, 3, tzinfo=UTC), status="draft")
+    session.add_all(
+        [
+            visit_row(h["done"], datetime(2026, 10, 20, 3, tzinfo=UTC)),
+            visit_row(h["overdue1"], datetime(2026, 5, 20, 3, tzinfo=UTC)),
+            visit_row(h["due"], datetime(2026, 8, 1, 3, tzinfo=UTC)),
+            # Attempts that do not count: a not-home and a draft.
+            visit_row(h["due"], datetime(2026, 11, 1, 3, tzinfo=UTC), outcome="not_home"),
+            visit_row(h["overdue1"], datetime(2026, 11, 2, 3, tzinfo=UTC), status="draft"),
+        ]
+    )
+    session.commit()
     return h
 
 

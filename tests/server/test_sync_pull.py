@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from server.models import Warning
-from tests.server.sync_helpers import Tablet, interview_data, visit_data
+from tests.factories import interview_data, visit_data
+from tests.server.sync_helpers import Tablet
 
 
 def by_entity(changes) -> dict[str, set[str]]:

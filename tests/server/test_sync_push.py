@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from server.models import AuditEvent, Device, Visit
-from tests.server.sync_helpers import Tablet, interview_data, visit_data
+from tests.factories import interview_data, visit_data
+from tests.server.sync_helpers import Tablet
 
 
 @pytest.fixture

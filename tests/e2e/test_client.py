@@ -13,13 +13,7 @@ from server.models import Visit
 from sync.client import SyncClient
 from sync.store import SQLiteStore
 from sync.transport import HttpTransport, InProcessTransport
-from tests.server_fixtures import PASSWORD, World
-
-
-@pytest.fixture
-def world(app, session) -> World:
-    session().expire_on_commit = False
-    return World(session)
+from tests.factories import PASSWORD, visit_form
 
 
 @pytest.fixture(params=["in-process", "http"])
@@ -67,16 +61,6 @@ def office(client, session, token_of, world):
     return call
 
 
-def visit(household_id: str, **extra) -> dict:
-    return {
-        "household_id": household_id,
-        "outcome": "completed",
-        "visited_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
-        "living_conditions": "基本生活有保障",
-        **extra,
-    }
-
-
 def server_visits(session) -> int:
     return session.scalar(select(func.count()).select_from(Visit))
 
@@ -90,8 +74,8 @@ def test_a_tablet_pulls_its_caseload_records_offline_and_syncs(world, make_clien
     assert [h["id"] for h in tablet.store.households()] == [str(home.id)]
     assert report.pulled >= 2 and "pull" in seen
     for _ in range(20):
-        tablet.store.save_visit(visit(str(home.id)))
-    tablet.store.save_visit(visit(str(home.id)), draft=True)
+        tablet.store.save_visit(visit_form(home))
+    tablet.store.save_visit(visit_form(home), draft=True)
     assert tablet.store.pending_count() == 20
     report = tablet.sync(lambda phase, done, total: seen.append((phase, done, total)))
     assert report.pushed == {"applied": 20}
@@ -110,8 +94,8 @@ def test_two_tablets_converge(world, make_client):
     first, second = make_client(world.adv_a, "one"), make_client(world.adv_a, "two")
     first.sync()
     second.sync()
-    first.store.save_visit(visit(str(home.id)))
-    second.store.save_visit(visit(str(home.id), notes="第二台"))
+    first.store.save_visit(visit_form(home))
+    second.store.save_visit(visit_form(home, notes="第二台"))
     first.sync()
     second.sync()
     first.sync()
@@ -123,8 +107,8 @@ def test_refusals_go_to_needs_attention_with_the_servers_words(world, make_clien
     home = world.household("A1", advisor=world.adv_a)
     tablet = make_client(world.adv_a)
     tablet.sync()
-    late = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
-    tablet.store.save_visit(visit(str(home.id), visited_at=late))
+    late = datetime.now(UTC) + timedelta(hours=2)
+    tablet.store.save_visit(visit_form(home, when=late))
     report = tablet.sync()
     assert report.needs_attention == 1 and tablet.store.pending_count() == 0
     [item] = tablet.store.attention_items()
@@ -147,7 +131,7 @@ def test_a_returned_visit_is_corrected_and_resubmitted(world, make_client, offic
     home = world.household("A1", advisor=world.adv_a)
     tablet = make_client(world.adv_a)
     tablet.sync()
-    saved = tablet.store.save_visit(visit(str(home.id)))
+    saved = tablet.store.save_visit(visit_form(home))
     tablet.sync()
     office("POST", f"/api/v1/visits/{saved['id']}/return", json={"comment": "请注明收入"})
     tablet.sync()
@@ -163,7 +147,7 @@ def test_leaving_the_caseload_waits_for_pending_records(world, make_client, offi
     home = world.household("A1", advisor=world.adv_a)
     tablet = make_client(world.adv_a)
     tablet.sync()
-    tablet.store.save_visit(visit(str(home.id)))
+    tablet.store.save_visit(visit_form(home))
     office("PATCH", f"/api/v1/households/{home.id}", json={"assigned_advisor_id": world.adv_b.id})
     tablet.pull()  # the tombstone arrives before the push: the household must stay
     assert tablet.store.household(str(home.id)) is not None
