@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -173,7 +174,24 @@ def test_a_deleted_member_arrives_as_a_tombstone(world, homes, client, session):
     )
 
 
-@pytest.mark.parametrize("cursor", ["garbage!", "eyJ2IjogLTF9", "e30", "W10"])
+def _cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage!",
+        "eyJ2IjogLTF9",
+        "e30",
+        "W10",
+        # int(Infinity) raised OverflowError: a 500 before the cursor decoder used jsonguard.
+        _cursor('{"v": Infinity}'),
+        _cursor('{"v": 5, "r": Infinity, "i": "' + "0" * 32 + '", "b": 0}'),
+        _cursor('{"v": NaN}'),
+        _cursor('{"v": ' + "9" * 5000 + "}"),
+    ],
+)
 def test_a_cursor_the_server_did_not_issue_is_a_422(world, client, cursor):
     tablet = Tablet(client, world.adv_a)
     response = client.get(
