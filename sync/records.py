@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -176,12 +177,15 @@ class Money(fields.Decimal):
 
 
 class ResidentId(fields.String):
-    """A 居民身份证号, checked with ``stdnum.cn.ric`` and loaded in compact upper case."""
+    """A 居民身份证号, checked with ``stdnum.cn.ric`` and loaded in compact upper-case ASCII
+    (full-width digits and Ｘ are folded), alike on the server and the tablet."""
 
     default_error_messages = {"ric": "Not a valid resident ID number (居民身份证号)."}
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
+        # NFKC folds full-width input (０-９, Ｘ from a Chinese IME) to ASCII; stdnum alone
+        # folds the digits but not the Ｘ check character.
+        text = unicodedata.normalize("NFKC", super()._deserialize(value, attr, data, **kwargs))
         try:
             return ric.validate(text)
         except StdnumError as error:

@@ -137,12 +137,14 @@ def test_reassignment_sends_a_tombstone_to_one_and_the_bundle_to_the_other(
     world, homes, client, token_of
 ):
     history(client, world, homes["mine"], 2)
-    old, new = Tablet(client, world.adv_a), Tablet(client, world.adv_b)
+    # The successor works in the same street: an assignee must (issue 11).
+    successor = world.user("advisor", world.street_a)
+    old, new = Tablet(client, world.adv_a), Tablet(client, successor)
     old.pull()
     new.pull()
     response = client.patch(
         f"/api/v1/households/{homes['mine'].id}",
-        json={"assigned_advisor_id": world.adv_b.id},
+        json={"assigned_advisor_id": successor.id},
         headers=token_of(world.sup_a),
     )
     assert response.status_code == 200
