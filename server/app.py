@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from server import compression, errors
+from server import compression, docs_page, errors, headers
 from server.config import Config
 from server.extensions import db, migrate
 
@@ -44,6 +44,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
     errors.init_app(app)
     compression.init_app(app)
+    headers.init_app(app)
+    docs_page.init_app(app)
     from server.cli import commands
 
     commands.init_app(app)

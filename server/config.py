@@ -26,7 +26,10 @@ class Config:
     MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH", str(4 * 1024 * 1024)))
     # Failed logins allowed per window before the user / client address is refused.
     LOGIN_WINDOW = timedelta(minutes=int(_env("LOGIN_WINDOW_MINUTES", "15")))
-    LOGIN_MAX_FAILURES_PER_USER = int(_env("LOGIN_MAX_FAILURES_PER_USER", "5"))
+    # Per (username, address): a stranger's guesses lock only the stranger's address out.
+    LOGIN_MAX_FAILURES_PER_USER_ADDRESS = int(_env("LOGIN_MAX_FAILURES_PER_USER_ADDRESS", "5"))
+    # Per username over all addresses: a ceiling against guessing from many machines.
+    LOGIN_MAX_FAILURES_PER_USER = int(_env("LOGIN_MAX_FAILURES_PER_USER", "50"))
     LOGIN_MAX_FAILURES_PER_IP = int(_env("LOGIN_MAX_FAILURES_PER_IP", "30"))
     # werkzeug's scrypt by default; tests may choose a cheaper method explicitly.
     PASSWORD_METHOD = _env("PASSWORD_METHOD", "scrypt")
@@ -36,8 +39,7 @@ class Config:
     OPENAPI_VERSION = "3.1.0"
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
-    OPENAPI_REDOC_PATH = "/docs"
-    OPENAPI_REDOC_URL = "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"
+    # The docs page (/api/v1/docs) is server.docs_page: local assets, no CDN.
     API_SPEC_OPTIONS = {
         "info": {"description": "Tanfang (探访) sync and records API. See docs/api.md."},
         "components": {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import decimal
+import unicodedata
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -40,6 +42,30 @@ from sync.enums import (
 MONEY_LIMIT = decimal.Decimal("10000000")
 # Area and user ids are INTEGER columns; anything above 2**31 - 1 would crash the query.
 MAX_DB_INT = 2**31 - 1
+# No household was enrolled in the monitoring system before this day.
+FIRST_ENROLMENT = date(2000, 1, 1)
+# The oldest birth date taken: older than anyone alive, later than a typo such as 0001.
+FIRST_BIRTH = date(1890, 1, 1)
+# The date is already this far ahead somewhere on Earth (UTC+14), so "not after today"
+# needs no time zone and never refuses a date that is today where the user is.
+_EARLIEST_ZONE_AHEAD = timedelta(hours=14)
+
+
+def latest_today() -> date:
+    """The latest calendar date anywhere on Earth right now (the date in UTC+14)."""
+    return (datetime.now(UTC) + _EARLIEST_ZONE_AHEAD).date()
+
+
+def not_before_or_future(first: date):
+    """A validator: the date lies between ``first`` and today (nowhere in the future)."""
+
+    def check(value: date) -> None:
+        if value < first:
+            raise ValidationError(f"Must not be before {first.isoformat()}.")
+        if value > latest_today():
+            raise ValidationError("Must not be in the future.")
+
+    return check
 
 
 # ---------------------------------------------------------------------------- fields
@@ -151,12 +177,15 @@ class Money(fields.Decimal):
 
 
 class ResidentId(fields.String):
-    """A 居民身份证号, checked with ``stdnum.cn.ric`` and loaded in compact upper case."""
+    """A 居民身份证号, checked with ``stdnum.cn.ric`` and loaded in compact upper-case ASCII
+    (full-width digits and Ｘ are folded), alike on the server and the tablet."""
 
     default_error_messages = {"ric": "Not a valid resident ID number (居民身份证号)."}
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
+        # NFKC folds full-width input (０-９, Ｘ from a Chinese IME) to ASCII; stdnum alone
+        # folds the digits but not the Ｘ check character.
+        text = unicodedata.normalize("NFKC", super()._deserialize(value, attr, data, **kwargs))
         try:
             return ric.validate(text)
         except StdnumError as error:
@@ -263,7 +292,7 @@ class HouseholdSchema(RecordSchema):
     assigned_advisor_id = _int_id(load_default=None)
     status = Code(HouseholdStatus, load_default=HouseholdStatus.active.value)
     location = fields.Nested(LocationSchema, load_default=None)
-    enrolled_on = fields.Date(required=True)
+    enrolled_on = fields.Date(required=True, validate=not_before_or_future(FIRST_ENROLMENT))
     notes = Text(2000, load_default="")
 
 
@@ -274,7 +303,7 @@ class PersonSchema(RecordSchema):
     name = Text(50, min_length=1, required=True)
     id_number = ResidentId(load_default=None)
     gender = Code(Gender, required=True)
-    birth_date = fields.Date(required=True)
+    birth_date = fields.Date(required=True, validate=not_before_or_future(FIRST_BIRTH))
     relation = Code(Relation, required=True)
     health = Code(Health, required=True)
     labour_capacity = Code(LabourCapacity, required=True)

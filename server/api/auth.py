@@ -31,9 +31,9 @@ def token(data):
 
 
 @blp.post("/logout")
+@login_required()
 @blp.response(204)
 @blp.alt_response(401, description="No valid token")
-@login_required()
 def logout():
     """Revoke the token this request was made with."""
     auth.revoke(db.session, actor=device().user, device=device(), now=now())

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import flask_smorest
-from webargs.flaskparser import FlaskParser
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
+
+from server import jsonguard
 
 
 class StrictParser(FlaskParser):
@@ -18,6 +23,17 @@ class StrictParser(FlaskParser):
         "query": None,
         "querystring": None,
     }
+
+    def _raw_load_json(self, req):
+        """The body parsed with :func:`server.jsonguard.loads`: depth and numbers bounded."""
+        if not is_json_request(req):
+            return core.missing
+        try:
+            return jsonguard.loads(req.get_data(cache=True).decode("utf-8"))
+        except UnicodeDecodeError as error:
+            raise json.JSONDecodeError(f"Not UTF-8: {error.reason}", "", error.start) from error
+        except jsonguard.BodyRefused as error:
+            abort(400, exc=error, messages={"json": [str(error)]})
 
 
 class Blueprint(flask_smorest.Blueprint):

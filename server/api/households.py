@@ -19,12 +19,12 @@ blp = Blueprint(
 
 
 @blp.get("")
+@login_required()
 @blp.arguments(schemas.HouseholdQuerySchema, location="query")
 @blp.response(200, schemas.HouseholdPageSchema)
 @blp.alt_response(401, description="No valid token")
 @blp.alt_response(403, description="Filter outside your area")
 @blp.alt_response(404, description="Filter names no such street or community")
-@login_required()
 def list_households(args):
     """Households you may see, with optional filters, 50 to a page."""
     filters = households.HouseholdFilter(
@@ -38,12 +38,12 @@ def list_households(args):
 
 
 @blp.post("")
+@login_required("supervisor", "admin")
 @blp.arguments(schemas.HouseholdCreateSchema)
 @blp.response(201, schemas.HouseholdDetailSchema)
 @blp.alt_response(401, description="No valid token")
 @blp.alt_response(403, description="Your role may not enrol households")
 @blp.alt_response(422, description="Field errors")
-@login_required("supervisor", "admin")
 def enrol_household(data):
     """Enrol a household with its members (supervisors in their area, admins)."""
     household = households.enrol_household(db.session, actor=actor(), data=data, now=now())
@@ -51,21 +51,21 @@ def enrol_household(data):
 
 
 @blp.get("/<uuid:household_id>")
+@login_required()
 @blp.response(200, schemas.HouseholdDetailSchema)
 @blp.alt_response(401, description="No valid token")
 @blp.alt_response(404, description="No such household in your area")
-@login_required()
 def get_household(household_id: uuid.UUID):
     """One household with its members (ID numbers masked for advisors)."""
     return households.get_household(db.session, actor(), household_id)
 
 
 @blp.patch("/<uuid:household_id>")
+@login_required("supervisor", "admin")
 @blp.arguments(schemas.HouseholdUpdateSchema(partial=schemas.HOUSEHOLD_EDITABLE))
 @blp.response(200, schemas.HouseholdDetailSchema)
 @blp.alt_response(403, description="Your role may not change households")
 @blp.alt_response(404, description="No such household in your area")
-@login_required("supervisor", "admin")
 def update_household(changes, household_id: uuid.UUID):
     """Change a household's situation; its visit cycle is recomputed and audited."""
     households.update_household(
@@ -75,11 +75,11 @@ def update_household(changes, household_id: uuid.UUID):
 
 
 @blp.patch("/<uuid:household_id>/persons/<uuid:person_id>")
+@login_required("supervisor", "admin")
 @blp.arguments(schemas.PersonUpdateSchema(partial=schemas.PERSON_EDITABLE))
 @blp.response(200, schemas.HouseholdDetailSchema)
 @blp.alt_response(403, description="Your role may not change households")
 @blp.alt_response(404, description="No such member in your area")
-@login_required("supervisor", "admin")
 def update_person(changes, household_id: uuid.UUID, person_id: uuid.UUID):
     """Change a member's health, labour capacity or employment; the cycle follows."""
     households.update_person(

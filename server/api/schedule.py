@@ -6,7 +6,7 @@ from flask import current_app
 from marshmallow import fields, validate
 
 from server.api.blueprint import Blueprint
-from server.api.schemas import DB_ID, StrictSchema
+from server.api.schemas import DAY_ASKED, DB_ID, StrictSchema
 from server.api.security import actor, login_required, now
 from server.extensions import db
 from server.services import schedule
@@ -29,7 +29,7 @@ class DueQuerySchema(StrictSchema):
         fields.String(validate=validate.OneOf([s.value for s in State])),
         metadata={"description": "only these states (repeatable)"},
     )
-    on = fields.Date(metadata={"description": "local date (default: today)"})
+    on = fields.Date(validate=DAY_ASKED, metadata={"description": "local date (default: today)"})
     lang = fields.String(load_default="zh", validate=validate.OneOf(["zh", "en"]))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
@@ -38,7 +38,7 @@ class DueQuerySchema(StrictSchema):
 class SummaryQuerySchema(StrictSchema):
     street = fields.Integer(validate=DB_ID)
     community = fields.Integer(validate=DB_ID)
-    on = fields.Date()
+    on = fields.Date(validate=DAY_ASKED)
 
 
 class DueItemSchema(StrictSchema):
@@ -107,11 +107,11 @@ def _tz() -> str:
 
 
 @blp.get("/due")
+@login_required()
 @blp.arguments(DueQuerySchema, location="query")
 @blp.response(200, DuePageSchema)
 @blp.alt_response(403, description="Filter outside your area")
 @blp.alt_response(404, description="Filter names no such street or community")
-@login_required()
 def due(args):
     """Households to visit: overdue first (most missed periods first), then fewest days left."""
     return schedule.due_list(
@@ -126,29 +126,29 @@ def due(args):
 
 
 @blp.get("/summary")
+@login_required()
 @blp.arguments(SummaryQuerySchema, location="query")
 @blp.response(200, SummarySchema)
 @blp.alt_response(403, description="Filter outside your area")
 @blp.alt_response(404, description="Filter names no such street or community")
-@login_required()
 def summary(args):
     """Counts per state for each community, and the current period's completion rate."""
     return schedule.summary(db.session, actor(), _query(args), tz=_tz())
 
 
 @blp.get("/policy")
-@blp.response(200, PolicyOutSchema)
 @login_required()
+@blp.response(200, PolicyOutSchema)
 def get_policy():
     """The visit-cycle policy in force."""
     return {"policy": schedule.get_policy(db.session)}
 
 
 @blp.put("/policy")
+@login_required("admin")
 @blp.arguments(PolicySchema)
 @blp.response(200, PolicyOutSchema)
 @blp.alt_response(403, description="Only admins edit the policy")
-@login_required("admin")
 def put_policy(policy):
     """Replace the policy; every household's cycle is recomputed (and audited) at once."""
     saved, changed = schedule.save_policy(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from datetime import date
+
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from sync.enums import Role
 from sync.records import MAX_DB_INT, HouseholdSchema, PersonSchema, StrictSchema, storable_text
@@ -56,6 +58,11 @@ class TokenResponseSchema(StrictSchema):
 
 # A database id: anything above a BIGINT would crash the query (a 500), not find nothing.
 DB_ID = validate.Range(min=1, max=MAX_DB_INT)
+# A day a schedule is asked about: period arithmetic past year 9999 (or before year 1)
+# overflows Python's dates, and nothing is scheduled outside this century anyway.
+DAY_ASKED = validate.Range(
+    min=date(2000, 1, 1), max=date(2099, 12, 31), error="Must be between {min} and {max}."
+)
 
 
 class HouseholdQuerySchema(StrictSchema):
@@ -120,13 +127,27 @@ HOUSEHOLD_EDITABLE = (
 PERSON_EDITABLE = ("health", "labour_capacity", "employment")
 
 
+def _require_a_change(data: dict) -> None:
+    # An empty PATCH would answer 200 as if something had been saved.
+    if not data:
+        raise ValidationError("Send at least one field to change.", "_schema")
+
+
 class HouseholdUpdateSchema(HouseholdSchema):
     """Only the fields sent are changed; ``cycle_override: null`` removes an override."""
 
     class Meta:
         fields = HOUSEHOLD_EDITABLE
 
+    @validates_schema
+    def _not_empty(self, data: dict, **kwargs) -> None:
+        _require_a_change(data)
+
 
 class PersonUpdateSchema(PersonSchema):
     class Meta:
         fields = PERSON_EDITABLE
+
+    @validates_schema
+    def _not_empty(self, data: dict, **kwargs) -> None:
+        _require_a_change(data)

@@ -98,11 +98,11 @@ def _report(headers) -> None:
 
 
 @blp.get("/sync/pull")
+@login_required("advisor")
 @blp.arguments(PullQuerySchema, location="query")
 @blp.arguments(DeviceReportSchema, location="headers", as_kwargs=True)
 @blp.response(200, PullSchema)
 @blp.alt_response(403, description="Only advisors' tablets sync")
-@login_required("advisor")
 def pull(args, **headers):
     """Changes for your caseload after `cursor`, in commit order (see docs/api.md)."""
     _report(headers)
@@ -123,11 +123,11 @@ def _snapshot() -> None:
 
 
 @blp.post("/sync/push")
+@login_required("advisor")
 @blp.arguments(PushSchema)
 @blp.arguments(PushHeadersSchema, location="headers", as_kwargs=True)
 @blp.response(200, PushResultSchema)
 @blp.alt_response(403, description="Only advisors' tablets sync; device mismatch")
-@login_required("advisor")
 def push(body, key, **headers):
     """Apply the tablet's mutations exactly once; one result per mutation (docs/api.md)."""
     if len(body["mutations"]) > sync_push.MAX_MUTATIONS:
@@ -143,12 +143,12 @@ def push(body, key, **headers):
 
 def _review(entity: str, schema):
     @blp.post(f"/{entity}s/<uuid:record_id>/return", endpoint=f"return_{entity}")
+    @login_required("supervisor", "admin")
     @blp.arguments(ReturnSchema)
     @blp.response(200, schema)
     @blp.alt_response(403, description="Only supervisors and admins review")
     @blp.alt_response(404, description="No such record in your area")
     @blp.alt_response(409, description="Not waiting for review")
-    @login_required("supervisor", "admin")
     def return_(data, record_id: uuid.UUID):
         """Return the record to its advisor with a comment."""
         return workflow.return_record(
@@ -161,11 +161,11 @@ def _review(entity: str, schema):
         )
 
     @blp.post(f"/{entity}s/<uuid:record_id>/approve", endpoint=f"approve_{entity}")
+    @login_required("supervisor", "admin")
     @blp.response(200, schema)
     @blp.alt_response(403, description="Only supervisors and admins review")
     @blp.alt_response(404, description="No such record in your area")
     @blp.alt_response(409, description="Not waiting for review")
-    @login_required("supervisor", "admin")
     def approve(record_id: uuid.UUID):
         """Approve the record; it is locked from now on."""
         return workflow.approve_record(

@@ -12,6 +12,7 @@ from werkzeug.serving import run_simple
 
 from server.errors import ServiceError
 from server.extensions import db
+from server.logredact import QuietRequestHandler
 from server.models import User
 from server.services import users
 
@@ -49,7 +50,13 @@ def demo(host: str, port: int, households: int) -> None:
     # server's request threads wait for it.
     db.session.remove()
     # Flask's app.run() refuses to start inside a CLI command, so serve with werkzeug.
-    run_simple(host, port, current_app._get_current_object(), threaded=True)
+    run_simple(
+        host,
+        port,
+        current_app._get_current_object(),
+        threaded=True,
+        request_handler=QuietRequestHandler,
+    )
 
 
 def _ensure_schema() -> None:
@@ -80,6 +87,8 @@ def serve(bind: str, workers: int) -> None:
             self.cfg.set("bind", bind)
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
+            # Query values (names typed into search) never reach the access log.
+            self.cfg.set("logger_class", "server.gunicorn_logging.RedactingLogger")
 
         def load(self):
             from server.app import create_app
@@ -124,6 +133,33 @@ def create_user(
             click.echo(f"{field}: {' '.join(messages)}", err=True)
         raise click.ClickException(exc.message) from exc
     click.echo(f"Created {created.role} {created.username} (id {created.id}).")
+
+
+@user.command("lockouts")
+def list_lockouts() -> None:
+    """Show failed sign-ins within the throttling window, and who is locked out."""
+    from server.api.security import login_policy
+    from server.services import lockouts
+
+    rows = lockouts.list_lockouts(db.session, now=datetime.now(UTC), policy=login_policy())
+    if not rows:
+        click.echo("No failed sign-ins in the window.")
+    for row in rows:
+        state = "locked" if row.locked else "-"
+        click.echo(
+            f"{row.username:<20} {row.remote_addr:<40} {row.failures:>4}  "
+            f"{row.last_at:%Y-%m-%d %H:%M} UTC  {state}"
+        )
+
+
+@user.command("unlock")
+@click.argument("username")
+def unlock_user(username: str) -> None:
+    """Lift a sign-in lockout: forget USERNAME's failed sign-ins from every address."""
+    from server.services import lockouts
+
+    count = lockouts.unlock(db.session, username=username)
+    click.echo(f"Unlocked {username}: {count} failed sign-in(s) forgotten.")
 
 
 @click.command("demo-data")

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -22,12 +22,20 @@ _DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    """How long tokens live and how many failed sign-ins are tolerated per window."""
+    """How long tokens live and how many failed sign-ins are tolerated per window.
+
+    Guessing is throttled per (username, address) at ``max_per_user_address``, so a
+    stranger's failures do not lock the account's owner out at their own address. Across
+    all addresses a username has a far higher ceiling (``max_per_user``, against guessing
+    from many machines) and an address one over all usernames (``max_per_ip``). An admin
+    lifts a lockout with ``tanfang user unlock``.
+    """
 
     token_lifetime: timedelta
     window: timedelta
     max_per_user: int
     max_per_ip: int
+    max_per_user_address: int = 5
 
 
 @dataclass(frozen=True)
@@ -53,18 +61,32 @@ def _check_throttle(
     session: Session, username: str, remote_addr: str, now: datetime, policy: LoginPolicy
 ) -> None:
     since = now - policy.window
-    for column, value, limit in (
-        (LoginFailure.username, username, policy.max_per_user),
-        (LoginFailure.remote_addr, remote_addr, policy.max_per_ip),
+    for condition, limit in (
+        (
+            and_(LoginFailure.username == username, LoginFailure.remote_addr == remote_addr),
+            policy.max_per_user_address,
+        ),
+        (LoginFailure.username == username, policy.max_per_user),
+        (LoginFailure.remote_addr == remote_addr, policy.max_per_ip),
     ):
         count, oldest = session.execute(
             select(func.count(), func.min(LoginFailure.at)).where(
-                column == value, LoginFailure.at > since
+                condition, LoginFailure.at > since
             )
         ).one()
         if count >= limit:
             retry = max(1, math.ceil((oldest + policy.window - now).total_seconds()))
             raise Throttled("Too many failed sign-ins; try again later.", retry_after=retry)
+
+
+def _stored_hash(session: Session, username: str) -> tuple[int | None, str]:
+    """The user's id (None if unknown or disabled) and the hash to check a password with."""
+    row = session.execute(
+        select(User.id, User.password_hash, User.active).where(User.username == username)
+    ).one_or_none()
+    if row is None:
+        return None, _DUMMY_HASH
+    return (row.id if row.active else None), row.password_hash
 
 
 def issue_token(
@@ -85,12 +107,17 @@ def issue_token(
     counts it.
     """
     _check_throttle(session, username, remote_addr, now, policy)
-    user = session.scalar(select(User).where(User.username == username))
-    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
-    if user is None or not valid or not user.active:
+    user_id, stored = _stored_hash(session, username)
+    # The hash is slow on purpose (scrypt, ~0.1 s). End the reading transaction first: on
+    # SQLite it holds the write lock (BEGIN IMMEDIATE), and every other sign-in and write
+    # of the site would queue behind the hashing.
+    session.commit()
+    valid = check_password_hash(stored, password)
+    if user_id is None or not valid:
         session.add(LoginFailure(username=username, remote_addr=remote_addr, at=now))
         session.commit()
         raise Unauthorized("Wrong username or password.")
+    user = session.get(User, user_id)
     session.execute(delete(LoginFailure).where(LoginFailure.username == username))
     # One live token per tablet and user: signing in again retires the previous one.
     session.execute(

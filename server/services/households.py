@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from server.errors import Invalid, NotFound
 from server.models import Area, Household, Person, User
-from server.services import audit, caseload, schedule, scope
+from server.services import audit, caseload, identity, schedule, scope
 from server.services.paging import Page
 from sync.records import CycleOverrideSchema, mask_id_number
 from sync.schedule import DEFAULT_TZ
@@ -100,7 +100,7 @@ def _check_references(session: Session, actor: User, data: dict) -> dict[str, li
     if actor.role != "admin" and not streets & scope.street_ids(session, actor):
         errors["registration_street_id"] = ["Neither street is in your area."]
     try:
-        _check_advisor(session, data.get("assigned_advisor_id"))
+        _check_advisor(session, data.get("assigned_advisor_id"), streets)
     except Invalid as error:
         errors.update(error.errors)
     taken = select(Household.id).where(Household.external_id == data["external_id"])
@@ -111,19 +111,28 @@ def _check_references(session: Session, actor: User, data: dict) -> dict[str, li
     return errors
 
 
-def _check_advisor(session: Session, advisor_id: int | None) -> None:
+def _check_advisor(session: Session, advisor_id: int | None, streets: set[int]) -> None:
+    """The assignee is an active advisor working in one of the household's ``streets``
+    (registration or residence: either visits a 人户分离 household)."""
     if advisor_id is None:
         return
     advisor = session.get(User, advisor_id)
     if advisor is None or advisor.role != "advisor" or not advisor.active:
         raise Invalid("No such advisor.", {"assigned_advisor_id": ["No such advisor."]})
+    if not scope.street_ids(session, advisor) & streets:
+        # Otherwise a supervisor could hand a household to another street's advisor, and
+        # that street would see it.
+        raise Invalid(
+            "The advisor does not work in the household's streets.",
+            {"assigned_advisor_id": ["Not an advisor of the registration or residence street."]},
+        )
 
 
 def enrol_household(session: Session, *, actor: User, data: dict, now: datetime) -> Household:
     """Enrol a household and its members after checking every reference (API entry)."""
     data = dict(data)
     persons = data.pop("persons", [])
-    errors = _check_references(session, actor, data)
+    errors = _check_references(session, actor, data) | identity.id_number_errors(session, persons)
     if errors:
         raise Invalid("The household cannot be enrolled.", errors)
     return create_household(session, actor=actor, data=data, persons=persons, now=now)
@@ -257,7 +266,11 @@ def update_household(
     changes = dict(changes)
     if "assigned_advisor_id" in changes:
         advisor_id = changes.pop("assigned_advisor_id")
-        _check_advisor(session, advisor_id)
+        _check_advisor(
+            session,
+            advisor_id,
+            {household.registration_street_id, household.residence_street_id},
+        )
         caseload.assign(session, household=household, advisor_id=advisor_id, actor=actor, now=now)
     if changes.get("cycle_override"):
         changes["cycle_override"] = CycleOverrideSchema().dump(changes["cycle_override"])

@@ -176,11 +176,21 @@ def _columns(model, data: dict) -> dict:
     return values
 
 
+def _out_of_reach() -> Refusal:
+    """The one answer for a household or record beyond the advisor: unknown, someone
+    else's caseload, another advisor's record all read the same, so a push cannot probe."""
+    return Refusal(
+        "not_in_caseload",
+        "This household or record is not in your caseload.",
+        {"household_id": ["Not in your caseload."]},
+    )
+
+
 def check_correctable(existing, user: User) -> None:
     """Refuse a correction of another advisor's record, or of one under review or approved
     (the statuses the tablet locks too: :data:`sync.protocol.LOCKED_STATUSES`)."""
     if existing.advisor_id != user.id:
-        raise Refusal("not_owner", "This record was made by another advisor.")
+        raise _out_of_reach()
     if existing.status == "approved":
         raise Refusal("locked", "The record is approved and locked; make a new record.")
     if existing.status in {"submitted", "resubmitted"}:
@@ -193,7 +203,7 @@ def _caseload_check(
     """None if the household (``household_id``, loaded or None) is the advisor's; a flag if
     it was theirs when the record was made; a refusal otherwise."""
     if household is None:
-        raise Refusal("invalid", "No such household.", {"household_id": ["Unknown household."]})
+        raise _out_of_reach()
     if household.assigned_advisor_id == user.id:
         return None
     held = select(CaseloadAssignment.id).where(
@@ -204,11 +214,7 @@ def _caseload_check(
     )
     if session.scalar(held.limit(1)) is not None:
         return "left_caseload"
-    raise Refusal(
-        "not_in_caseload",
-        "This household is not in your caseload.",
-        {"household_id": ["Not in your caseload."]},
-    )
+    raise _out_of_reach()
 
 
 def _update_household(session: Session, user: User, mutation: dict, now: datetime):
@@ -218,7 +224,7 @@ def _update_household(session: Session, user: User, mutation: dict, now: datetim
         )
     )
     if household is None:
-        raise Refusal("not_in_caseload", "This household is not in your caseload.")
+        raise _out_of_reach()
     if mutation.get("base_version") is None:
         raise Refusal(
             "invalid",

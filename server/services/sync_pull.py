@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import CTE, Select, Subquery, and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from server import jsonguard
 from server.errors import Invalid
 from server.models import (
     CaseloadAssignment,
@@ -74,7 +75,8 @@ class Cursor:
         if not text:
             return cls()
         try:
-            raw = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            # jsonguard: Infinity or NaN (json.loads takes them) would overflow int().
+            raw = jsonguard.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
             cursor = cls(int(raw["v"]), base=int(raw["v"]))
             if "r" in raw:
                 cursor = cls(int(raw["v"]), int(raw["r"]), uuid.UUID(hex=raw["i"]), int(raw["b"]))

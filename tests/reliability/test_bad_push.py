@@ -141,6 +141,25 @@ REQUEST_CASES = {
         422,
     ),
     "idempotency key too long": (lambda t, h: t.push_raw([], key="k" * 65), 422),
+    # 3,000 levels inside one mutation's data was a RecursionError (500).
+    "data nested 3000 deep": (
+        lambda t, h: _raw(
+            t,
+            json.dumps(_body(t, [t.mutation("visit", uuid.uuid4(), {})]))
+            .replace('"data": {}', '"data": ' + '{"a": ' * 3000 + "1" + "}" * 3000)
+            .encode(),
+        ),
+        400,
+    ),
+    "integer of 5000 digits": (
+        lambda t, h: _raw(
+            t,
+            json.dumps(_body(t, [t.mutation("visit", uuid.uuid4(), {})]))
+            .replace('"data": {}', '"data": {"persons_met": ' + "7" * 5000 + "}")
+            .encode(),
+        ),
+        400,
+    ),
     "no token": (
         lambda t, h: t.client.post(
             "/api/v1/sync/push", json=_body(t, []), headers={"Idempotency-Key": "e"}
@@ -200,11 +219,12 @@ ITEM_CASES = {
         ),
         "invalid",
     ),
+    # Unknown, someone else's, another advisor's record: one refusal (no probing).
     "unknown household": (
         lambda t, h, o: t.mutation(
             "visit", uuid.uuid4(), {**visit_data(h), "household_id": str(uuid.uuid4())}
         ),
-        "invalid",
+        "not_in_caseload",
     ),
     "outside the caseload": (
         lambda t, h, o: t.mutation("visit", uuid.uuid4(), visit_data(o)),
@@ -304,3 +324,31 @@ def test_someone_elses_mutation_ids_are_their_own(world, client, home, session):
     one.push([one.mutation("visit", uuid.uuid4(), visit_data(home))])
     [result] = two.push([two.mutation("visit", uuid.uuid4(), visit_data(home))])
     assert result["status"] == "applied" and _visits(session) == 2
+
+
+def test_everything_out_of_reach_gets_one_identical_refusal(world, client, tablet, home):
+    other = world.household("B1", advisor=world.adv_b)
+    theirs = Tablet(client, world.adv_b)
+    their_visit = uuid.uuid4()
+    assert (
+        theirs.push([theirs.mutation("visit", their_visit, visit_data(other))])[0]["status"]
+        == "applied"
+    )
+    results = tablet.push(
+        [
+            # a household that does not exist
+            tablet.mutation(
+                "visit", uuid.uuid4(), {**visit_data(home), "household_id": str(uuid.uuid4())}
+            ),
+            # a household in another advisor's caseload
+            tablet.mutation("visit", uuid.uuid4(), visit_data(other)),
+            # another advisor's record, "corrected" from this tablet
+            tablet.mutation("visit", their_visit, visit_data(home)),
+            # updating a household outside the caseload, or one that does not exist
+            tablet.mutation("household", other.id, {"notes": "x"}, op="update", base_version=1),
+            tablet.mutation("household", uuid.uuid4(), {"notes": "x"}, op="update", base_version=1),
+        ]
+    )
+    answers = [{k: v for k, v in r.items() if k != "mutation_id"} for r in results]
+    assert answers[0]["status"] == "rejected" and answers[0]["reason"] == "not_in_caseload"
+    assert all(answer == answers[0] for answer in answers), answers

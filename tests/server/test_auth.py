@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+import requests
+from sqlalchemy import create_engine, select
 
 from server.models import AuditEvent, Device
+from server.services import users
 from server.services.auth import token_digest
 from tests.factories import PASSWORD
 
@@ -81,17 +85,45 @@ def test_wrong_password_and_unknown_user_answer_alike(world, auth):
     assert wrong.get_json() == unknown.get_json()
 
 
-def test_failed_logins_are_throttled_per_user(world, auth, app):
-    limit = app.config["LOGIN_MAX_FAILURES_PER_USER"]
+def _login_from(client, address: str, username: str, password: str = PASSWORD):
+    return client.post(
+        "/api/v1/auth/token",
+        json={"username": username, "password": password, "device_id": "t"},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_a_strangers_guesses_lock_out_only_the_stranger(world, client, app):
+    limit = app.config["LOGIN_MAX_FAILURES_PER_USER_ADDRESS"]
+    name = world.adv_a.username
     for _ in range(limit):
-        assert auth.login(world.adv_a.username, "wrong").status_code == 401
-    # Even the right password is refused while the user is throttled.
-    response = auth.login(world.adv_a.username, PASSWORD)
+        assert _login_from(client, "10.9.9.9", name, "wrong").status_code == 401
+    # The stranger's address is throttled for this user, even with the right password...
+    response = _login_from(client, "10.9.9.9", name)
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) > 0
     assert response.get_json()["code"] == 429
-    # Another user from the same address is not affected yet.
-    assert auth.login(world.adv_b.username).status_code == 201
+    # ...while the account's owner signs in from their own tablet, and another user from
+    # the stranger's address is not affected yet.
+    assert _login_from(client, "10.0.0.7", name).status_code == 201
+    assert _login_from(client, "10.9.9.9", world.adv_b.username).status_code == 201
+
+
+def test_guessing_from_many_addresses_meets_the_per_user_ceiling(world, client, app, runner):
+    app.config["LOGIN_MAX_FAILURES_PER_USER"] = 6
+    name = world.adv_a.username
+    for address in ("10.1.0.1", "10.1.0.2", "10.1.0.3"):
+        for _ in range(2):
+            assert _login_from(client, address, name, "wrong").status_code == 401
+    assert _login_from(client, "10.0.0.7", name).status_code == 429
+    listed = runner.invoke(args=["user", "lockouts"])
+    assert listed.exit_code == 0
+    assert listed.output.count(name) == 3 and "locked" in listed.output
+    # An admin lifts it.
+    result = runner.invoke(args=["user", "unlock", name])
+    assert result.exit_code == 0 and "6 failed" in result.output
+    assert _login_from(client, "10.0.0.7", name).status_code == 201
+    assert "No failed sign-ins" in runner.invoke(args=["user", "lockouts"]).output
 
 
 def test_failed_logins_are_throttled_per_address(world, auth, app):
@@ -102,7 +134,7 @@ def test_failed_logins_are_throttled_per_address(world, auth, app):
 
 
 def test_a_success_clears_the_users_failures(world, auth, app):
-    limit = app.config["LOGIN_MAX_FAILURES_PER_USER"]
+    limit = app.config["LOGIN_MAX_FAILURES_PER_USER_ADDRESS"]
     for _ in range(limit - 1):
         auth.login(world.adv_a.username, "wrong")
     assert auth.login(world.adv_a.username).status_code == 201
@@ -136,3 +168,55 @@ def test_bad_login_bodies_get_field_errors(client, body, field):
     assert response.status_code == 422
     errors = response.get_json()["errors"]["json"]
     assert field in errors
+
+
+def _write_briefly(url: str) -> None:
+    """One write transaction that gives up after 0.2 s of waiting for a lock."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 0.2, "isolation_level": None})
+        with engine.connect() as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("UPDATE sync_counter SET value = value")
+            conn.exec_driver_sql("COMMIT")
+    else:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+            conn.exec_driver_sql("UPDATE sync_counter SET value = value")
+            conn.exec_driver_sql("UPDATE user_account SET display_name = display_name")
+    engine.dispose()
+
+
+def test_the_password_is_hashed_outside_the_write_transaction(world, live_server, session, app):
+    # A deliberately slow hash (~1 s; pbkdf2 lets other threads run meanwhile).
+    slow = users.create_user(
+        session,
+        actor=None,
+        username="slowhash",
+        password=PASSWORD,
+        role="advisor",
+        area=world.street_a,
+        display_name="慢",
+        now=datetime.now(UTC),
+        password_method="pbkdf2:sha256:1500000",
+    )
+    answers = []
+    signer = threading.Thread(
+        target=lambda: answers.append(
+            requests.post(
+                f"{live_server}/api/v1/auth/token",
+                json={"username": slow.username, "password": PASSWORD, "device_id": "t"},
+                timeout=30,
+            ).status_code
+        )
+    )
+    signer.start()
+    writes = 0
+    while signer.is_alive():
+        # Fails with "database is locked" / a lock timeout if the sign-in holds the lock.
+        _write_briefly(app.config["SQLALCHEMY_DATABASE_URI"])
+        writes += 1
+        time.sleep(0.05)
+    signer.join()
+    assert answers == [201]
+    assert writes >= 3

@@ -106,7 +106,7 @@ def demo_server(tmp_path):
                 break
             except requests.ConnectionError:
                 time.sleep(0.2)
-        yield base, tmp_path / "instance" / "tanfang.sqlite3"
+        yield base, tmp_path / "instance" / "tanfang.sqlite3", proc
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -114,7 +114,7 @@ def demo_server(tmp_path):
 
 
 def test_demo_serves_openapi_and_a_demo_login_works(demo_server):
-    base, database = demo_server
+    base, database, _ = demo_server
     spec = requests.get(f"{base}/api/v1/openapi.json", timeout=5).json()
     assert spec["openapi"].startswith("3.1")
     assert "/api/v1/auth/token" in spec["paths"]
@@ -129,7 +129,7 @@ def test_demo_serves_openapi_and_a_demo_login_works(demo_server):
     assert listing.status_code == 200 and listing.json()["total"] > 0
     assert database.exists()
     docs = requests.get(f"{base}/api/v1/docs", timeout=5)
-    assert docs.status_code == 200 and "redoc" in docs.text.lower()
+    assert docs.status_code == 200 and "swagger-ui" in docs.text.lower()
 
 
 def test_schedule_due_prints_a_table_and_csv(world, runner, session):
@@ -174,3 +174,73 @@ def test_schedule_refresh_ends_an_expired_override(world, runner, session):
     assert result.exit_code == 0 and "1 households changed cycle" in result.output
     session.refresh(household)
     assert household.visit_cycle == "quarterly"
+
+
+# A name and an address as typed into the search box; neither may reach a log line.
+SEARCHED = {"q": "王秀英 中山路12号", "page": "1"}
+
+
+def _output_after_stop(proc) -> str:
+    proc.terminate()
+    out, _ = proc.communicate(timeout=20)
+    return out
+
+
+def _assert_redacted(log: str) -> None:
+    encoded = requests.models.PreparedRequest()
+    encoded.prepare_url("http://x/", SEARCHED)
+    assert "王秀英" not in log and "中山路" not in log
+    assert encoded.url.split("q=")[1].split("&")[0] not in log
+    assert "q=[redacted]" in log and "page=1" in log
+
+
+def test_the_development_server_logs_no_search_terms_and_no_banner(demo_server):
+    base, _, proc = demo_server
+    response = requests.get(f"{base}/api/v1/households", params=SEARCHED, timeout=5)
+    assert response.status_code == 401
+    assert "Server" not in response.headers
+    _assert_redacted(_output_after_stop(proc))
+
+
+def test_gunicorn_access_log_has_no_search_terms(migrated, tmp_path):
+    port = _free_port()
+    exe = shutil.which("tanfang", path=str(Path(sys.executable).parent)) or "tanfang"
+    env = {
+        **os.environ,
+        "TANFANG_INSTANCE_PATH": str(tmp_path / "instance"),
+        "TANFANG_DATABASE_URL": migrated,
+    }
+    proc = subprocess.Popen(
+        [exe, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{base}/api/v1/openapi.json", timeout=1)
+                break
+            except requests.ConnectionError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"tanfang serve did not start:\n{_output_after_stop(proc)}")
+                time.sleep(0.2)
+        referer = requests.Request("GET", f"{base}/console", params=SEARCHED).prepare().url
+        response = requests.get(
+            f"{base}/api/v1/households",
+            params=SEARCHED,
+            headers={"Referer": referer, "Authorization": "Bearer not-a-real-token"},
+            timeout=5,
+        )
+        assert response.status_code == 401
+        log = _output_after_stop(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    _assert_redacted(log)
+    assert "/api/v1/households?q=[redacted]&page=1" in log
+    assert "not-a-real-token" not in log

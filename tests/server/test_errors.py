@@ -47,6 +47,12 @@ def test_oversized_body_is_413(app, client):
         ("[1, 2, 3]", "application/json"),
         ('"just a string"', "application/json"),
         ("\xff\xfe", "application/json"),
+        # Each of these was a 500 (RecursionError, ValueError) before the body guard.
+        ("[" * 100_000, "application/json"),
+        ('{"a": ' * 50_000 + "1" + "}" * 50_000, "application/json"),
+        ('{"username": ' + "9" * 5_000 + "}", "application/json"),
+        ('{"username": NaN}', "application/json"),
+        ('{"username": 1e999}', "application/json"),
     ],
 )
 def test_malformed_json_is_a_clear_4xx(client, data, content_type):
@@ -54,6 +60,7 @@ def test_malformed_json_is_a_clear_4xx(client, data, content_type):
     body = _assert_shape(response, response.status_code)
     assert 400 <= response.status_code < 500
     assert body["message"]
+    assert body["errors"]["json"]
 
 
 def test_malformed_json_on_an_authenticated_write_changes_nothing(world, client, token_of, session):
@@ -116,3 +123,53 @@ def test_passwords_and_tokens_never_reach_the_log(world, auth, client, caplog):
         client.get("/api/v1/households", headers={"Authorization": f"Bearer {token}"})
     assert token not in caplog.text
     assert "WrongPassword!" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "role"),
+    [
+        ("put", "/api/v1/schedule/policy", "admin"),
+        ("post", "/api/v1/households", "sup_a"),
+        ("patch", "/api/v1/households/00000000-0000-4000-8000-000000000000", "sup_a"),
+    ],
+)
+def test_a_50000_deep_body_is_a_400_on_authenticated_writes(
+    world, client, token_of, method, path, role
+):
+    body = '{"a": ' * 50_000 + "1" + "}" * 50_000
+    response = getattr(client, method)(
+        path, data=body, content_type="application/json", headers=token_of(getattr(world, role))
+    )
+    payload = _assert_shape(response, 400)
+    assert "deeper" in payload["errors"]["json"][0]
+
+
+def test_security_headers_on_every_answer(world, client, token_of):
+    listing = client.get("/api/v1/households", headers=token_of(world.admin))
+    missing = client.get("/api/v1/nothing-here")
+    for response in (listing, missing, client.get("/api/v1/openapi.json")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "Server" not in response.headers
+    # Personal data (and any API answer) is never cached; the public contract may be.
+    assert listing.headers["Cache-Control"] == "no-store"
+    assert missing.headers["Cache-Control"] == "no-store"
+    assert "no-store" not in client.get("/api/v1/openapi.json").headers.get("Cache-Control", "")
+
+
+def test_docs_page_serves_its_assets_locally_with_a_csp(client):
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    csp = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "default-src 'none'" in csp
+    html = page.get_data(as_text=True)
+    assert "http" not in html  # nothing from another host
+    assert "<script>" not in html  # no inline script for the CSP to allow
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        url = f"/api/v1/docs/assets/{asset}"
+        assert url in html
+        with client.get(url) as response:
+            assert response.status_code == 200
+    with client.get("/api/v1/docs/own/init.js") as init:
+        assert init.status_code == 200 and b"SwaggerUIBundle" in init.data
+    with client.get("/api/v1/docs/assets/../../app.py") as escape:
+        assert escape.status_code == 404

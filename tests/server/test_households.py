@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.models import AuditEvent, Household, Person
 from tests.server import idnumbers
@@ -135,6 +136,11 @@ def test_advisors_cannot_enrol(world, client, token_of):
     assert response.status_code == 403
 
 
+def _days_ahead(days: int) -> str:
+    # Two days ahead is in the future in every time zone on Earth.
+    return (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
+
+
 def _bad_person(**changes):
     def patch(body):
         body["persons"][0].update(changes)
@@ -160,6 +166,11 @@ BAD_ENROLMENTS = [
     ("ID birth mismatch", _bad_person(birth_date="1970-01-01"), "persons"),
     ("ID gender mismatch", _bad_person(gender="female"), "persons"),
     ("unknown health", _bad_person(health="fine"), "persons"),
+    ("enrolled in 2999", lambda b: b.update(enrolled_on="2999-01-01"), "enrolled_on"),
+    ("enrolled in year 1", lambda b: b.update(enrolled_on="0001-01-01"), "enrolled_on"),
+    ("enrolled tomorrow", lambda b: b.update(enrolled_on=_days_ahead(2)), "enrolled_on"),
+    ("born in the future", _bad_person(id_number=None, birth_date=_days_ahead(2)), "persons"),
+    ("born in year 1", _bad_person(id_number=None, birth_date="0001-01-01"), "persons"),
 ]
 
 
@@ -224,3 +235,92 @@ def test_search_treats_wildcards_as_characters(world, homes, client, token_of):
     headers = token_of(world.admin)
     assert client.get("/api/v1/households?q=%25", headers=headers).get_json()["total"] == 0
     assert client.get("/api/v1/households?q=_", headers=headers).get_json()["total"] == 0
+
+
+def test_full_width_id_digits_are_stored_as_ascii(world, client, token_of, session):
+    body = _enrolment(world)
+    ascii_number = body["persons"][0]["id_number"]
+    body["persons"][0]["id_number"] = ascii_number.translate(
+        {ord(c): ord(c) + 0xFEE0 for c in "0123456789X"}
+    )
+    response = client.post("/api/v1/households", json=body, headers=token_of(world.admin))
+    assert response.status_code == 201, response.get_json()
+    assert session.scalar(select(Person.id_number)) == ascii_number
+
+
+def test_one_person_cannot_be_enrolled_in_two_active_households(world, client, token_of, session):
+    # The first household is in street B only, outside sup_a's scope.
+    first = world.household("B1", "B2", world.adv_b)
+    number = first.persons[0].id_number
+    body = _enrolment(world)
+    body["persons"][0].update(id_number=number, birth_date="1960-05-01", gender="male")
+    response = client.post("/api/v1/households", json=body, headers=token_of(world.sup_a))
+    assert response.status_code == 422
+    payload = response.get_json()
+    message = payload["errors"]["persons"]["0"]["id_number"][0]
+    assert "already a member of an active household" in message
+    # Nothing about the other household (outside the caller's scope) is revealed.
+    text = response.get_data(as_text=True)
+    for secret in (first.external_id, first.head_name, str(first.id), "乙街道", "B1"):
+        assert secret not in text
+    assert session.scalar(select(func.count()).select_from(Household)) == 1
+    # Once that household is closed, the person may be enrolled elsewhere.
+    first.status = "closed"
+    session.commit()
+    again = client.post("/api/v1/households", json=body, headers=token_of(world.sup_a))
+    assert again.status_code == 201, again.get_json()
+
+
+def test_the_same_id_number_twice_in_one_enrolment_is_refused(world, client, token_of):
+    body = _enrolment(world)
+    body["persons"].append({**body["persons"][0], "relation": "spouse"})
+    response = client.post("/api/v1/households", json=body, headers=token_of(world.admin))
+    assert response.status_code == 422
+    assert "twice" in response.get_json()["errors"]["persons"]["1"]["id_number"][0]
+
+
+def test_an_assignee_must_work_in_one_of_the_households_streets(
+    world, homes, client, token_of, session
+):
+    headers = token_of(world.sup_a)
+    # h1 is registered and lives in street A: street B's advisor is refused...
+    response = client.patch(
+        f"/api/v1/households/{homes['h1'].id}",
+        json={"assigned_advisor_id": world.adv_b.id},
+        headers=headers,
+    )
+    assert response.status_code == 422
+    assert "assigned_advisor_id" in response.get_json()["errors"]
+    session.refresh(homes["h1"])
+    assert homes["h1"].assigned_advisor_id == world.adv_a.id
+    # ...and street B never sees it.
+    seen = client.get("/api/v1/households", headers=token_of(world.sup_b)).get_json()
+    assert str(homes["h1"].id) not in {h["id"] for h in seen["items"]}
+    # Enrolling with another street's advisor is refused too.
+    body = _enrolment(world)
+    a1 = world.community["A1"]
+    body.update(residence_street_id=a1.parent_id, residence_community_id=a1.id)
+    response = client.post("/api/v1/households", json=body, headers=headers)
+    assert response.status_code == 422
+    assert "assigned_advisor_id" in response.get_json()["errors"]
+    # A 人户分离 household (h4: registered in B, living in A) may go to either street.
+    for advisor in (world.adv_a, world.adv_b):
+        response = client.patch(
+            f"/api/v1/households/{homes['h4'].id}",
+            json={"assigned_advisor_id": advisor.id},
+            headers=token_of(world.admin),
+        )
+        assert response.status_code == 200, response.get_json()
+
+
+@pytest.mark.parametrize("body", [None, {}])
+@pytest.mark.parametrize("target", ["household", "person"])
+def test_a_patch_without_changes_is_refused(world, homes, client, token_of, body, target):
+    household = homes["h1"]
+    url = f"/api/v1/households/{household.id}"
+    if target == "person":
+        url += f"/persons/{household.persons[0].id}"
+    kwargs = {"json": body} if body is not None else {}
+    response = client.patch(url, headers=token_of(world.sup_a), **kwargs)
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["json"]["_schema"]

@@ -111,10 +111,14 @@ def test_summary_counts_per_community_and_completion(world, street, client, toke
         ("?lang=fr", 422, "lang"),
         ("?street=999999", 404, "street"),
         ("?bogus=1", 422, "bogus"),
+        # An OverflowError (500) in the period arithmetic before the date bounds.
+        ("?on=9999-12-31", 422, "on"),
+        ("?on=0001-01-01", 422, "on"),
     ],
 )
-def test_bad_due_queries(world, client, token_of, query, status, field):
-    response = client.get(f"/api/v1/schedule/due{query}", headers=token_of(world.admin))
+@pytest.mark.parametrize("path", ["due", "summary"])
+def test_bad_due_queries(world, client, token_of, query, status, field, path):
+    response = client.get(f"/api/v1/schedule/{path}{query}", headers=token_of(world.admin))
     assert response.status_code == status
     errors = response.get_json()["errors"]
     assert field in errors.get("query", errors)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -137,12 +138,14 @@ def test_reassignment_sends_a_tombstone_to_one_and_the_bundle_to_the_other(
     world, homes, client, token_of
 ):
     history(client, world, homes["mine"], 2)
-    old, new = Tablet(client, world.adv_a), Tablet(client, world.adv_b)
+    # The successor works in the same street: an assignee must (issue 11).
+    successor = world.user("advisor", world.street_a)
+    old, new = Tablet(client, world.adv_a), Tablet(client, successor)
     old.pull()
     new.pull()
     response = client.patch(
         f"/api/v1/households/{homes['mine'].id}",
-        json={"assigned_advisor_id": world.adv_b.id},
+        json={"assigned_advisor_id": successor.id},
         headers=token_of(world.sup_a),
     )
     assert response.status_code == 200
@@ -174,7 +177,24 @@ def test_a_deleted_member_arrives_as_a_tombstone(world, homes, client, session):
     )
 
 
-@pytest.mark.parametrize("cursor", ["garbage!", "eyJ2IjogLTF9", "e30", "W10"])
+def _cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage!",
+        "eyJ2IjogLTF9",
+        "e30",
+        "W10",
+        # int(Infinity) raised OverflowError: a 500 before the cursor decoder used jsonguard.
+        _cursor('{"v": Infinity}'),
+        _cursor('{"v": 5, "r": Infinity, "i": "' + "0" * 32 + '", "b": 0}'),
+        _cursor('{"v": NaN}'),
+        _cursor('{"v": ' + "9" * 5000 + "}"),
+    ],
+)
 def test_a_cursor_the_server_did_not_issue_is_a_422(world, client, cursor):
     tablet = Tablet(client, world.adv_a)
     response = client.get(

@@ -167,11 +167,13 @@ def test_a_visit_made_before_the_household_left_the_caseload_is_kept_and_flagged
     tablet, home, client, world, token_of, session
 ):
     made = datetime.now(UTC) - timedelta(minutes=5)
-    client.patch(
+    successor = world.user("advisor", world.street_a)
+    response = client.patch(
         f"/api/v1/households/{home.id}",
-        json={"assigned_advisor_id": world.adv_b.id},
+        json={"assigned_advisor_id": successor.id},
         headers=token_of(world.sup_a),
     )
+    assert response.status_code == 200, response.get_json()
     vid = uuid.uuid4()
     [result] = tablet.push([tablet.mutation("visit", vid, visit_data(home, when=made))])
     assert result["status"] == "applied"

@@ -289,6 +289,13 @@ def test_id_number_is_normalised_to_compact_upper_case() -> None:
     assert data["id_number"] == FEMALE_ID
 
 
+def test_full_width_id_digits_load_as_ascii_on_the_tablet_too() -> None:
+    # An IME often types full-width digits (０-９, Ｘ); the shared schema folds them.
+    full_width = FEMALE_ID.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789X"})
+    assert full_width != FEMALE_ID
+    assert load("person", id_number=full_width)["id_number"] == FEMALE_ID
+
+
 def test_male_id_number_agrees_with_male_gender() -> None:
     data = load("person", id_number=MALE_ID, gender="male", birth_date="1985-12-31")
     assert data["id_number"] == MALE_ID
