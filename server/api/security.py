@@ -8,11 +8,11 @@ from functools import wraps
 
 from flask import current_app, g, request
 
-from server.errors import Forbidden
 from server.extensions import db
 from server.models import Device, User
 from server.services import auth
 from server.services.auth import LoginPolicy
+from server.services.errors import Forbidden
 
 
 def now() -> datetime:

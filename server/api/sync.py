@@ -10,9 +10,9 @@ from marshmallow import fields, validate
 from server.api.blueprint import Blueprint
 from server.api.schemas import StrictSchema
 from server.api.security import actor, device, login_required, now
-from server.errors import TooLarge
 from server.extensions import db
 from server.services import sync_pull, sync_push, workflow
+from server.services.errors import TooLarge
 from sync.records import InterviewSchema, VisitSchema
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1", description="Tablet sync and review")

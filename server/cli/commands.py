@@ -10,10 +10,10 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from server.errors import ServiceError
 from server.extensions import db
 from server.models import User
 from server.services import users
+from server.services.errors import ServiceError
 
 DEMO_PASSWORD = "tanfang-demo"
 

@@ -12,9 +12,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from server.errors import Throttled, Unauthorized
 from server.models import Device, LoginFailure, User
 from server.services import audit
+from server.services.errors import Throttled, Unauthorized
 
 # Checked against when the user does not exist, so a miss costs as much as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")

@@ -10,9 +10,9 @@ from types import SimpleNamespace
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from server.errors import Invalid, NotFound
 from server.models import Area, Household, Person, User
 from server.services import audit, caseload, schedule, scope
+from server.services.errors import Invalid, NotFound
 from server.services.paging import Page
 from sync.records import CycleOverrideSchema, mask_id_number
 from sync.schedule import DEFAULT_TZ

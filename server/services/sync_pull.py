@@ -22,7 +22,6 @@ from datetime import datetime
 from sqlalchemy import Select, and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from server.errors import Invalid
 from server.models import (
     CaseloadAssignment,
     Household,
@@ -35,6 +34,7 @@ from server.models import (
     Warning,
 )
 from server.services import scope
+from server.services.errors import Invalid
 from server.services.versioning import COUNTER_ID
 from sync.records import SCHEMAS, mask_id_number
 

@@ -17,7 +17,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from server.errors import Forbidden, Invalid
 from server.models import (
     CaseloadAssignment,
     Device,
@@ -30,6 +29,7 @@ from server.models import (
     Visit,
 )
 from server.services import audit, versioning
+from server.services.errors import Forbidden, Invalid
 from sync.records import HouseholdSchema, InterviewSchema, VisitSchema
 
 MAX_MUTATIONS = 1000

@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.errors import Invalid
 from server.models import Area, User
 from server.services import audit
 from server.services.auth import hash_password
+from server.services.errors import Invalid
 from sync.enums import Role
 
 # Which kinds of area each role may be attached to.

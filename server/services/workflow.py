@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.errors import Conflict, NotFound
 from server.models import Household, Interview, User, Visit
 from server.services import audit, scope
+from server.services.errors import Conflict, NotFound
 
 MODELS = {"visit": Visit, "interview": Interview}
 REVIEWABLE = {"submitted", "resubmitted"}
