@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
+from sync.schedule import DEFAULT_TZ
+
 
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"TANFANG_{name}", default)
@@ -20,7 +22,7 @@ class Config:
     SECRET_KEY = _env("SECRET_KEY", "dev-only-change-me")
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
-    TIMEZONE = _env("TIMEZONE", "Asia/Shanghai")
+    TIMEZONE = _env("TIMEZONE", DEFAULT_TZ)
     TOKEN_LIFETIME = timedelta(days=int(_env("TOKEN_DAYS", "30")))
     # Request bodies above this are refused with 413 before any parsing.
     MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH", str(4 * 1024 * 1024)))

@@ -20,6 +20,7 @@ from server.models import Area, Base, User
 from server.services import auth as auth_service
 from server.services import households, users
 from server.services.versioning import COUNTER_ID
+from sync.schedule import DEFAULT_TZ
 from tests.server import idnumbers
 
 PASSWORD = "correct horse battery"
@@ -157,6 +158,7 @@ class World:
             self.session,
             actor=None,
             now=NOW,
+            tz=DEFAULT_TZ,
             persons=persons,
             data=self.household_data(registration, residence, advisor, **extra),
         )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import request
 
+from server import context
 from server.api import schemas
 from server.api.blueprint import Blueprint
-from server.api.security import device, login_policy, login_required, now
+from server.api.security import device, login_required
 from server.extensions import db
 from server.services import auth
 
@@ -24,8 +25,8 @@ def token(data):
         db.session,
         **data,
         remote_addr=request.remote_addr or "-",
-        now=now(),
-        policy=login_policy(),
+        now=context.now(),
+        policy=context.login_policy(),
     )
     return {"token": issued.token, "expires_at": issued.device.expires_at, "user": issued.user}
 
@@ -36,4 +37,4 @@ def token(data):
 @login_required()
 def logout():
     """Revoke the token this request was made with."""
-    auth.revoke(db.session, actor=device().user, device=device(), now=now())
+    auth.revoke(db.session, actor=device().user, device=device(), now=context.now())

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+from server import context
 from server.api import schemas
 from server.api.blueprint import Blueprint
-from server.api.security import actor, login_required, now
+from server.api.security import actor, login_required
 from server.extensions import db
 from server.services import households
 
@@ -46,7 +47,9 @@ def list_households(args):
 @login_required("supervisor", "admin")
 def enrol_household(data):
     """Enrol a household with its members (supervisors in their area, admins)."""
-    household = households.enrol_household(db.session, actor=actor(), data=data, now=now())
+    household = households.enrol_household(
+        db.session, actor=actor(), data=data, now=context.now(), tz=context.tz()
+    )
     return households.get_household(db.session, actor(), household.id)
 
 
@@ -69,7 +72,12 @@ def get_household(household_id: uuid.UUID):
 def update_household(changes, household_id: uuid.UUID):
     """Change a household's situation; its visit cycle is recomputed and audited."""
     households.update_household(
-        db.session, actor=actor(), household_id=household_id, changes=changes, now=now()
+        db.session,
+        actor=actor(),
+        household_id=household_id,
+        changes=changes,
+        now=context.now(),
+        tz=context.tz(),
     )
     return households.get_household(db.session, actor(), household_id)
 
@@ -88,6 +96,7 @@ def update_person(changes, household_id: uuid.UUID, person_id: uuid.UUID):
         household_id=household_id,
         person_id=person_id,
         changes=changes,
-        now=now(),
+        now=context.now(),
+        tz=context.tz(),
     )
     return households.get_household(db.session, actor(), household_id)

@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import wraps
 
-from flask import current_app, g, request
+from flask import g, request
 
+from server import context
 from server.extensions import db
 from server.models import Device, User
 from server.services import auth
-from server.services.auth import LoginPolicy
 from server.services.errors import Forbidden
-
-
-def now() -> datetime:
-    """The request's notion of now: timezone-aware UTC."""
-    return datetime.now(UTC)
-
-
-def login_policy() -> LoginPolicy:
-    """Token lifetime and throttling limits from the app's configuration."""
-    cfg = current_app.config
-    return LoginPolicy(
-        token_lifetime=cfg["TOKEN_LIFETIME"],
-        window=cfg["LOGIN_WINDOW"],
-        max_per_user=cfg["LOGIN_MAX_FAILURES_PER_USER"],
-        max_per_ip=cfg["LOGIN_MAX_FAILURES_PER_IP"],
-    )
 
 
 def bearer_token() -> str | None:
@@ -47,10 +30,10 @@ def login_required(*roles: str) -> Callable:
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args, **kwargs):
-            device = auth.authenticate(db.session, bearer_token(), now())
+            device = auth.authenticate(db.session, bearer_token(), context.now())
             if roles and device.user.role not in roles:
                 raise Forbidden("Your role may not do this.")
-            auth.touch(db.session, device, now())
+            auth.touch(db.session, device, context.now())
             g.actor, g.device = device.user, device
             return view(*args, **kwargs)
 

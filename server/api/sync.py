@@ -7,9 +7,10 @@ import uuid
 from flask import jsonify, request
 from marshmallow import fields, validate
 
+from server import context
 from server.api.blueprint import Blueprint
 from server.api.schemas import StrictSchema
-from server.api.security import actor, device, login_required, now
+from server.api.security import actor, device, login_required
 from server.extensions import db
 from server.services import sync_pull, sync_push, workflow
 from server.services.errors import TooLarge
@@ -107,7 +108,7 @@ def pull(args, **headers):
     _report(headers)
     _snapshot()
     page = sync_pull.pull(
-        db.session, actor=actor(), cursor=args["cursor"], limit=args["limit"], now=now()
+        db.session, actor=actor(), cursor=args["cursor"], limit=args["limit"], now=context.now()
     )
     # The records were dumped by their wire schemas already; a Response passes through
     # flask-smorest untouched, sparing a second serialisation of up to 2,000 records.
@@ -136,7 +137,12 @@ def push(body, key, **headers):
         )
     _report(headers)
     return sync_push.push(
-        db.session, device=device(), key=key, body=body, raw=request.get_data(cache=True), now=now()
+        db.session,
+        device=device(),
+        key=key,
+        body=body,
+        raw=request.get_data(cache=True),
+        now=context.now(),
     )
 
 
@@ -156,7 +162,7 @@ def _review(entity: str, schema):
             entity=entity,
             record_id=record_id,
             comment=data["comment"],
-            now=now(),
+            now=context.now(),
         )
 
     @blp.post(f"/{entity}s/<uuid:record_id>/approve", endpoint=f"approve_{entity}")
@@ -168,7 +174,7 @@ def _review(entity: str, schema):
     def approve(record_id: uuid.UUID):
         """Approve the record; it is locked from now on."""
         return workflow.approve_record(
-            db.session, actor=actor(), entity=entity, record_id=record_id, now=now()
+            db.session, actor=actor(), entity=entity, record_id=record_id, now=context.now()
         )
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
+from server import context
 from server.extensions import db
 from server.models import User
 from server.services import users
@@ -41,7 +41,11 @@ def demo(host: str, port: int, households: int) -> None:
     if db.session.scalar(db.select(User.id).limit(1)) is None:
         with click.progressbar(length=households, label="Loading demo data") as bar:
             load_demo(
-                db.session, households=households, password=DEMO_PASSWORD, progress=bar.update
+                db.session,
+                households=households,
+                password=DEMO_PASSWORD,
+                tz=context.tz(),
+                progress=bar.update,
             )
     _print_accounts()
     click.echo(f"API docs: http://{host}:{port}/api/v1/docs  (OpenAPI: /api/v1/openapi.json)")
@@ -116,7 +120,7 @@ def create_user(
             role=role,
             area=area,
             display_name=display_name,
-            now=datetime.now(UTC),
+            now=context.now(),
             password_method=current_app.config["PASSWORD_METHOD"],
         )
     except ServiceError as exc:
@@ -141,6 +145,7 @@ def demo_data(households: int, seed: int) -> None:
             db.session,
             households=households,
             password=DEMO_PASSWORD,
+            tz=context.tz(),
             seed=seed,
             progress=bar.update,
         )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import sys
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import click
-from flask import current_app
 
+from server import context
 from server.extensions import db
 from server.models import User
 from server.services import schedule, users
@@ -48,8 +48,8 @@ def due(street: str, on: datetime | None, states: tuple[str, ...], fmt: str, lan
     area = users.find_area(db.session, street)
     if area is None or area.kind != "street":
         raise click.BadParameter(f"no street {street!r}", param_hint="--street")
-    tz = current_app.config["TIMEZONE"]
-    day: date = on.date() if on else schedule.local_today(tz, datetime.now(UTC))
+    tz = context.tz()
+    day: date = on.date() if on else context.today()
     query = schedule.DueQuery(on=day, street_id=area.id, states=frozenset(states))
     page = schedule.due_list(
         db.session, _OPERATOR, query, tz=tz, page=1, page_size=10_000_000, lang=lang
@@ -93,12 +93,11 @@ def _pad(text: str, width: int) -> str:
 @group.command("refresh")
 def refresh() -> None:
     """Recompute every household's cycle (run nightly: overrides expire by date)."""
-    tz = current_app.config["TIMEZONE"]
-    now = datetime.now(UTC)
+    now = context.now()
     changed = schedule.refresh_all(
         db.session,
         policy=schedule.get_policy(db.session),
-        today=schedule.local_today(tz, now),
+        today=schedule.local_today(context.tz(), now),
         actor=None,
         now=now,
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -28,6 +30,16 @@ class LoginPolicy:
     window: timedelta
     max_per_user: int
     max_per_ip: int
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> LoginPolicy:
+        """The policy an app's configuration sets (``TOKEN_LIFETIME``, ``LOGIN_*``)."""
+        return cls(
+            token_lifetime=config["TOKEN_LIFETIME"],
+            window=config["LOGIN_WINDOW"],
+            max_per_user=config["LOGIN_MAX_FAILURES_PER_USER"],
+            max_per_ip=config["LOGIN_MAX_FAILURES_PER_IP"],
+        )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from server.services import audit, caseload, schedule, scope
 from server.services.errors import Invalid, NotFound
 from server.services.paging import Page
 from sync.records import CycleOverrideSchema, mask_id_number
-from sync.schedule import DEFAULT_TZ
 
 
 @dataclass(frozen=True)
@@ -119,14 +118,20 @@ def _check_advisor(session: Session, advisor_id: int | None) -> None:
         raise Invalid("No such advisor.", {"assigned_advisor_id": ["No such advisor."]})
 
 
-def enrol_household(session: Session, *, actor: User, data: dict, now: datetime) -> Household:
-    """Enrol a household and its members after checking every reference (API entry)."""
+def enrol_household(
+    session: Session, *, actor: User, data: dict, now: datetime, tz: str
+) -> Household:
+    """Enrol a household and its members after checking every reference (API entry).
+
+    ``tz`` is the zone whose local date decides the household's first cycle (an override
+    expiring yesterday, local time, no longer applies).
+    """
     data = dict(data)
     persons = data.pop("persons", [])
     errors = _check_references(session, actor, data)
     if errors:
         raise Invalid("The household cannot be enrolled.", errors)
-    return create_household(session, actor=actor, data=data, persons=persons, now=now)
+    return create_household(session, actor=actor, data=data, persons=persons, now=now, tz=tz)
 
 
 def create_household(
@@ -136,8 +141,8 @@ def create_household(
     data: dict,
     persons: list[dict],
     now: datetime,
+    tz: str,
     commit: bool = True,
-    tz: str = DEFAULT_TZ,
 ) -> Household:
     """Enrol a household with its members (data already validated by the wire schemas)."""
     # Read before adding anything: a query would autoflush a household without its cycle.
@@ -251,7 +256,7 @@ def update_household(
     household_id: uuid.UUID,
     changes: dict,
     now: datetime,
-    tz: str = DEFAULT_TZ,
+    tz: str,
 ) -> Household:
     """Change a household's situation fields; its visit cycle follows (with an audit event).
 
@@ -292,7 +297,7 @@ def update_person(
     person_id: uuid.UUID,
     changes: dict,
     now: datetime,
-    tz: str = DEFAULT_TZ,
+    tz: str,
 ) -> Person:
     """Change a member's health, labour capacity or employment; the cycle follows."""
     _in_scope(session, actor, household_id)
