@@ -112,7 +112,6 @@ def seed(url: str, now: datetime) -> dict:
                     actor=None,
                     now=now,
                     tz=app.config["TIMEZONE"],
-                    commit=False,
                     data=_household(n, street.id, community.id, advisors[name].id),
                     persons=[_person(n * 10 + i, i) for i in range(members)],
                 )

@@ -200,7 +200,6 @@ def _household(demo: _Demo, n: int) -> Household:
         persons=members,
         now=demo.now,
         tz=demo.tz,
-        commit=False,
     )
     return household
 
@@ -293,7 +292,8 @@ def load_demo(
     progress: Callable[[int], None] | None = None,
 ) -> None:
     """Fill an empty database with the demo district (deterministic for a seed and day);
-    dates are local to the zone ``tz``."""
+    dates are local to the zone ``tz``. Like a service, it flushes and leaves the commit to
+    the caller's unit of work."""
     today = today or datetime.now(ZoneInfo(tz)).date()
     demo = _Demo(session, seed, today, password, tz)
     district = _make_areas(demo)
@@ -311,8 +311,5 @@ def load_demo(
                 now=demo.now,
                 diff={"source": [None, "demo"]},
             )
-        if n % 50 == 0 or n == households:
-            session.commit()
         if progress:
             progress(1)
-    session.commit()

@@ -19,6 +19,7 @@ from server.extensions import db
 from server.models import Area, Base, User
 from server.services import auth as auth_service
 from server.services import households, users
+from server.services.transaction import unit_of_work
 from server.services.versioning import COUNTER_ID
 from sync.schedule import DEFAULT_TZ
 from tests.server import idnumbers
@@ -120,17 +121,18 @@ class World:
         self.adv_b = self.user("advisor", self.street_b)
 
     def user(self, role: str, area: Area, username: str | None = None) -> User:
-        return users.create_user(
-            self.session,
-            actor=None,
-            username=username or f"{role}{next(self._n)}",
-            password=PASSWORD,
-            role=role,
-            area=area,
-            display_name=f"{role} 测试",
-            now=NOW,
-            password_method="pbkdf2:sha256:1000",
-        )
+        with unit_of_work(self.session):
+            return users.create_user(
+                self.session,
+                actor=None,
+                username=username or f"{role}{next(self._n)}",
+                password=PASSWORD,
+                role=role,
+                area=area,
+                display_name=f"{role} 测试",
+                now=NOW,
+                password_method="pbkdf2:sha256:1000",
+            )
 
     def household_data(self, registration="A1", residence=None, advisor=None, **extra) -> dict:
         reg = self.community[registration]
@@ -154,14 +156,15 @@ class World:
 
     def household(self, registration="A1", residence=None, advisor=None, persons=None, **extra):
         persons = persons if persons is not None else [self.person_data()]
-        return households.create_household(
-            self.session,
-            actor=None,
-            now=NOW,
-            tz=DEFAULT_TZ,
-            persons=persons,
-            data=self.household_data(registration, residence, advisor, **extra),
-        )
+        with unit_of_work(self.session):
+            return households.create_household(
+                self.session,
+                actor=None,
+                now=NOW,
+                tz=DEFAULT_TZ,
+                persons=persons,
+                data=self.household_data(registration, residence, advisor, **extra),
+            )
 
     def person_data(self, birth=date(1960, 5, 1), male=True, **extra) -> dict:
         return {
@@ -217,17 +220,18 @@ def token_of(session):
 
     def issue(user: User) -> dict[str, str]:
         policy = auth_service.LoginPolicy(timedelta(days=1), timedelta(minutes=15), 5, 30)
-        issued = auth_service.issue_token(
-            session,
-            username=user.username,
-            password=PASSWORD,
-            device_id="svc",
-            device_name="",
-            app_version="",
-            remote_addr="127.0.0.1",
-            now=datetime.now(UTC),
-            policy=policy,
-        )
+        with unit_of_work(session):
+            issued = auth_service.issue_token(
+                session,
+                username=user.username,
+                password=PASSWORD,
+                device_id="svc",
+                device_name="",
+                app_version="",
+                remote_addr="127.0.0.1",
+                now=datetime.now(UTC),
+                policy=policy,
+            )
         return {"Authorization": f"Bearer {issued.token}"}
 
     return issue

@@ -10,6 +10,7 @@ from server.api.blueprint import Blueprint
 from server.api.security import device, login_required
 from server.extensions import db
 from server.services import auth
+from server.services.transaction import unit_of_work
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-in")
 
@@ -21,13 +22,14 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-i
 @blp.alt_response(429, description="Too many failed sign-ins (see Retry-After)")
 def token(data):
     """Sign in a tablet: returns a bearer token for this device."""
-    issued = auth.issue_token(
-        db.session,
-        **data,
-        remote_addr=request.remote_addr or "-",
-        now=context.now(),
-        policy=context.login_policy(),
-    )
+    with unit_of_work(db.session):
+        issued = auth.issue_token(
+            db.session,
+            **data,
+            remote_addr=request.remote_addr or "-",
+            now=context.now(),
+            policy=context.login_policy(),
+        )
     return {"token": issued.token, "expires_at": issued.device.expires_at, "user": issued.user}
 
 
@@ -37,4 +39,5 @@ def token(data):
 @login_required()
 def logout():
     """Revoke the token this request was made with."""
-    auth.revoke(db.session, actor=device().user, device=device(), now=context.now())
+    with unit_of_work(db.session):
+        auth.revoke(db.session, actor=device().user, device=device(), now=context.now())

@@ -10,6 +10,7 @@ from server.api.schemas import DB_ID, StrictSchema
 from server.api.security import actor, login_required
 from server.extensions import db
 from server.services import schedule
+from server.services.transaction import unit_of_work
 from sync.policy import PolicySchema
 from sync.schedule import State
 
@@ -147,11 +148,12 @@ def get_policy():
 @login_required("admin")
 def put_policy(policy):
     """Replace the policy; every household's cycle is recomputed (and audited) at once."""
-    saved, changed = schedule.save_policy(
-        db.session,
-        actor=actor(),
-        policy=policy,
-        today=context.today(),
-        now=context.now(),
-    )
+    with unit_of_work(db.session):
+        saved, changed = schedule.save_policy(
+            db.session,
+            actor=actor(),
+            policy=policy,
+            today=context.today(),
+            now=context.now(),
+        )
     return {"policy": saved, "changed_households": changed}

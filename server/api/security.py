@@ -12,6 +12,7 @@ from server.extensions import db
 from server.models import Device, User
 from server.services import auth
 from server.services.errors import Forbidden
+from server.services.transaction import unit_of_work
 
 
 def bearer_token() -> str | None:
@@ -30,10 +31,14 @@ def login_required(*roles: str) -> Callable:
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args, **kwargs):
-            device = auth.authenticate(db.session, bearer_token(), context.now())
+            now = context.now()
+            device = auth.authenticate(db.session, bearer_token(), now)
             if roles and device.user.role not in roles:
                 raise Forbidden("Your role may not do this.")
-            auth.touch(db.session, device, context.now())
+            if not auth.seen_recently(device, now):
+                # A unit of its own: being seen is kept even if the request then fails.
+                with unit_of_work(db.session):
+                    auth.touch(db.session, device, now)
             g.actor, g.device = device.user, device
             return view(*args, **kwargs)
 

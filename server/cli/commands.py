@@ -14,6 +14,7 @@ from server.extensions import db
 from server.models import User
 from server.services import users
 from server.services.errors import ServiceError
+from server.services.transaction import unit_of_work
 
 DEMO_PASSWORD = "tanfang-demo"
 
@@ -40,13 +41,14 @@ def demo(host: str, port: int, households: int) -> None:
     _ensure_schema()
     if db.session.scalar(db.select(User.id).limit(1)) is None:
         with click.progressbar(length=households, label="Loading demo data") as bar:
-            load_demo(
-                db.session,
-                households=households,
-                password=DEMO_PASSWORD,
-                tz=context.tz(),
-                progress=bar.update,
-            )
+            with unit_of_work(db.session):
+                load_demo(
+                    db.session,
+                    households=households,
+                    password=DEMO_PASSWORD,
+                    tz=context.tz(),
+                    progress=bar.update,
+                )
     _print_accounts()
     click.echo(f"API docs: http://{host}:{port}/api/v1/docs  (OpenAPI: /api/v1/openapi.json)")
     # End this command's own transaction: on SQLite it would hold the write lock while the
@@ -112,17 +114,18 @@ def create_user(
     if area_code and area is None:
         raise click.BadParameter(f"no area {area_code!r}", param_hint="--area")
     try:
-        created = users.create_user(
-            db.session,
-            actor=None,
-            username=username,
-            password=password,
-            role=role,
-            area=area,
-            display_name=display_name,
-            now=context.now(),
-            password_method=current_app.config["PASSWORD_METHOD"],
-        )
+        with unit_of_work(db.session):
+            created = users.create_user(
+                db.session,
+                actor=None,
+                username=username,
+                password=password,
+                role=role,
+                area=area,
+                display_name=display_name,
+                now=context.now(),
+                password_method=current_app.config["PASSWORD_METHOD"],
+            )
     except ServiceError as exc:
         for field, messages in exc.errors.items():
             click.echo(f"{field}: {' '.join(messages)}", err=True)
@@ -141,12 +144,13 @@ def demo_data(households: int, seed: int) -> None:
     if db.session.scalar(db.select(User.id).limit(1)) is not None:
         raise click.ClickException("The database already has users; demo data needs it empty.")
     with click.progressbar(length=households, label="Loading demo data") as bar:
-        load_demo(
-            db.session,
-            households=households,
-            password=DEMO_PASSWORD,
-            tz=context.tz(),
-            seed=seed,
-            progress=bar.update,
-        )
+        with unit_of_work(db.session):
+            load_demo(
+                db.session,
+                households=households,
+                password=DEMO_PASSWORD,
+                tz=context.tz(),
+                seed=seed,
+                progress=bar.update,
+            )
     _print_accounts()

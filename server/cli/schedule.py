@@ -13,6 +13,7 @@ from server import context
 from server.extensions import db
 from server.models import User
 from server.services import schedule, users
+from server.services.transaction import unit_of_work
 
 # The command line runs as the operator of the server: it sees everything, like an admin.
 _OPERATOR = User(username="cli", role="admin", display_name="command line")
@@ -94,12 +95,12 @@ def _pad(text: str, width: int) -> str:
 def refresh() -> None:
     """Recompute every household's cycle (run nightly: overrides expire by date)."""
     now = context.now()
-    changed = schedule.refresh_all(
-        db.session,
-        policy=schedule.get_policy(db.session),
-        today=schedule.local_today(context.tz(), now),
-        actor=None,
-        now=now,
-    )
-    db.session.commit()
+    with unit_of_work(db.session):
+        changed = schedule.refresh_all(
+            db.session,
+            policy=schedule.get_policy(db.session),
+            today=schedule.local_today(context.tz(), now),
+            actor=None,
+            now=now,
+        )
     click.echo(f"{changed} households changed cycle.")

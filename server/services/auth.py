@@ -18,6 +18,7 @@ from server.models import Device, LoginFailure, User
 from server.services import audit
 from server.services.errors import Throttled, Unauthorized
 
+SEEN_EVERY = timedelta(minutes=1)
 # Checked against when the user does not exist, so a miss costs as much as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
 
@@ -40,6 +41,12 @@ class LoginPolicy:
             max_per_user=config["LOGIN_MAX_FAILURES_PER_USER"],
             max_per_ip=config["LOGIN_MAX_FAILURES_PER_IP"],
         )
+
+
+class SignInRefused(Unauthorized):
+    """Wrong username or password: refused, yet the failure is kept for throttling."""
+
+    keeps_changes = True
 
 
 @dataclass(frozen=True)
@@ -93,16 +100,15 @@ def issue_token(
 ) -> Issued:
     """Check the password and issue a new device token (replacing that device's old one).
 
-    A failure is recorded and committed even though the sign-in is refused, so throttling
-    counts it.
+    A failure is recorded even though the sign-in is refused (:class:`SignInRefused` keeps
+    its changes), so throttling counts it.
     """
     _check_throttle(session, username, remote_addr, now, policy)
     user = session.scalar(select(User).where(User.username == username))
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not valid or not user.active:
         session.add(LoginFailure(username=username, remote_addr=remote_addr, at=now))
-        session.commit()
-        raise Unauthorized("Wrong username or password.")
+        raise SignInRefused("Wrong username or password.")
     session.execute(delete(LoginFailure).where(LoginFailure.username == username))
     # One live token per tablet and user: signing in again retires the previous one.
     session.execute(
@@ -135,7 +141,6 @@ def issue_token(
         device_id=device_id,
         diff={"device_name": [None, device_name], "app_version": [None, app_version]},
     )
-    session.commit()
     return Issued(token=token, device=device, user=user)
 
 
@@ -155,11 +160,15 @@ def authenticate(session: Session, token: str | None, now: datetime) -> Device:
     return device
 
 
+def seen_recently(device: Device, now: datetime) -> bool:
+    """Whether the device was seen in the last minute (noting it again would only cost a
+    write on every request)."""
+    return device.last_seen_at is not None and now - device.last_seen_at <= SEEN_EVERY
+
+
 def touch(session: Session, device: Device, now: datetime) -> None:
-    """Note that the device was seen (at most once a minute, to spare writes)."""
-    if device.last_seen_at is None or now - device.last_seen_at > timedelta(minutes=1):
-        device.last_seen_at = now
-        session.commit()
+    """Note that the device was seen ``now``."""
+    device.last_seen_at = now
 
 
 def revoke(session: Session, *, actor: User, device: Device, now: datetime) -> None:
@@ -174,4 +183,3 @@ def revoke(session: Session, *, actor: User, device: Device, now: datetime) -> N
         now=now,
         device_id=device.device_id,
     )
-    session.commit()

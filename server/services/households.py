@@ -142,7 +142,6 @@ def create_household(
     persons: list[dict],
     now: datetime,
     tz: str,
-    commit: bool = True,
 ) -> Household:
     """Enrol a household with its members (data already validated by the wire schemas)."""
     # Read before adding anything: a query would autoflush a household without its cycle.
@@ -184,12 +183,9 @@ def create_household(
     _refresh_cycle(session, household, policy, actor, now, tz)
     if advisor_id is not None:
         caseload.assign(session, household=household, advisor_id=advisor_id, actor=actor, now=now)
-    if commit:
-        session.commit()
-    else:
-        # Rows that refer to the household (visits, assignments) may follow in this
-        # transaction; they have no ORM relationship to order the inserts by.
-        session.flush()
+    # Rows that refer to the household (visits, assignments) may follow in this
+    # transaction; they have no ORM relationship to order the inserts by.
+    session.flush()
     return household
 
 
@@ -231,7 +227,7 @@ def _save_changes(
     tz: str,
 ) -> None:
     """Apply ``changes`` to ``row``, audit what really changed, bring the household's
-    visit cycle in line, and commit."""
+    visit cycle in line."""
     for field, value in changes.items():
         setattr(row, field, value)
     diff = audit.changes(row)
@@ -246,7 +242,6 @@ def _save_changes(
             diff=diff,
         )
     _refresh_cycle(session, household, policy, actor, now, tz)
-    session.commit()
 
 
 def update_household(

@@ -112,7 +112,6 @@ def push(
             device_id=device.device_id, key=key, fingerprint=print_, response=response, at=now
         )
     )
-    session.commit()
     return response
 
 

@@ -73,5 +73,4 @@ def create_user(
     audit.record(
         session, actor=actor, action="create", entity="user", entity_id=user.id, now=now, diff=diff
     )
-    session.commit()
     return user
