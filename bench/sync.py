@@ -77,7 +77,7 @@ def seed(url: str, now: datetime) -> dict:
     from server.models import Area, Interview, Visit
     from server.services import households, users
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secrets.token_hex(16)})
     with app.app_context():
         session = db.session
         district = Area(code="440104", name="越秀区", kind="district")
@@ -558,7 +558,7 @@ def _pull_in_service(url: str, cursor: str, repeat: int, limit: int) -> dict:
     from server.models import User
     from server.services import sync_pull
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secrets.token_hex(16)})
     times = []
     with app.app_context():
         actor = db.session.scalar(select(User).where(User.username == "puller"))

@@ -6,10 +6,13 @@ import os
 
 import click
 from flask import Flask, current_app
+from flask.cli import ScriptInfo
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
+from server import config as settings
 from server import context
+from server.app import instance_path
 from server.extensions import db
 from server.models import User
 from server.services import users
@@ -20,8 +23,7 @@ DEMO_PASSWORD = "tanfang-demo"
 
 
 def init_app(app: Flask) -> None:
-    """Register the commands on the app's CLI."""
-    app.cli.add_command(demo)
+    """Register the commands on the app's CLI (``demo`` hangs on the group: see there)."""
     app.cli.add_command(serve)
     app.cli.add_command(user)
     app.cli.add_command(demo_data)
@@ -36,6 +38,16 @@ def init_app(app: Flask) -> None:
 @click.option("--households", default=300, show_default=True, type=int)
 def demo(host: str, port: int, households: int) -> None:
     """Create the database, load demo data (once) and serve it."""
+    if not os.environ.get("TANFANG_SECRET_KEY"):
+        # The demo keeps a random key of its own in the instance folder, made before the
+        # app (which refuses the development key outside testing and debugging).
+        settings.ensure_instance_secret_key(instance_path())
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        _demo(host, port, households)
+
+
+def _demo(host: str, port: int, households: int) -> None:
     from server.demo import load_demo
 
     _ensure_schema()

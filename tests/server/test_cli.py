@@ -87,6 +87,7 @@ def demo_server(tmp_path):
     exe = shutil.which("tanfang", path=str(Path(sys.executable).parent)) or "tanfang"
     env = {**os.environ, "TANFANG_INSTANCE_PATH": str(tmp_path / "instance")}
     env.pop("TANFANG_DATABASE_URL", None)
+    env.pop("TANFANG_SECRET_KEY", None)
     proc = subprocess.Popen(
         [exe, "demo", "--port", str(port), "--households", "40"],
         env=env,
@@ -129,6 +130,8 @@ def test_demo_serves_openapi_and_a_demo_login_works(demo_server):
     )
     assert listing.status_code == 200 and listing.json()["total"] > 0
     assert database.exists()
+    # Without TANFANG_SECRET_KEY the demo made a key of its own, kept in the instance folder.
+    assert (database.parent / "secret_key").read_text().strip()
     docs = requests.get(f"{base}/api/v1/docs", timeout=5)
     assert docs.status_code == 200 and "redoc" in docs.text.lower()
 
@@ -175,3 +178,16 @@ def test_schedule_refresh_ends_an_expired_override(world, runner, session):
     assert result.exit_code == 0 and "1 households changed cycle" in result.output
     session.refresh(household)
     assert household.visit_cycle == "quarterly"
+
+
+def test_app_commands_refuse_to_run_with_the_development_key(tmp_path):
+    exe = shutil.which("tanfang", path=str(Path(sys.executable).parent)) or "tanfang"
+    env = {**os.environ, "TANFANG_INSTANCE_PATH": str(tmp_path / "instance")}
+    for name in ("TANFANG_DATABASE_URL", "TANFANG_SECRET_KEY", "FLASK_DEBUG"):
+        env.pop(name, None)
+    result = subprocess.run(
+        [exe, "schedule", "refresh"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "development secret key" in result.stderr
+    assert not (tmp_path / "instance" / "tanfang.sqlite3").exists()
