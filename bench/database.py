@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -69,7 +70,7 @@ def migrate(url: str) -> None:
 
     # The app insists on an instance folder; keep it out of the working tree.
     os.environ.setdefault("TANFANG_INSTANCE_PATH", tempfile.mkdtemp(prefix="tanfang-bench-"))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secrets.token_hex(16)})
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
         db.engine.dispose()

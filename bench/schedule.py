@@ -23,10 +23,10 @@ from bench import common, database
 from bench.schedule_data import OUTCOMES, SEED, STATUSES, build
 from server.models import Area, User
 from server.services import schedule
-from sync.schedule import completed_days, status
+from sync.schedule import DEFAULT_TZ, completed_days, status
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/tanfang_bench"
-TZ = "Asia/Shanghai"
+TZ = DEFAULT_TZ
 TARGETS_MS = {"street_admin": 100.0, "advisor": 20.0, "status_1000": 50.0}
 
 

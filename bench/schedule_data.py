@@ -92,26 +92,26 @@ def build(url: str, households: int, per_household: int, on: date) -> dict:
 def _areas_and_users(cur, streets: int, per_community: Counter) -> list[list[int]]:
     """One district, its streets and communities, an admin, a supervisor per street and
     about one advisor per 300 households; returns the advisor ids of each community."""
-    areas = ["1\tD1\t基准区\tdistrict\t\\N\tAsia/Shanghai\n"]
+    areas = ["1\tD1\t基准区\tdistrict\t\\N\n"]
     users = [_user(1, "admin", "admin", 1)]
     next_user = 2
     for s in range(streets):
         street_id = 2 + s
-        areas.append(f"{street_id}\tS{s:04d}\t第{s + 1}街道\tstreet\t1\tAsia/Shanghai\n")
+        areas.append(f"{street_id}\tS{s:04d}\t第{s + 1}街道\tstreet\t1\n")
         users.append(_user(next_user, f"sup{s:04d}", "supervisor", street_id))
         next_user += 1
     advisors = []
     for c in range(streets * COMMUNITIES_PER_STREET):
         cid = 2 + streets + c
         street_id = 2 + c // COMMUNITIES_PER_STREET
-        areas.append(f"{cid}\tC{c:05d}\t第{c + 1}社区\tcommunity\t{street_id}\tAsia/Shanghai\n")
+        areas.append(f"{cid}\tC{c:05d}\t第{c + 1}社区\tcommunity\t{street_id}\n")
         ids = []
         for _ in range(max(1, round(per_community[c] / HOUSEHOLDS_PER_ADVISOR))):
             users.append(_user(next_user, f"adv{next_user:06d}", "advisor", cid))
             ids.append(next_user)
             next_user += 1
         advisors.append(ids)
-    area_columns = ("id", "code", "name", "kind", "parent_id", "timezone")
+    area_columns = ("id", "code", "name", "kind", "parent_id")
     database.copy_lines(cur, "area", area_columns, [areas])
     columns = ("id", "username", "display_name", "password_hash", "role", "area_id", "active",
                "created_at")  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import sys
 import tempfile
 import threading
@@ -38,6 +39,7 @@ def _app(url: str):
     return create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": secrets.token_hex(16),
             "PASSWORD_METHOD": "scrypt",
             "LOGIN_MAX_FAILURES_PER_IP": 10**6,
         }
@@ -62,6 +64,7 @@ def _users(app, count: int) -> list[str]:
                 now=datetime.now(UTC),
                 password_method="scrypt",
             )
+        db.session.commit()  # services flush; the caller ends the unit of work
         db.session.remove()
     return names
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 from datetime import date, datetime, timedelta
@@ -38,7 +39,7 @@ def seed(url: str, now: datetime) -> dict:
     from server.models import Area, Interview, Visit
     from server.services import households, users
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secrets.token_hex(16)})
     with app.app_context():
         session = db.session
         district = Area(code="440104", name="越秀区", kind="district")
@@ -72,7 +73,7 @@ def seed(url: str, now: datetime) -> dict:
                     session,
                     actor=None,
                     now=now,
-                    commit=False,
+                    tz=app.config["TIMEZONE"],
                     data=_household(n, street.id, community.id, advisors[name].id),
                     persons=[_person(n * 10 + i, i) for i in range(members)],
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 from datetime import UTC, datetime
@@ -179,7 +180,7 @@ def _pull_in_service(url: str, cursor: str, repeat: int, limit: int) -> dict:
     from server.models import User
     from server.services import sync_pull
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secrets.token_hex(16)})
     times = []
     with app.app_context():
         actor = db.session.scalar(select(User).where(User.username == "puller"))

@@ -5,25 +5,26 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
 from server import compression, docs_page, errors, headers
-from server.config import Config
+from server import config as settings
 from server.extensions import db, migrate
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build a Tanfang app; ``config`` overrides :class:`~server.config.Config` (tests)."""
-    instance_path = os.environ.get("TANFANG_INSTANCE_PATH")
-    app = Flask(
-        "server",
-        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
-        instance_relative_config=True,
-    )
-    app.config.from_object(Config)
+    """Build a Tanfang app from the environment as it is now; ``config`` overrides it (tests).
+
+    Refuses (RuntimeError) to build one with the development secret key unless testing or
+    debugging: see :func:`_settle_secret_key`.
+    """
+    app = _flask()
+    app.config.from_object(settings.Config)
+    app.config.update(settings.from_env(os.environ))
     if config:
         app.config.update(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -31,6 +32,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{Path(app.instance_path) / 'tanfang.sqlite3'}"
         )
+    _settle_secret_key(app)
+    _check_timezone(app)
 
     from server import models  # noqa: F401 - registers the tables
     from server.services import versioning  # noqa: F401 - installs the version hooks
@@ -50,6 +53,42 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     commands.init_app(app)
     return app
+
+
+def _flask() -> Flask:
+    configured = os.environ.get("TANFANG_INSTANCE_PATH")
+    return Flask(
+        "server",
+        instance_path=str(Path(configured).resolve()) if configured else None,
+        instance_relative_config=True,
+    )
+
+
+def instance_path() -> Path:
+    """The instance folder an app made now would use (``TANFANG_INSTANCE_PATH``, else
+    Flask's default beside the package)."""
+    return Path(_flask().instance_path)
+
+
+def _settle_secret_key(app: Flask) -> None:
+    """``TANFANG_SECRET_KEY``, else the instance folder's key file, else the development key
+    — which signs nothing outside tests and debugging: the console's sessions depend on it."""
+    if not app.config.get("SECRET_KEY"):
+        kept = settings.instance_secret_key(Path(app.instance_path))
+        app.config["SECRET_KEY"] = kept or settings.DEV_SECRET_KEY
+    if app.config["SECRET_KEY"] == settings.DEV_SECRET_KEY and not (app.testing or app.debug):
+        raise RuntimeError(
+            "Refusing to start with the development secret key: set TANFANG_SECRET_KEY "
+            "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+
+
+def _check_timezone(app: Flask) -> None:
+    # An unknown zone would otherwise fail every request that needs a local date.
+    try:
+        ZoneInfo(app.config["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise RuntimeError(f"TANFANG_TIMEZONE is not a known zone: {exc}") from exc
 
 
 def _sqlite_pragmas(app: Flask) -> None:

@@ -1,39 +1,26 @@
-"""Configuration read from the environment (TANFANG_* variables)."""
+"""Configuration: fixed settings, then TANFANG_* environment variables read when an app is made."""
 
 from __future__ import annotations
 
 import os
+import secrets
+from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
+from sync.schedule import DEFAULT_TZ
 
-def _env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(f"TANFANG_{name}", default)
+# Good enough for tests and a debug session; create_app refuses it anywhere else.
+DEV_SECRET_KEY = "dev-only-change-me"
+# The instance folder's own key, made by ``tanfang demo`` (and read whenever it exists).
+SECRET_KEY_FILE = "secret_key"
 
 
 class Config:
-    """Settings for one app instance; every value can be overridden by ``TANFANG_<NAME>``.
+    """Settings that do not come from the environment (the API's document, mostly)."""
 
-    The database defaults to an SQLite file in the instance folder (resolved in
-    ``create_app`` because the folder is only known there).
-    """
-
-    SECRET_KEY = _env("SECRET_KEY", "dev-only-change-me")
-    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
-    TIMEZONE = _env("TIMEZONE", "Asia/Shanghai")
-    TOKEN_LIFETIME = timedelta(days=int(_env("TOKEN_DAYS", "30")))
-    # Request bodies above this are refused with 413 before any parsing.
-    MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH", str(4 * 1024 * 1024)))
-    # Failed logins allowed per window before the user / client address is refused.
-    LOGIN_WINDOW = timedelta(minutes=int(_env("LOGIN_WINDOW_MINUTES", "15")))
-    # Per (username, address): a stranger's guesses lock only the stranger's address out.
-    LOGIN_MAX_FAILURES_PER_USER_ADDRESS = int(_env("LOGIN_MAX_FAILURES_PER_USER_ADDRESS", "5"))
-    # Per username over all addresses: a ceiling against guessing from many machines.
-    LOGIN_MAX_FAILURES_PER_USER = int(_env("LOGIN_MAX_FAILURES_PER_USER", "50"))
-    LOGIN_MAX_FAILURES_PER_IP = int(_env("LOGIN_MAX_FAILURES_PER_IP", "30"))
-    # werkzeug's scrypt by default; tests may choose a cheaper method explicitly.
-    PASSWORD_METHOD = _env("PASSWORD_METHOD", "scrypt")
-
     API_TITLE = "Tanfang API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.1.0"
@@ -46,3 +33,55 @@ class Config:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings ``TANFANG_<NAME>`` variables give, with their defaults.
+
+    Read by ``create_app`` each time, so an app sees the environment as it was when it was
+    made. ``SECRET_KEY`` is None when unset (``create_app`` then looks in the instance
+    folder); the database defaults to an SQLite file there, resolved in ``create_app``.
+    """
+
+    def env(name: str, default: str | None = None) -> str | None:
+        return environ.get(f"TANFANG_{name}", default)
+
+    return {
+        "SECRET_KEY": env("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": env("DATABASE_URL"),
+        "TIMEZONE": env("TIMEZONE", DEFAULT_TZ),
+        "TOKEN_LIFETIME": timedelta(days=int(env("TOKEN_DAYS", "30"))),
+        # Request bodies above this are refused with 413 before any parsing.
+        "MAX_CONTENT_LENGTH": int(env("MAX_CONTENT_LENGTH", str(4 * 1024 * 1024))),
+        # Failed logins allowed per window before the user / client address is refused.
+        "LOGIN_WINDOW": timedelta(minutes=int(env("LOGIN_WINDOW_MINUTES", "15"))),
+        # Per (username, address): a stranger's guesses lock only the stranger's address out.
+        "LOGIN_MAX_FAILURES_PER_USER_ADDRESS": int(env("LOGIN_MAX_FAILURES_PER_USER_ADDRESS", "5")),
+        # Per username over all addresses: a ceiling against guessing from many machines.
+        "LOGIN_MAX_FAILURES_PER_USER": int(env("LOGIN_MAX_FAILURES_PER_USER", "50")),
+        "LOGIN_MAX_FAILURES_PER_IP": int(env("LOGIN_MAX_FAILURES_PER_IP", "30")),
+        # werkzeug's scrypt by default; tests may choose a cheaper method explicitly.
+        "PASSWORD_METHOD": env("PASSWORD_METHOD", "scrypt"),
+    }
+
+
+def instance_secret_key(instance: Path) -> str | None:
+    """The key kept in the instance folder, if there is one."""
+    path = instance / SECRET_KEY_FILE
+    if not path.exists():
+        return None
+    return path.read_text(encoding="ascii").strip() or None
+
+
+def ensure_instance_secret_key(instance: Path) -> str:
+    """The instance folder's key, made (random, readable by its owner only) the first time."""
+    existing = instance_secret_key(instance)
+    if existing:
+        return existing
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Created with its permissions in one step, so the key is never readable by others.
+    fd = os.open(instance / SECRET_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(key + "\n")
+    return key

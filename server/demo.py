@@ -17,7 +17,6 @@ from server.models import Area, Household, Interview, User, Visit
 from server.services import audit, households, users
 from sync.schedule import Cycle
 
-TZ = ZoneInfo("Asia/Shanghai")
 DISTRICT = ("440104", "越秀区")
 STREETS = {
     "440104001": ("北京街道", ["盐运西社区", "流水井社区", "都府社区"]),
@@ -48,13 +47,15 @@ ROADS = ["中山路", "解放北路", "越秀北路", "东风中路", "农林下
 class _Demo:
     """State shared while generating one demo dataset."""
 
-    def __init__(self, session: Session, seed: int, today: date, password: str):
+    def __init__(self, session: Session, seed: int, today: date, password: str, tz: str):
         self.session = session
+        self.tz = tz
+        self.zone = ZoneInfo(tz)
         self.rng = random.Random(seed)
         self.fake = Faker("zh_CN")
         self.fake.seed_instance(seed)
         self.today = today
-        self.now = datetime.combine(today, time(9, 0), TZ).astimezone(UTC)
+        self.now = datetime.combine(today, time(9, 0), self.zone).astimezone(UTC)
         self.password = password
         self.streets: list[Area] = []
         self.communities: dict[int, list[Area]] = {}
@@ -193,14 +194,19 @@ def _household(demo: _Demo, n: int) -> Household:
     members = _members(demo, level, categories)
     data["head_name"] = members[0]["name"]
     household = households.create_household(
-        demo.session, actor=None, data=data, persons=members, now=demo.now, commit=False
+        demo.session,
+        actor=None,
+        data=data,
+        persons=members,
+        now=demo.now,
+        tz=demo.tz,
     )
     return household
 
 
 def _when(demo: _Demo, start: date, end: date) -> datetime:
     day = start + timedelta(days=demo.rng.randrange((end - start).days + 1))
-    return datetime.combine(day, time(demo.rng.randint(9, 17), demo.rng.randrange(60)), TZ)
+    return datetime.combine(day, time(demo.rng.randint(9, 17), demo.rng.randrange(60)), demo.zone)
 
 
 def _visit(demo: _Demo, household: Household, at: datetime, outcome: str) -> Visit:
@@ -280,13 +286,16 @@ def load_demo(
     *,
     households: int = 300,
     password: str,
+    tz: str,
     seed: int = 20261123,
     today: date | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Fill an empty database with the demo district (deterministic for a seed and day)."""
-    today = today or datetime.now(TZ).date()
-    demo = _Demo(session, seed, today, password)
+    """Fill an empty database with the demo district (deterministic for a seed and day);
+    dates are local to the zone ``tz``. Like a service, it flushes and leaves the commit to
+    the caller's unit of work."""
+    today = today or datetime.now(ZoneInfo(tz)).date()
+    demo = _Demo(session, seed, today, password, tz)
     district = _make_areas(demo)
     _make_users(demo, district)
     for n in range(1, households + 1):
@@ -302,8 +311,5 @@ def load_demo(
                 now=demo.now,
                 diff={"source": [None, "demo"]},
             )
-        if n % 50 == 0 or n == households:
-            session.commit()
         if progress:
             progress(1)
-    session.commit()

@@ -1,4 +1,4 @@
-"""One error shape for every failure: ``{code, status, message, errors}``."""
+"""The Flask handlers giving every failure one shape: ``{code, status, message, errors}``."""
 
 from __future__ import annotations
 
@@ -8,71 +8,9 @@ from http import HTTPStatus
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+from server.services.errors import ServiceError
+
 log = logging.getLogger(__name__)
-
-
-class ServiceError(Exception):
-    """A refusal from a service; the API turns it into the error shape.
-
-    ``errors`` holds field-level messages, ``{field: [message, ...]}``, where they apply.
-    """
-
-    status = 400
-
-    def __init__(self, message: str, errors: dict | None = None, headers: dict | None = None):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
-        self.headers = headers or {}
-
-
-class Invalid(ServiceError):
-    """The data is well-formed but not acceptable (422)."""
-
-    status = 422
-
-
-class Unauthorized(ServiceError):
-    """No valid credentials (401)."""
-
-    status = 401
-
-    def __init__(self, message: str, errors: dict | None = None):
-        super().__init__(message, errors, {"WWW-Authenticate": 'Bearer realm="tanfang"'})
-
-
-class Forbidden(ServiceError):
-    """Signed in, but this is outside the actor's role or area (403)."""
-
-    status = 403
-
-
-class NotFound(ServiceError):
-    """No such record, or none the actor may see (404)."""
-
-    status = 404
-
-
-class Conflict(ServiceError):
-    """The change collides with the current state (409)."""
-
-    status = 409
-
-
-class TooLarge(ServiceError):
-    """The request carries more than the server takes in one go (413)."""
-
-    status = 413
-
-
-class Throttled(ServiceError):
-    """Too many attempts; ``retry_after`` seconds until the next is allowed (429)."""
-
-    status = 429
-
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message, None, {"Retry-After": str(retry_after)})
-        self.retry_after = retry_after
 
 
 def error_body(status: int, message: str | None = None, errors: dict | None = None) -> dict:
@@ -99,26 +37,34 @@ def http_exception_body(error: HTTPException) -> tuple[dict, dict]:
     return error_body(error.code or 500, message, errors), headers
 
 
+def handle_http_exception(error: HTTPException):
+    """The response for a werkzeug/webargs HTTP exception, in the one shape."""
+    if error.code == 500 and getattr(error, "original_exception", None) is not None:
+        return handle_unexpected(error.original_exception)
+    body, headers = http_exception_body(error)
+    return jsonify(body), body["code"], headers
+
+
+def handle_service_error(error: ServiceError):
+    """The response for a service's refusal."""
+    return (
+        jsonify(error_body(error.status, error.message, error.errors)),
+        error.status,
+        error.headers,
+    )
+
+
+def handle_unexpected(error: Exception):
+    """A 500 for anything else; the trace goes to the log, never to the client."""
+    log.exception("unhandled error: %s", type(error).__name__)
+    return jsonify(error_body(500, "Internal error; the change was not applied.")), 500
+
+
 def init_app(app: Flask) -> None:
-    """Register the handlers that give every error the one shape."""
-
-    @app.errorhandler(ServiceError)
-    def _service_error(error: ServiceError):
-        return (
-            jsonify(error_body(error.status, error.message, error.errors)),
-            error.status,
-            error.headers,
-        )
-
-    @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException):
-        if error.code == 500 and getattr(error, "original_exception", None) is not None:
-            return _unhandled(error.original_exception)
-        body, headers = http_exception_body(error)
-        return jsonify(body), body["code"], headers
-
-    @app.errorhandler(Exception)
-    def _unhandled(error: Exception):
-        # The trace goes to the log, never to the client.
-        log.exception("unhandled error: %s", type(error).__name__)
-        return jsonify(error_body(500, "Internal error; the change was not applied.")), 500
+    """Register the handlers that give every error the one shape, API or not."""
+    app.register_error_handler(ServiceError, handle_service_error)
+    # flask-smorest registers its own hook for HTTPException (TanfangApi answers it with
+    # handle_http_exception too); registering the same function here keeps the shape for
+    # every URL whichever registration Flask keeps.
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from server.models import Area, Household, User, Visit
 from server.services import auth as auth_service
 from server.services import households, users
+from server.services.transaction import unit_of_work
+from sync.schedule import DEFAULT_TZ
 from tests.server import idnumbers
 
 PASSWORD = "correct horse battery"
@@ -51,17 +53,18 @@ class World:
 
     def user(self, role: str, area: Area, username: str | None = None) -> User:
         """A user signed in with ``PASSWORD``, through the service."""
-        return users.create_user(
-            self.session,
-            actor=None,
-            username=username or f"{role}{next(self._n)}",
-            password=PASSWORD,
-            role=role,
-            area=area,
-            display_name=f"{role} 测试",
-            now=NOW,
-            password_method=PASSWORD_METHOD,
-        )
+        with unit_of_work(self.session):
+            return users.create_user(
+                self.session,
+                actor=None,
+                username=username or f"{role}{next(self._n)}",
+                password=PASSWORD,
+                role=role,
+                area=area,
+                display_name=f"{role} 测试",
+                now=NOW,
+                password_method=PASSWORD_METHOD,
+            )
 
     def household_data(self, registration="A1", residence=None, advisor=None, **extra) -> dict:
         """A household as the API's create body has it, registered (and living) in a
@@ -90,13 +93,15 @@ class World:
     ) -> Household:
         """A household enrolled through the service (one member unless ``persons`` says)."""
         persons = persons if persons is not None else [self.person_data()]
-        return households.create_household(
-            self.session,
-            actor=None,
-            now=NOW,
-            persons=persons,
-            data=self.household_data(registration, residence, advisor, **extra),
-        )
+        with unit_of_work(self.session):
+            return households.create_household(
+                self.session,
+                actor=None,
+                now=NOW,
+                tz=DEFAULT_TZ,
+                persons=persons,
+                data=self.household_data(registration, residence, advisor, **extra),
+            )
 
     def person_data(self, birth=date(1960, 5, 1), male=True, **extra) -> dict:
         """A member with a valid resident ID number."""
@@ -226,15 +231,16 @@ def sign_in(client, user: User, device_id: str = "tablet-1") -> dict[str, str]:
 def token_for(session, user: User, device_id: str = "svc") -> dict[str, str]:
     """A token issued by the service itself (no HTTP), for speed in role and scope tables."""
     policy = auth_service.LoginPolicy(timedelta(days=1), timedelta(minutes=15), 5, 30)
-    issued = auth_service.issue_token(
-        session,
-        username=user.username,
-        password=PASSWORD,
-        device_id=device_id,
-        device_name="",
-        app_version="",
-        remote_addr="127.0.0.1",
-        now=datetime.now(UTC),
-        policy=policy,
-    )
+    with unit_of_work(session):
+        issued = auth_service.issue_token(
+            session,
+            username=user.username,
+            password=PASSWORD,
+            device_id=device_id,
+            device_name="",
+            app_version="",
+            remote_addr="127.0.0.1",
+            now=datetime.now(UTC),
+            policy=policy,
+        )
     return bearer(issued.token)

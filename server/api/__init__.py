@@ -5,27 +5,21 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from server.api.openapi import ERROR_SCHEMA_NAME, ErrorResponsesPlugin
+from server import errors
+from server.api.openapi import ErrorResponsesPlugin
 from server.api.schemas import ErrorSchema
 
 
 class TanfangApi(Api):
-    """flask-smorest's Api; errors are answered by :mod:`server.errors` for the whole app."""
+    """flask-smorest's Api answering errors in the one shape of :mod:`server.errors`."""
 
     ERROR_SCHEMA = ErrorSchema
     # No catch-all "default" response: ErrorResponsesPlugin lists every error status.
     DEFAULT_ERROR_RESPONSE_NAME = None
 
-    def _register_error_handlers(self):
-        # server.errors registers the one error shape app-wide, API or not.
-        pass
-
-    def _init_spec(self, *, extra_plugins=None, **options):
-        plugins = [*(extra_plugins or ()), ErrorResponsesPlugin()]
-        super()._init_spec(extra_plugins=plugins, **options)
-        # The plugin refers to the error body by name; flask-smorest usually registered it.
-        if ERROR_SCHEMA_NAME not in self.spec.components.schemas:
-            self.spec.components.schema(ERROR_SCHEMA_NAME, schema=self.ERROR_SCHEMA)
+    def handle_http_exception(self, error):
+        """flask-smorest's documented hook for HTTP errors: the app-wide shape."""
+        return errors.handle_http_exception(error)
 
 
 api = TanfangApi()
@@ -35,7 +29,9 @@ def init_app(app: Flask) -> None:
     """Bind the API and register every blueprint."""
     from server.api import auth, households, schedule, sync
 
-    api.init_app(app)
+    # The plugin documents the error body on every operation (and registers its schema);
+    # one per app, as it holds that app's document.
+    api.init_app(app, spec_kwargs={"extra_plugins": [ErrorResponsesPlugin(ErrorSchema)]})
     api.register_blueprint(auth.blp)
     api.register_blueprint(households.blp)
     api.register_blueprint(schedule.blp)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import request
 
+from server import context
 from server.api import schemas
 from server.api.blueprint import Blueprint
-from server.api.security import device, login_policy, login_required, now
+from server.api.security import device, login_required
 from server.extensions import db
 from server.services import auth
+from server.services.transaction import unit_of_work
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-in")
 
@@ -20,13 +22,27 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-i
 @blp.alt_response(429, description="Too many failed sign-ins (see Retry-After)")
 def token(data):
     """Sign in a tablet: returns a bearer token for this device."""
-    issued = auth.issue_token(
-        db.session,
-        **data,
-        remote_addr=request.remote_addr or "-",
-        now=now(),
-        policy=login_policy(),
-    )
+    remote_addr, now, policy = request.remote_addr or "-", context.now(), context.login_policy()
+    password = data.pop("password")
+    with unit_of_work(db.session):
+        candidate = auth.sign_in_candidate(
+            db.session,
+            username=data.pop("username"),
+            remote_addr=remote_addr,
+            now=now,
+            policy=policy,
+        )
+    valid = auth.password_matches(candidate, password)  # slow: outside any transaction
+    with unit_of_work(db.session):
+        issued = auth.finish_sign_in(
+            db.session,
+            candidate=candidate,
+            valid=valid,
+            **data,
+            remote_addr=remote_addr,
+            now=now,
+            policy=policy,
+        )
     return {"token": issued.token, "expires_at": issued.device.expires_at, "user": issued.user}
 
 
@@ -36,4 +52,5 @@ def token(data):
 @blp.alt_response(401, description="No valid token")
 def logout():
     """Revoke the token this request was made with."""
-    auth.revoke(db.session, actor=device().user, device=device(), now=now())
+    with unit_of_work(db.session):
+        auth.revoke(db.session, actor=device().user, device=device(), now=context.now())

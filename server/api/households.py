@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+from server import context
 from server.api import schemas
 from server.api.blueprint import Blueprint
-from server.api.security import actor, login_required, now
+from server.api.security import actor, login_required
 from server.extensions import db
 from server.services import households
+from server.services.transaction import unit_of_work
 
 blp = Blueprint(
     "households",
@@ -46,7 +48,10 @@ def list_households(args):
 @blp.alt_response(422, description="Field errors")
 def enrol_household(data):
     """Enrol a household with its members (supervisors in their area, admins)."""
-    household = households.enrol_household(db.session, actor=actor(), data=data, now=now())
+    with unit_of_work(db.session):
+        household = households.enrol_household(
+            db.session, actor=actor(), data=data, now=context.now(), tz=context.tz()
+        )
     return households.get_household(db.session, actor(), household.id)
 
 
@@ -68,9 +73,15 @@ def get_household(household_id: uuid.UUID):
 @blp.alt_response(404, description="No such household in your area")
 def update_household(changes, household_id: uuid.UUID):
     """Change a household's situation; its visit cycle is recomputed and audited."""
-    households.update_household(
-        db.session, actor=actor(), household_id=household_id, changes=changes, now=now()
-    )
+    with unit_of_work(db.session):
+        households.update_household(
+            db.session,
+            actor=actor(),
+            household_id=household_id,
+            changes=changes,
+            now=context.now(),
+            tz=context.tz(),
+        )
     return households.get_household(db.session, actor(), household_id)
 
 
@@ -82,12 +93,14 @@ def update_household(changes, household_id: uuid.UUID):
 @blp.alt_response(404, description="No such member in your area")
 def update_person(changes, household_id: uuid.UUID, person_id: uuid.UUID):
     """Change a member's health, labour capacity or employment; the cycle follows."""
-    households.update_person(
-        db.session,
-        actor=actor(),
-        household_id=household_id,
-        person_id=person_id,
-        changes=changes,
-        now=now(),
-    )
+    with unit_of_work(db.session):
+        households.update_person(
+            db.session,
+            actor=actor(),
+            household_id=household_id,
+            person_id=person_id,
+            changes=changes,
+            now=context.now(),
+            tz=context.tz(),
+        )
     return households.get_household(db.session, actor(), household_id)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from apispec import APISpec, BasePlugin
+from marshmallow import Schema
 
 ERROR_SCHEMA_NAME = "Error"
 ERROR_CONTENT_TYPE = "application/json"
@@ -73,8 +74,14 @@ class ErrorResponsesPlugin(BasePlugin):
 
     spec: APISpec
 
+    def __init__(self, error_schema: type[Schema]):
+        self.error_schema = error_schema
+
     def init_spec(self, spec: APISpec) -> None:
+        # The responses refer to the body by name, so the document must hold it even when
+        # no view names the schema itself (the marshmallow plugin is initialised by now).
         self.spec = spec
+        spec.components.schema(ERROR_SCHEMA_NAME, schema=self.error_schema)
 
     def operation_helper(
         self, path: str | None = None, operations: dict | None = None, **kwargs: Any

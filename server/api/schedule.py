@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from marshmallow import fields, validate
 
+from server import context
 from server.api.blueprint import Blueprint
 from server.api.schemas import DAY_ASKED, DB_ID, StrictSchema
-from server.api.security import actor, login_required, now
+from server.api.security import actor, login_required
 from server.extensions import db
 from server.services import schedule
+from server.services.transaction import unit_of_work
 from sync.policy import PolicySchema
 from sync.schedule import State
 
@@ -94,16 +95,12 @@ class PolicyOutSchema(StrictSchema):
 
 def _query(args) -> schedule.DueQuery:
     return schedule.DueQuery(
-        on=args.get("on") or schedule.local_today(_tz(), now()),
+        on=args.get("on") or context.today(),
         street_id=args.get("street"),
         community_id=args.get("community"),
         advisor_id=args.get("advisor"),
         states=frozenset(args.get("state") or ()),
     )
-
-
-def _tz() -> str:
-    return current_app.config["TIMEZONE"]
 
 
 @blp.get("/due")
@@ -118,7 +115,7 @@ def due(args):
         db.session,
         actor(),
         _query(args),
-        tz=_tz(),
+        tz=context.tz(),
         page=args["page"],
         page_size=args["page_size"],
         lang=args["lang"],
@@ -133,7 +130,7 @@ def due(args):
 @blp.alt_response(404, description="Filter names no such street or community")
 def summary(args):
     """Counts per state for each community, and the current period's completion rate."""
-    return schedule.summary(db.session, actor(), _query(args), tz=_tz())
+    return schedule.summary(db.session, actor(), _query(args), tz=context.tz())
 
 
 @blp.get("/policy")
@@ -151,11 +148,12 @@ def get_policy():
 @blp.alt_response(403, description="Only admins edit the policy")
 def put_policy(policy):
     """Replace the policy; every household's cycle is recomputed (and audited) at once."""
-    saved, changed = schedule.save_policy(
-        db.session,
-        actor=actor(),
-        policy=policy,
-        today=schedule.local_today(_tz(), now()),
-        now=now(),
-    )
+    with unit_of_work(db.session):
+        saved, changed = schedule.save_policy(
+            db.session,
+            actor=actor(),
+            policy=policy,
+            today=context.today(),
+            now=context.now(),
+        )
     return {"policy": saved, "changed_households": changed}

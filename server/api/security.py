@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import wraps
 
-from flask import current_app, g, request
+from flask import g, request
 
-from server.errors import Forbidden
+from server import context
 from server.extensions import db
 from server.models import Device, User
 from server.services import auth
-from server.services.auth import LoginPolicy
-
-
-def now() -> datetime:
-    """The request's notion of now: timezone-aware UTC."""
-    return datetime.now(UTC)
-
-
-def login_policy() -> LoginPolicy:
-    """Token lifetime and throttling limits from the app's configuration."""
-    cfg = current_app.config
-    return LoginPolicy(
-        token_lifetime=cfg["TOKEN_LIFETIME"],
-        window=cfg["LOGIN_WINDOW"],
-        max_per_user=cfg["LOGIN_MAX_FAILURES_PER_USER"],
-        max_per_ip=cfg["LOGIN_MAX_FAILURES_PER_IP"],
-        max_per_user_address=cfg["LOGIN_MAX_FAILURES_PER_USER_ADDRESS"],
-    )
+from server.services.errors import Forbidden
+from server.services.transaction import unit_of_work
 
 
 def bearer_token() -> str | None:
@@ -50,10 +33,14 @@ def login_required(*roles: str) -> Callable:
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args, **kwargs):
-            device = auth.authenticate(db.session, bearer_token(), now())
+            now = context.now()
+            device = auth.authenticate(db.session, bearer_token(), now)
             if roles and device.user.role not in roles:
                 raise Forbidden("Your role may not do this.")
-            auth.touch(db.session, device, now())
+            if not auth.seen_recently(device, now):
+                # A unit of its own: being seen is kept even if the request then fails.
+                with unit_of_work(db.session):
+                    auth.touch(db.session, device, now)
             g.actor, g.device = device.user, device
             return view(*args, **kwargs)
 

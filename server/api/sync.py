@@ -7,12 +7,14 @@ import uuid
 from flask import jsonify, request
 from marshmallow import fields, validate
 
+from server import context
 from server.api.blueprint import Blueprint
 from server.api.schemas import StrictSchema
-from server.api.security import actor, device, login_required, now
-from server.errors import TooLarge
+from server.api.security import actor, device, login_required
 from server.extensions import db
 from server.services import sync_pull, sync_push, workflow
+from server.services.errors import TooLarge
+from server.services.transaction import unit_of_work
 from sync.protocol import ENTITIES, SCHEMA_VERSION
 from sync.records import InterviewSchema, VisitSchema
 
@@ -89,12 +91,15 @@ class ReturnSchema(StrictSchema):
 
 
 def _report(headers) -> None:
-    workflow.report_device(
-        db.session,
-        device=device(),
-        pending=headers.get("pending"),
-        oldest_pending_at=headers.get("oldest"),
-    )
+    # A unit of its own: the tablet's account of its outbox (and its being seen) is kept
+    # even if the sync that follows fails, and a pull's snapshot must start afresh.
+    with unit_of_work(db.session):
+        workflow.report_device(
+            db.session,
+            device=device(),
+            pending=headers.get("pending"),
+            oldest_pending_at=headers.get("oldest"),
+        )
 
 
 @blp.get("/sync/pull")
@@ -106,20 +111,14 @@ def _report(headers) -> None:
 def pull(args, **headers):
     """Changes for your caseload after `cursor`, in commit order (see docs/api.md)."""
     _report(headers)
-    _snapshot()
-    page = sync_pull.pull(
-        db.session, actor=actor(), cursor=args["cursor"], limit=args["limit"], now=now()
-    )
+    # Every read of one pull comes from one snapshot (DESIGN §5).
+    with unit_of_work(db.session, snapshot=True):
+        page = sync_pull.pull(
+            db.session, actor=actor(), cursor=args["cursor"], limit=args["limit"], now=context.now()
+        )
     # The records were dumped by their wire schemas already; a Response passes through
     # flask-smorest untouched, sparing a second serialisation of up to 2,000 records.
     return jsonify(page)
-
-
-def _snapshot() -> None:
-    # Every read of one pull must come from one snapshot (DESIGN §5).
-    db.session.commit()
-    if db.engine.dialect.name == "postgresql":
-        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
 @blp.post("/sync/push")
@@ -136,9 +135,15 @@ def push(body, key, **headers):
             {"json": {"mutations": ["Too many; send them in batches."]}},
         )
     _report(headers)
-    return sync_push.push(
-        db.session, device=device(), key=key, body=body, raw=request.get_data(cache=True), now=now()
-    )
+    with unit_of_work(db.session):
+        return sync_push.push(
+            db.session,
+            device=device(),
+            key=key,
+            body=body,
+            raw=request.get_data(cache=True),
+            now=context.now(),
+        )
 
 
 def _review(entity: str, schema):
@@ -151,14 +156,15 @@ def _review(entity: str, schema):
     @blp.alt_response(409, description="Not waiting for review")
     def return_(data, record_id: uuid.UUID):
         """Return the record to its advisor with a comment."""
-        return workflow.return_record(
-            db.session,
-            actor=actor(),
-            entity=entity,
-            record_id=record_id,
-            comment=data["comment"],
-            now=now(),
-        )
+        with unit_of_work(db.session):
+            return workflow.return_record(
+                db.session,
+                actor=actor(),
+                entity=entity,
+                record_id=record_id,
+                comment=data["comment"],
+                now=context.now(),
+            )
 
     @blp.post(f"/{entity}s/<uuid:record_id>/approve", endpoint=f"approve_{entity}")
     @login_required("supervisor", "admin")
@@ -168,9 +174,10 @@ def _review(entity: str, schema):
     @blp.alt_response(409, description="Not waiting for review")
     def approve(record_id: uuid.UUID):
         """Approve the record; it is locked from now on."""
-        return workflow.approve_record(
-            db.session, actor=actor(), entity=entity, record_id=record_id, now=now()
-        )
+        with unit_of_work(db.session):
+            return workflow.approve_record(
+                db.session, actor=actor(), entity=entity, record_id=record_id, now=context.now()
+            )
 
 
 _review("visit", VisitSchema)

@@ -25,11 +25,13 @@ main = FlaskGroup(
 )
 
 
-def _add_client_commands() -> None:
-    # The tablet client needs no app (it talks HTTP), so it hangs on the group itself.
-    from server.cli import sync_client
+def _add_group_commands() -> None:
+    # The tablet client needs no app (it talks HTTP), and the demo must make its secret key
+    # before the app is built, so both hang on the group itself.
+    from server.cli import commands, sync_client
 
     main.add_command(sync_client.group)
+    main.add_command(commands.demo)
 
 
-_add_client_commands()
+_add_group_commands()

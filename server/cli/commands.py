@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
+from flask.cli import ScriptInfo
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from server.errors import ServiceError
+from server import config as settings
+from server import context
+from server.app import instance_path
 from server.extensions import db
 from server.logredact import QuietRequestHandler
 from server.models import User
 from server.services import users
+from server.services.errors import ServiceError
+from server.services.transaction import unit_of_work
 
 DEMO_PASSWORD = "tanfang-demo"
 
 
 def init_app(app: Flask) -> None:
-    """Register the commands on the app's CLI."""
-    app.cli.add_command(demo)
+    """Register the commands on the app's CLI (``demo`` hangs on the group: see there)."""
     app.cli.add_command(serve)
     app.cli.add_command(user)
     app.cli.add_command(demo_data)
@@ -36,14 +39,29 @@ def init_app(app: Flask) -> None:
 @click.option("--households", default=300, show_default=True, type=int)
 def demo(host: str, port: int, households: int) -> None:
     """Create the database, load demo data (once) and serve it."""
+    if not os.environ.get("TANFANG_SECRET_KEY"):
+        # The demo keeps a random key of its own in the instance folder, made before the
+        # app (which refuses the development key outside testing and debugging).
+        settings.ensure_instance_secret_key(instance_path())
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        _demo(host, port, households)
+
+
+def _demo(host: str, port: int, households: int) -> None:
     from server.demo import load_demo
 
     _ensure_schema()
     if db.session.scalar(db.select(User.id).limit(1)) is None:
         with click.progressbar(length=households, label="Loading demo data") as bar:
-            load_demo(
-                db.session, households=households, password=DEMO_PASSWORD, progress=bar.update
-            )
+            with unit_of_work(db.session):
+                load_demo(
+                    db.session,
+                    households=households,
+                    password=DEMO_PASSWORD,
+                    tz=context.tz(),
+                    progress=bar.update,
+                )
     _print_accounts()
     click.echo(f"API docs: http://{host}:{port}/api/v1/docs  (OpenAPI: /api/v1/openapi.json)")
     # End this command's own transaction: on SQLite it would hold the write lock while the
@@ -117,17 +135,18 @@ def create_user(
     if area_code and area is None:
         raise click.BadParameter(f"no area {area_code!r}", param_hint="--area")
     try:
-        created = users.create_user(
-            db.session,
-            actor=None,
-            username=username,
-            password=password,
-            role=role,
-            area=area,
-            display_name=display_name,
-            now=datetime.now(UTC),
-            password_method=current_app.config["PASSWORD_METHOD"],
-        )
+        with unit_of_work(db.session):
+            created = users.create_user(
+                db.session,
+                actor=None,
+                username=username,
+                password=password,
+                role=role,
+                area=area,
+                display_name=display_name,
+                now=context.now(),
+                password_method=current_app.config["PASSWORD_METHOD"],
+            )
     except ServiceError as exc:
         for field, messages in exc.errors.items():
             click.echo(f"{field}: {' '.join(messages)}", err=True)
@@ -138,10 +157,9 @@ def create_user(
 @user.command("lockouts")
 def list_lockouts() -> None:
     """Show failed sign-ins within the throttling window, and who is locked out."""
-    from server.api.security import login_policy
     from server.services import lockouts
 
-    rows = lockouts.list_lockouts(db.session, now=datetime.now(UTC), policy=login_policy())
+    rows = lockouts.list_lockouts(db.session, now=context.now(), policy=context.login_policy())
     if not rows:
         click.echo("No failed sign-ins in the window.")
     for row in rows:
@@ -158,7 +176,8 @@ def unlock_user(username: str) -> None:
     """Lift a sign-in lockout: forget USERNAME's failed sign-ins from every address."""
     from server.services import lockouts
 
-    count = lockouts.unlock(db.session, username=username)
+    with unit_of_work(db.session):
+        count = lockouts.unlock(db.session, username=username)
     click.echo(f"Unlocked {username}: {count} failed sign-in(s) forgotten.")
 
 
@@ -173,11 +192,13 @@ def demo_data(households: int, seed: int) -> None:
     if db.session.scalar(db.select(User.id).limit(1)) is not None:
         raise click.ClickException("The database already has users; demo data needs it empty.")
     with click.progressbar(length=households, label="Loading demo data") as bar:
-        load_demo(
-            db.session,
-            households=households,
-            password=DEMO_PASSWORD,
-            seed=seed,
-            progress=bar.update,
-        )
+        with unit_of_work(db.session):
+            load_demo(
+                db.session,
+                households=households,
+                password=DEMO_PASSWORD,
+                tz=context.tz(),
+                seed=seed,
+                progress=bar.update,
+            )
     _print_accounts()

@@ -5,14 +5,15 @@ from __future__ import annotations
 import csv
 import sys
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import click
-from flask import current_app
 
+from server import context
 from server.extensions import db
 from server.models import User
 from server.services import schedule, users
+from server.services.transaction import unit_of_work
 
 # The command line runs as the operator of the server: it sees everything, like an admin.
 _OPERATOR = User(username="cli", role="admin", display_name="command line")
@@ -48,8 +49,8 @@ def due(street: str, on: datetime | None, states: tuple[str, ...], fmt: str, lan
     area = users.find_area(db.session, street)
     if area is None or area.kind != "street":
         raise click.BadParameter(f"no street {street!r}", param_hint="--street")
-    tz = current_app.config["TIMEZONE"]
-    day: date = on.date() if on else schedule.local_today(tz, datetime.now(UTC))
+    tz = context.tz()
+    day: date = on.date() if on else context.today()
     query = schedule.DueQuery(on=day, street_id=area.id, states=frozenset(states))
     page = schedule.due_list(
         db.session, _OPERATOR, query, tz=tz, page=1, page_size=10_000_000, lang=lang
@@ -93,14 +94,13 @@ def _pad(text: str, width: int) -> str:
 @group.command("refresh")
 def refresh() -> None:
     """Recompute every household's cycle (run nightly: overrides expire by date)."""
-    tz = current_app.config["TIMEZONE"]
-    now = datetime.now(UTC)
-    changed = schedule.refresh_all(
-        db.session,
-        policy=schedule.get_policy(db.session),
-        today=schedule.local_today(tz, now),
-        actor=None,
-        now=now,
-    )
-    db.session.commit()
+    now = context.now()
+    with unit_of_work(db.session):
+        changed = schedule.refresh_all(
+            db.session,
+            policy=schedule.get_policy(db.session),
+            today=schedule.local_today(context.tz(), now),
+            actor=None,
+            now=now,
+        )
     click.echo(f"{changed} households changed cycle.")

@@ -23,7 +23,6 @@ class Area(Base):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = enum_column(AreaKind)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"), index=True)
-    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
 
     parent: Mapped[Area | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Area]] = relationship(back_populates="parent")

@@ -5,17 +5,20 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from server.errors import Throttled, Unauthorized
 from server.models import Device, LoginFailure, User
 from server.services import audit
+from server.services.errors import Throttled, Unauthorized
 
+SEEN_EVERY = timedelta(minutes=1)
 # Checked against when the user does not exist, so a miss costs as much as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
 
@@ -36,6 +39,23 @@ class LoginPolicy:
     max_per_user: int
     max_per_ip: int
     max_per_user_address: int = 5
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> LoginPolicy:
+        """The policy an app's configuration sets (``TOKEN_LIFETIME``, ``LOGIN_*``)."""
+        return cls(
+            token_lifetime=config["TOKEN_LIFETIME"],
+            window=config["LOGIN_WINDOW"],
+            max_per_user=config["LOGIN_MAX_FAILURES_PER_USER"],
+            max_per_ip=config["LOGIN_MAX_FAILURES_PER_IP"],
+            max_per_user_address=config["LOGIN_MAX_FAILURES_PER_USER_ADDRESS"],
+        )
+
+
+class SignInRefused(Unauthorized):
+    """Wrong username or password: refused, yet the failure is kept for throttling."""
+
+    keeps_changes = True
 
 
 @dataclass(frozen=True)
@@ -89,6 +109,31 @@ def _stored_hash(session: Session, username: str) -> tuple[int | None, str]:
     return (row.id if row.active else None), row.password_hash
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A sign-in that passed the throttle: whose hash to check the password against."""
+
+    username: str
+    user_id: int | None  # None: unknown or disabled (checked against a dummy hash)
+    stored_hash: str
+
+
+def sign_in_candidate(
+    session: Session, *, username: str, remote_addr: str, now: datetime, policy: LoginPolicy
+) -> Candidate:
+    """Step 1 of a sign-in, reads only: the throttle, then the stored hash."""
+    _check_throttle(session, username, remote_addr, now, policy)
+    user_id, stored = _stored_hash(session, username)
+    return Candidate(username, user_id, stored)
+
+
+def password_matches(candidate: Candidate, password: str) -> bool:
+    """Step 2, slow on purpose (scrypt, ~0.1 s): the API runs it outside any transaction,
+    since on SQLite one holds the write lock (BEGIN IMMEDIATE) and every other sign-in and
+    write of the site would queue behind the hashing."""
+    return check_password_hash(candidate.stored_hash, password)
+
+
 def issue_token(
     session: Session,
     *,
@@ -101,23 +146,45 @@ def issue_token(
     now: datetime,
     policy: LoginPolicy,
 ) -> Issued:
-    """Check the password and issue a new device token (replacing that device's old one).
+    """All three steps in one unit of work (the CLI and tests; the API splits them)."""
+    candidate = sign_in_candidate(
+        session, username=username, remote_addr=remote_addr, now=now, policy=policy
+    )
+    return finish_sign_in(
+        session,
+        candidate=candidate,
+        valid=password_matches(candidate, password),
+        device_id=device_id,
+        device_name=device_name,
+        app_version=app_version,
+        remote_addr=remote_addr,
+        now=now,
+        policy=policy,
+    )
 
-    A failure is recorded and committed even though the sign-in is refused, so throttling
-    counts it.
+
+def finish_sign_in(
+    session: Session,
+    *,
+    candidate: Candidate,
+    valid: bool,
+    device_id: str,
+    device_name: str,
+    app_version: str,
+    remote_addr: str,
+    now: datetime,
+    policy: LoginPolicy,
+) -> Issued:
+    """Step 3: issue a new device token (replacing that device's old one), or refuse.
+
+    A failure is recorded even though the sign-in is refused (:class:`SignInRefused` keeps
+    its changes), so throttling counts it.
     """
-    _check_throttle(session, username, remote_addr, now, policy)
-    user_id, stored = _stored_hash(session, username)
-    # The hash is slow on purpose (scrypt, ~0.1 s). End the reading transaction first: on
-    # SQLite it holds the write lock (BEGIN IMMEDIATE), and every other sign-in and write
-    # of the site would queue behind the hashing.
-    session.commit()
-    valid = check_password_hash(stored, password)
-    if user_id is None or not valid:
+    username = candidate.username
+    user = session.get(User, candidate.user_id) if candidate.user_id is not None else None
+    if user is None or not user.active or not valid:
         session.add(LoginFailure(username=username, remote_addr=remote_addr, at=now))
-        session.commit()
-        raise Unauthorized("Wrong username or password.")
-    user = session.get(User, user_id)
+        raise SignInRefused("Wrong username or password.")
     session.execute(delete(LoginFailure).where(LoginFailure.username == username))
     # One live token per tablet and user: signing in again retires the previous one.
     session.execute(
@@ -150,7 +217,6 @@ def issue_token(
         device_id=device_id,
         diff={"device_name": [None, device_name], "app_version": [None, app_version]},
     )
-    session.commit()
     return Issued(token=token, device=device, user=user)
 
 
@@ -170,11 +236,15 @@ def authenticate(session: Session, token: str | None, now: datetime) -> Device:
     return device
 
 
+def seen_recently(device: Device, now: datetime) -> bool:
+    """Whether the device was seen in the last minute (noting it again would only cost a
+    write on every request)."""
+    return device.last_seen_at is not None and now - device.last_seen_at <= SEEN_EVERY
+
+
 def touch(session: Session, device: Device, now: datetime) -> None:
-    """Note that the device was seen (at most once a minute, to spare writes)."""
-    if device.last_seen_at is None or now - device.last_seen_at > timedelta(minutes=1):
-        device.last_seen_at = now
-        session.commit()
+    """Note that the device was seen ``now``."""
+    device.last_seen_at = now
 
 
 def revoke(session: Session, *, actor: User, device: Device, now: datetime) -> None:
@@ -189,4 +259,3 @@ def revoke(session: Session, *, actor: User, device: Device, now: datetime) -> N
         now=now,
         device_id=device.device_id,
     )
-    session.commit()

@@ -23,8 +23,7 @@ def assign(
     """Give the household to ``advisor_id`` (None: to nobody); returns whether it changed.
 
     The previous holder's assignment is ended (its tablet gets a tombstone on the next
-    pull) and a new one opened (the new holder's tablet gets the whole bundle). The caller
-    commits.
+    pull) and a new one opened (the new holder's tablet gets the whole bundle).
     """
     if household.assigned_advisor_id == advisor_id and advisor_id is not None:
         return False

@@ -10,12 +10,11 @@ from types import SimpleNamespace
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from server.errors import Invalid, NotFound
 from server.models import Area, Household, Person, User
 from server.services import audit, caseload, identity, schedule, scope
+from server.services.errors import Invalid, NotFound
 from server.services.paging import Page
 from sync.records import CycleOverrideSchema, mask_id_number
-from sync.schedule import DEFAULT_TZ
 
 
 @dataclass(frozen=True)
@@ -128,14 +127,20 @@ def _check_advisor(session: Session, advisor_id: int | None, streets: set[int]) 
         )
 
 
-def enrol_household(session: Session, *, actor: User, data: dict, now: datetime) -> Household:
-    """Enrol a household and its members after checking every reference (API entry)."""
+def enrol_household(
+    session: Session, *, actor: User, data: dict, now: datetime, tz: str
+) -> Household:
+    """Enrol a household and its members after checking every reference (API entry).
+
+    ``tz`` is the zone whose local date decides the household's first cycle (an override
+    expiring yesterday, local time, no longer applies).
+    """
     data = dict(data)
     persons = data.pop("persons", [])
     errors = _check_references(session, actor, data) | identity.id_number_errors(session, persons)
     if errors:
         raise Invalid("The household cannot be enrolled.", errors)
-    return create_household(session, actor=actor, data=data, persons=persons, now=now)
+    return create_household(session, actor=actor, data=data, persons=persons, now=now, tz=tz)
 
 
 def create_household(
@@ -145,8 +150,7 @@ def create_household(
     data: dict,
     persons: list[dict],
     now: datetime,
-    commit: bool = True,
-    tz: str = DEFAULT_TZ,
+    tz: str,
 ) -> Household:
     """Enrol a household with its members (data already validated by the wire schemas)."""
     # Read before adding anything: a query would autoflush a household without its cycle.
@@ -182,12 +186,9 @@ def create_household(
     _refresh_cycle(session, household, policy, actor, now, tz)
     if advisor_id is not None:
         caseload.assign(session, household=household, advisor_id=advisor_id, actor=actor, now=now)
-    if commit:
-        session.commit()
-    else:
-        # Rows that refer to the household (visits, assignments) may follow in this
-        # transaction; they have no ORM relationship to order the inserts by.
-        session.flush()
+    # Rows that refer to the household (visits, assignments) may follow in this
+    # transaction; they have no ORM relationship to order the inserts by.
+    session.flush()
     return household
 
 
@@ -229,7 +230,7 @@ def _save_changes(
     tz: str,
 ) -> None:
     """Apply ``changes`` to ``row``, audit what really changed, bring the household's
-    visit cycle in line, and commit."""
+    visit cycle in line."""
     for field, value in changes.items():
         setattr(row, field, value)
     diff = audit.changes(row)
@@ -244,7 +245,6 @@ def _save_changes(
             diff=diff,
         )
     _refresh_cycle(session, household, policy, actor, now, tz)
-    session.commit()
 
 
 def update_household(
@@ -254,7 +254,7 @@ def update_household(
     household_id: uuid.UUID,
     changes: dict,
     now: datetime,
-    tz: str = DEFAULT_TZ,
+    tz: str,
 ) -> Household:
     """Change a household's situation fields; its visit cycle follows (with an audit event).
 
@@ -296,7 +296,7 @@ def update_person(
     person_id: uuid.UUID,
     changes: dict,
     now: datetime,
-    tz: str = DEFAULT_TZ,
+    tz: str,
 ) -> Person:
     """Change a member's health, labour capacity or employment; the cycle follows."""
     _in_scope(session, actor, household_id)

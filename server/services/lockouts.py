@@ -54,5 +54,4 @@ def list_lockouts(session: Session, *, now: datetime, policy: LoginPolicy) -> li
 def unlock(session: Session, *, username: str) -> int:
     """Forget every failed sign-in of ``username`` (from any address); how many there were."""
     result = session.execute(delete(LoginFailure).where(LoginFailure.username == username))
-    session.commit()
     return result.rowcount or 0

@@ -57,7 +57,7 @@ def refresh_cycle(
 
     A change applies from the current period: ``cycle_since`` becomes ``today`` so earlier
     periods are not held against the household under its new cycle. Returns whether the
-    cycle changed. The caller commits.
+    cycle changed.
     """
     cycle, reason = cycle_for(facts_of(household), policy, today)
     if household.visit_cycle == cycle.value:
@@ -83,7 +83,7 @@ def save_policy(
 ) -> tuple[Policy, int]:
     """Store a new (validated) policy and bring every household's cycle in line with it.
 
-    Returns the policy and how many households changed cycle; all in one transaction.
+    Returns the policy and how many households changed cycle (all in the caller's unit).
     """
     row = session.get(SchedulePolicy, POLICY_ID)
     old = row.data if row else dump_policy(DEFAULT_POLICY)
@@ -101,7 +101,6 @@ def save_policy(
         diff={"policy": [old, row.data]},
     )
     changed = refresh_all(session, policy=policy, today=today, actor=actor, now=now)
-    session.commit()
     return policy, changed
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from server.errors import Forbidden, NotFound
 from server.models import Area, Household, User
+from server.services.errors import Forbidden, NotFound
 
 
 def street_ids(session: Session, user: User) -> set[int]:

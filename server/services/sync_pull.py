@@ -23,7 +23,6 @@ from sqlalchemy import CTE, Select, Subquery, and_, func, literal, or_, select, 
 from sqlalchemy.orm import Session
 
 from server import jsonguard
-from server.errors import Invalid
 from server.models import (
     CaseloadAssignment,
     Household,
@@ -36,6 +35,7 @@ from server.models import (
     Warning,
 )
 from server.services import scope
+from server.services.errors import Invalid
 from server.services.versioning import COUNTER_ID
 from sync.protocol import ENTITIES, HISTORY_PER_HOUSEHOLD, HISTORY_TIME_FIELDS
 from sync.records import SCHEMAS, mask_id_number

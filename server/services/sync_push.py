@@ -18,9 +18,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from server.errors import Forbidden, Invalid
 from server.models import Device, DeviceMutation, DeviceSync, IdempotentReply
 from server.services import versioning
+from server.services.errors import Forbidden, Invalid
 from server.services.sync_apply import Known, Refusal, apply_mutation
 
 MAX_MUTATIONS = 1000
@@ -74,7 +74,6 @@ def push(
             device_id=device.device_id, key=key, fingerprint=print_, response=response, at=now
         )
     )
-    session.commit()
     return response
 
 

@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.errors import Invalid
 from server.models import Area, User
 from server.services import audit
 from server.services.auth import hash_password
+from server.services.errors import Invalid
 from sync.enums import Role
 
 # Which kinds of area each role may be attached to.
@@ -73,5 +73,4 @@ def create_user(
     audit.record(
         session, actor=actor, action="create", entity="user", entity_id=user.id, now=now, diff=diff
     )
-    session.commit()
     return user

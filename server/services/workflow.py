@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.errors import Conflict, NotFound
 from server.models import Household, Interview, User, Visit
 from server.services import audit, scope
+from server.services.errors import Conflict, NotFound
 
 MODELS = {"visit": Visit, "interview": Interview}
 REVIEWABLE = {"submitted", "resubmitted"}
@@ -52,7 +52,6 @@ def return_record(
         now=now,
         diff={"status": [old, "returned"], "review_comment": [None, comment]},
     )
-    session.commit()
     return record
 
 
@@ -72,7 +71,6 @@ def approve_record(
         now=now,
         diff={"status": [old, "approved"]},
     )
-    session.commit()
     return record
 
 
@@ -83,4 +81,3 @@ def report_device(
     if pending is None and oldest_pending_at is None:
         return
     device.pending_count, device.oldest_pending_at = pending, oldest_pending_at
-    session.commit()

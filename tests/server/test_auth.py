@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -57,6 +58,31 @@ def test_expired_token_is_refused(world, auth, client, session):
     response = client.get("/api/v1/households", headers=headers)
     assert response.status_code == 401
     assert "expired" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("seen_ago", "path", "noted"),
+    [
+        (timedelta(minutes=5), "/api/v1/households", True),
+        # Being seen is a unit of its own: kept even when the request is then refused.
+        (timedelta(minutes=5), f"/api/v1/households/{uuid.UUID(int=1)}", True),
+        # Within the minute nothing is written.
+        (timedelta(seconds=20), "/api/v1/households", False),
+    ],
+    ids=["listing", "refused-404", "seen-just-now"],
+)
+def test_a_request_notes_the_device_as_seen_at_most_once_a_minute(
+    world, auth, client, session, seen_ago, path, noted
+):
+    headers = auth.headers(world.adv_a)
+    device = session.scalar(select(Device).where(Device.user_id == world.adv_a.id))
+    earlier = datetime.now(UTC) - seen_ago
+    device.last_seen_at = earlier
+    session.commit()
+    client.get(path, headers=headers)
+    session.rollback()  # what the request committed, not what this session holds
+    seen = session.scalar(select(Device.last_seen_at).where(Device.id == device.id))
+    assert (seen > earlier) is noted
 
 
 @pytest.mark.parametrize(
@@ -200,6 +226,7 @@ def test_the_password_is_hashed_outside_the_write_transaction(world, live_server
         now=datetime.now(UTC),
         password_method="pbkdf2:sha256:1500000",
     )
+    session.commit()  # services flush; the test ends its unit (and SQLite's write lock)
     answers = []
     signer = threading.Thread(
         target=lambda: answers.append(

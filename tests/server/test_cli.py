@@ -88,6 +88,7 @@ def demo_server(tmp_path):
     exe = shutil.which("tanfang", path=str(Path(sys.executable).parent)) or "tanfang"
     env = {**os.environ, "TANFANG_INSTANCE_PATH": str(tmp_path / "instance")}
     env.pop("TANFANG_DATABASE_URL", None)
+    env.pop("TANFANG_SECRET_KEY", None)
     proc = subprocess.Popen(
         [exe, "demo", "--port", str(port), "--households", "40"],
         env=env,
@@ -128,6 +129,8 @@ def test_demo_serves_openapi_and_a_demo_login_works(demo_server):
     listing = requests.get(f"{base}/api/v1/households", timeout=5, headers=bearer(token))
     assert listing.status_code == 200 and listing.json()["total"] > 0
     assert database.exists()
+    # Without TANFANG_SECRET_KEY the demo made a key of its own, kept in the instance folder.
+    assert (database.parent / "secret_key").read_text().strip()
     docs = requests.get(f"{base}/api/v1/docs", timeout=5)
     assert docs.status_code == 200 and "swagger-ui" in docs.text.lower()
 
@@ -209,6 +212,7 @@ def test_gunicorn_access_log_has_no_search_terms(migrated, tmp_path):
         **os.environ,
         "TANFANG_INSTANCE_PATH": str(tmp_path / "instance"),
         "TANFANG_DATABASE_URL": migrated,
+        "TANFANG_SECRET_KEY": "a test key that is not the development default",
     }
     proc = subprocess.Popen(
         [exe, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
@@ -244,3 +248,16 @@ def test_gunicorn_access_log_has_no_search_terms(migrated, tmp_path):
     _assert_redacted(log)
     assert "/api/v1/households?q=[redacted]&page=1" in log
     assert "not-a-real-token" not in log
+
+
+def test_app_commands_refuse_to_run_with_the_development_key(tmp_path):
+    exe = shutil.which("tanfang", path=str(Path(sys.executable).parent)) or "tanfang"
+    env = {**os.environ, "TANFANG_INSTANCE_PATH": str(tmp_path / "instance")}
+    for name in ("TANFANG_DATABASE_URL", "TANFANG_SECRET_KEY", "FLASK_DEBUG"):
+        env.pop(name, None)
+    result = subprocess.run(
+        [exe, "schedule", "refresh"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "development secret key" in result.stderr
+    assert not (tmp_path / "instance" / "tanfang.sqlite3").exists()

@@ -10,14 +10,17 @@ from stdnum.cn import ric
 
 from server.demo import load_demo
 from server.models import Area, Household, Interview, Person, User, Visit
+from server.services.transaction import unit_of_work
 from sync.enums import Category
+from sync.schedule import DEFAULT_TZ
 
 TODAY = date(2026, 11, 23)
 
 
 @pytest.fixture
 def demo(session):
-    load_demo(session, households=300, password="demo-password", today=TODAY)
+    with unit_of_work(session):
+        load_demo(session, households=300, password="demo-password", tz=DEFAULT_TZ, today=TODAY)
     return session
 
 
@@ -63,7 +66,10 @@ def test_visit_history_spans_eighteen_months(demo):
 
 def test_same_seed_same_data(session):
     def snapshot():
-        load_demo(session, households=15, password="demo-password", seed=7, today=TODAY)
+        with unit_of_work(session):
+            load_demo(
+                session, households=15, password="demo-password", tz=DEFAULT_TZ, seed=7, today=TODAY
+            )
         rows = session.execute(
             select(Household.id, Household.head_name, Household.phone).order_by(
                 Household.external_id

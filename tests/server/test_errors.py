@@ -105,7 +105,7 @@ def test_unhandled_error_is_500_without_a_trace(app, client, caplog, monkeypatch
     def explode(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("server.services.auth.issue_token", explode)
+    monkeypatch.setattr("server.services.auth.finish_sign_in", explode)
     with caplog.at_level(logging.ERROR):
         response = client.post(
             "/api/v1/auth/token", json={"username": "u", "password": "p", "device_id": "d"}
