@@ -50,7 +50,9 @@ class RecordFormViewModel(EventDispatcher):
 
     def open_existing(self, record: dict[str, Any]) -> None:
         """Correct a stored record (a draft, or one the supervisor returned)."""
-        form = {**self.defaults, **{k: v for k, v in record.items() if k in self.defaults}}
+        # None from the server (no income, no level) is an empty field on the form.
+        known = {k: v for k, v in record.items() if k in self.defaults and v is not None}
+        form = {**self.defaults, **known}
         form.update(
             id=record["id"], started_at=record.get("started_at") or self.ctx.now().isoformat()
         )

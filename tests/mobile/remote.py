@@ -28,6 +28,7 @@ class RemoteApp:
         self.proc: subprocess.Popen | None = None
         self._stream = None
         self._sock: socket.socket | None = None
+        self._log = None
 
     def start(self, timeout: float = 60) -> RemoteApp:
         port = free_port()
@@ -35,8 +36,8 @@ class RemoteApp:
         env["KIVY_HOME"] = str(self.data_dir / "kivy")
         args = [sys.executable, "-m", "mobile", "--server", self.server_url]
         args += ["--data-dir", str(self.data_dir)] + (["--portrait"] if self.portrait else [])
-        log = open(self.data_dir.parent / f"{self.data_dir.name}-app.log", "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self._log = open(self.data_dir.parent / f"{self.data_dir.name}-app.log", "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -100,6 +101,9 @@ class RemoteApp:
                 self.proc.wait(5)
 
     def _close(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         if self._sock is not None:
             self._sock.close()
             self._sock = None
