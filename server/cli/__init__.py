@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from importlib.metadata import entry_points
 
 from flask.cli import FlaskGroup
 
@@ -32,6 +33,10 @@ def _add_group_commands() -> None:
 
     main.add_command(sync_client.group)
     main.add_command(commands.demo)
+    # Other packages add subcommands by entry point (`tanfang app` comes from mobile), so
+    # the server never imports them: DESIGN §2's dependency rule.
+    for entry in entry_points(group="tanfang.commands"):
+        main.add_command(entry.load(), entry.name)
 
 
 _add_group_commands()

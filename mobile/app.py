@@ -1,0 +1,186 @@
+"""The Kivy App: builds the screen manager, wires view-models to screens, owns no logic."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock, mainthread
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import NumericProperty
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from mobile import lock, records, widgets
+from mobile.context import AppContext
+from mobile.i18n import language, tr
+
+log = logging.getLogger(__name__)
+SCREENS = (
+    "signin",
+    "pin",
+    "duelist",
+    "household",
+    "visit",
+    "interview",
+    "sync",
+    "records",
+    "settings",
+)
+AUTO_SYNC_EVERY = 20  # seconds between checks; the runner's backoff decides if it runs
+
+
+def post(callback) -> None:
+    """Run ``callback`` on the UI thread (the sync runner's results come back this way)."""
+    Clock.schedule_once(lambda dt: callback(), 0)
+
+
+class TanfangApp(App):
+    """The tablet app. ``data_dir`` holds the store; ``server_url`` preset for sign-in."""
+
+    text_scale = NumericProperty(1.0)
+
+    def __init__(self, data_dir: Path, server_url: str | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.data_dir = Path(data_dir)
+        self.server_url = server_url
+        self.ctx: AppContext | None = None
+        self.font_path: str | None = ""  # main.run sets it; None means no CJK font found
+        self.title = "探访 Tanfang"
+        self._last_touch = time.monotonic()
+
+    # ------------------------------------------------------------------ start
+
+    def build(self) -> ScreenManager:
+        self.ctx = AppContext.open(self.data_dir, post, self.server_url)
+        self.ctx.font_ok = self.font_path is not None
+        language.lang = self.ctx.settings.lang
+        self.text_scale = self.ctx.settings.text_scale
+        Window.clearcolor = (0.96, 0.96, 0.96, 1)
+        Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
+        widgets.load()
+        self.manager = ScreenManager(transition=NoTransition())
+        self.ctx.locator.start()
+        Clock.schedule_interval(self._tick, AUTO_SYNC_EVERY)
+        Clock.schedule_interval(self._check_idle, 10)
+        self.show(self._first_screen())
+        return self.manager
+
+    def _first_screen(self) -> str:
+        store = self.ctx.store
+        if not store.get_state("token") or store.get_state("signed_out") or self.ctx.lock.blocked:
+            return "signin"
+        return "pin"
+
+    def screen(self, name: str):
+        """The screen ``name``, built (and its kv loaded) the first time it is needed."""
+        if not self.manager.has_screen(name):
+            module = importlib.import_module(f"mobile.screens.{name}")
+            Builder.load_file(str(Path(module.__file__).with_suffix(".kv")))
+            self.manager.add_widget(module.SCREEN(self.ctx, name=name))
+        return self.manager.get_screen(name)
+
+    def show(self, name: str, **kwargs: Any):
+        """Prepare screen ``name`` with ``kwargs`` and make it current."""
+        screen = self.screen(name)
+        screen.prepare(**kwargs)
+        self.manager.current = name
+        return screen
+
+    # -------------------------------------------------------------- navigation
+
+    def signed_in(self) -> None:
+        self.show("pin")
+
+    def unlocked(self) -> None:
+        self.show("duelist")
+        draft = records.open_draft(self.ctx.store)
+        if draft:
+            log.info("an unfinished %s draft is offered again", draft["entity"])
+        self.sync_now()
+
+    def open_household(self, household_id: str) -> None:
+        self.show("household", household_id=household_id)
+
+    def open_visit(self, household_id: str) -> None:
+        self.show("visit", household_id=household_id)
+
+    def open_interview(self, household_id: str) -> None:
+        self.show("interview", household_id=household_id)
+
+    def open_record(self, entity: str, record_id: str) -> None:
+        """Open a stored record's form (a returned one is corrected and resubmitted)."""
+        record = self.ctx.store.record(entity, record_id)
+        if record is None:
+            return
+        self.show(entity, record=record)
+
+    def continue_draft(self) -> None:
+        """Reopen the unfinished form."""
+        draft = records.open_draft(self.ctx.store)
+        if draft:
+            self.show(draft["entity"], draft=draft)
+
+    def home(self) -> None:
+        self.show("duelist")
+
+    # --------------------------------------------------------------- sync
+
+    def sync_now(self) -> None:
+        """Start a sync now (the sync screen's button, sign-in, unlock)."""
+        self.screen("sync").vm.sync_now()
+
+    def synced(self) -> None:
+        """A sync finished: screens re-read the store."""
+        if self.manager.has_screen("duelist"):
+            duelist = self.manager.get_screen("duelist")
+            duelist.vm.refresh()
+            duelist.vm.refresh_returned()
+        if self.ctx.store.get_state("signed_out") and self.manager.current != "signin":
+            self.show("signin")
+
+    def _tick(self, dt: float) -> None:
+        if self.ctx.runner.auto_due() and self.manager.current not in ("signin", "pin"):
+            self.sync_now()
+
+    # --------------------------------------------------------------- locking
+
+    def _touched(self, *args) -> None:
+        self._last_touch = time.monotonic()
+
+    def _check_idle(self, dt: float) -> None:
+        if time.monotonic() - self._last_touch >= lock.IDLE_SECONDS:
+            self.lock()
+
+    @mainthread
+    def lock(self) -> None:
+        """Ask for the PIN again (idle, or sent to the background); nothing is lost: an open
+        form keeps its autosaved draft and is offered again after unlocking."""
+        current = self.manager.current
+        if current in ("signin", "pin") or not self.ctx.lock.has_pin:
+            return
+        screen = self.manager.get_screen(current)
+        if hasattr(screen, "vm") and hasattr(screen.vm, "autosave"):
+            screen.vm.autosave()
+        self.show("pin")
+
+    def on_pause(self) -> bool:
+        self.lock()
+        return True
+
+    def on_stop(self) -> None:
+        if self.ctx is not None:
+            self.ctx.runner.join(5)
+            self.ctx.locator.stop()
+            self.ctx.store.close()
+
+    def set_text_size(self, scale: float) -> None:
+        self.text_scale = scale
+
+    def missing_font_notice(self) -> str:
+        """Shown on the first screen when no CJK font was found."""
+        return "" if self.ctx.font_ok else tr("font.missing")

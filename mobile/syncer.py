@@ -1,0 +1,155 @@
+"""Runs sync (and sign-in) off the UI thread, with backoff; results come back through ``post``.
+
+GUI-agnostic: the app passes ``post`` = "run this on the main thread" (``Clock``-based); tests
+pass a plain call. One job at a time: a second request while one runs is dropped, because the
+running one will send whatever the second would have.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from mobile import receipts
+from sync.client import SyncClient, SyncReport
+from sync.transport import AuthError, HttpTransport, SyncError
+
+log = logging.getLogger(__name__)
+
+Post = Callable[[Callable[[], None]], None]
+BACKOFF_BASE = 15.0
+BACKOFF_CAP = 15 * 60.0
+
+
+def make_client(store, server_url: str) -> SyncClient:
+    """A client over HTTP with short retries: the runner's own backoff takes over after."""
+    transport = HttpTransport(server_url, retries=2, backoff_cap=4, timeout=(5, 30))
+    return SyncClient(store, transport)
+
+
+class SyncRunner:
+    """One background worker for sign-in and sync; callbacks run through ``post``."""
+
+    def __init__(self, store, server_url: str, post: Post, *, clock=time.monotonic) -> None:
+        self.store = store
+        self.server_url = server_url
+        self._post = post
+        self._clock = clock
+        self._thread: threading.Thread | None = None
+        self.failures = 0
+        self.next_auto_at = 0.0
+
+    @property
+    def busy(self) -> bool:
+        """A job is running."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def _start(self, work: Callable[[], Any], done: Callable[[Any], None], failed) -> bool:
+        if self.busy:
+            return False
+
+        def run() -> None:
+            try:
+                result = work()
+            except Exception as error:  # every failure is reported, none kills the thread
+                log.info("background job failed: %s", type(error).__name__)
+                self._post(lambda error=error: failed(error))
+            else:
+                self._post(lambda: done(result))
+
+        self._thread = threading.Thread(target=run, name="tanfang-sync", daemon=True)
+        self._thread.start()
+        return True
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the running job (tests, shutdown)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def login(self, server_url: str, username: str, password: str, done, failed) -> bool:
+        """Sign in with the password, then sync; ``done(user)`` or ``failed(error)``."""
+        self.server_url = server_url
+
+        def work():
+            client = make_client(self.store, server_url)
+            user = client.login(username, password, device_name="tablet", app_version=_version())
+            self.store.set_state("server_url", server_url)
+            self.store.set_state("signed_out", None)
+            return user
+
+        return self._start(work, done, failed)
+
+    def sync(self, progress, done, failed) -> bool:
+        """Push then pull; ``progress(phase, done, total)`` is posted as it goes."""
+
+        def work() -> SyncReport:
+            client = make_client(self.store, self.server_url)
+            waiting = receipts.waiting_ids(self.store)
+
+            def report(phase: str, count: int, total: int | None) -> None:
+                self._post(lambda: progress(phase, count, total))
+
+            try:
+                result = client.sync(report)
+            except AuthError as error:
+                if error.status == 401:
+                    # A revoked token or deactivated account: keep every record, ask for
+                    # the password; the outbox is sent after the next valid sign-in.
+                    self.store.set_state("signed_out", True)
+                raise
+            finally:
+                receipts.note_received(self.store, waiting, datetime.now(UTC))
+            return result
+
+        def ok(result: SyncReport) -> None:
+            self.failures, self.next_auto_at = 0, self._clock() + BACKOFF_BASE
+            _remember(self.store, "ok", result=result)
+            done(result)
+
+        def bad(error: Exception) -> None:
+            self.failures += 1
+            delay = min(BACKOFF_CAP, BACKOFF_BASE * 2**self.failures) * random.random()
+            self.next_auto_at = self._clock() + max(BACKOFF_BASE, delay)
+            _remember(self.store, "failed", error=error)
+            failed(error)
+
+        return self._start(work, ok, bad)
+
+    def auto_due(self) -> bool:
+        """Time for an automatic sync: signed in, not busy, past the backoff."""
+        signed_in = self.store.get_state("token") and not self.store.get_state("signed_out")
+        return bool(signed_in) and not self.busy and self._clock() >= self.next_auto_at
+
+
+def _remember(store, outcome: str, *, result: SyncReport | None = None, error=None) -> None:
+    """Keep the last result for the sync screen (counts or the error's kind, no secrets)."""
+    entry: dict[str, Any] = {"outcome": outcome, "at": datetime.now(UTC).isoformat()}
+    if result is not None:
+        entry["sent"] = sum(result.pushed.values())
+        entry["pulled"] = result.pulled
+        entry["attention"] = result.needs_attention
+    if error is not None:
+        entry["error"] = describe_error(error)
+    store.set_state("last_sync", entry)
+
+
+def describe_error(error: Exception) -> str:
+    """A short cause for the screen: the class of failure, never a URL with a token."""
+    if isinstance(error, SyncError):
+        status = getattr(error, "status", None)
+        return f"{type(error).__name__} {status}" if status else type(error).__name__
+    return type(error).__name__
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tanfang")
+    except PackageNotFoundError:
+        return "0"

@@ -1,0 +1,172 @@
+"""A line-JSON channel on 127.0.0.1 through which UI tests drive the real widgets.
+
+Started only when ``TANFANG_DRIVER_PORT`` is set (by the UI tests). Each request runs on the
+Kivy main thread; a tap is a real touch (down/up) dispatched through the window at the
+widget's position, so it goes through the same code as a finger. Taps are counted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+from typing import Any
+
+from kivy.clock import Clock
+
+log = logging.getLogger(__name__)
+TIMEOUT = 20.0
+
+
+class Driver:
+    """Serves requests ``{"cmd": …}`` one per line; answers ``{"ok", "value"|"error"}``."""
+
+    def __init__(self, app, port: int) -> None:
+        self.app = app
+        self.port = port
+        self.taps = 0
+
+    def start(self) -> None:
+        """Listen in a daemon thread."""
+        threading.Thread(target=self._serve, name="tanfang-driver", daemon=True).start()
+
+    def _serve(self) -> None:
+        with socket.create_server(("127.0.0.1", self.port)) as server:
+            while True:
+                conn, _ = server.accept()
+                threading.Thread(target=self._client, args=(conn,), daemon=True).start()
+
+    def _client(self, conn: socket.socket) -> None:
+        with conn, conn.makefile("rwb") as stream:
+            for line in stream:
+                try:
+                    answer = {"ok": True, "value": self._on_main(json.loads(line))}
+                except Exception as error:  # reported to the test, never kills the app
+                    answer = {"ok": False, "error": f"{type(error).__name__}: {error}"}
+                stream.write(json.dumps(answer, ensure_ascii=False, default=str).encode() + b"\n")
+                stream.flush()
+
+    def _on_main(self, request: dict[str, Any]) -> Any:
+        done = threading.Event()
+        box: dict[str, Any] = {}
+
+        def finish(value=None, error=None) -> None:
+            box["value"], box["error"] = value, error
+            done.set()
+
+        def run(dt) -> None:
+            try:
+                handler = getattr(self, "cmd_" + request["cmd"])
+                handler(request, finish)
+            except Exception as error:
+                finish(error=error)
+
+        Clock.schedule_once(run, 0)
+        if not done.wait(TIMEOUT):
+            raise TimeoutError(f"{request['cmd']} did not finish")
+        if box["error"] is not None:
+            raise box["error"]
+        return box["value"]
+
+    # ----------------------------------------------------------------- lookups
+
+    def _screen(self):
+        manager = self.app.manager
+        return manager.get_screen(manager.current)
+
+    def _find(self, request: dict[str, Any]):
+        screen = self._screen()
+        if "id" in request:
+            widget = screen.ids.get(request["id"])
+            if widget is None:
+                raise LookupError(f"no id {request['id']!r} on {screen.name}")
+            return widget
+        root = screen
+        if "row" in request:  # a RecycleView row by the attribute it shows
+            key, value = request["row"]
+            root = next(
+                (w for w in screen.walk() if getattr(w, key, None) == value and _shown(w)), None
+            )
+            if root is None:
+                raise LookupError(f"no visible row with {key}={value!r}")
+            if "text" not in request:
+                return root
+        text = request["text"]
+        for widget in root.walk():
+            if getattr(widget, "text", None) == text and _shown(widget):
+                return widget
+        raise LookupError(f"no visible widget with text {text!r} on {screen.name}")
+
+    # ---------------------------------------------------------------- commands
+
+    def cmd_screen(self, request, finish) -> None:
+        finish(self.app.manager.current)
+
+    def cmd_tap(self, request, finish) -> None:
+        widget = self._find(request)
+        scroller = next((p for p in _parents(widget) if hasattr(p, "scroll_to")), None)
+        if scroller is not None and not _inside(widget, scroller):
+            scroller.scroll_to(widget, padding=40, animate=False)
+
+        def touch(dt) -> None:
+            from kivy.tests.common import UnitTestTouch
+
+            x, y = widget.to_window(*widget.center)
+            event = UnitTestTouch(x, y)
+            event.touch_down()
+            event.touch_up()
+            self.taps += 1
+            Clock.schedule_once(lambda dt: finish(self.app.manager.current), 0.05)
+
+        Clock.schedule_once(touch, 0.1)
+
+    def cmd_type(self, request, finish) -> None:
+        """Replace a text field's content as a keyboard/IME would: through insert_text."""
+        widget = self._find(request)
+        widget.focus = True
+        widget.select_all()
+        widget.delete_selection()
+        widget.insert_text(request["value"])
+        finish(widget.text)
+
+    def cmd_get(self, request, finish) -> None:
+        widget = self._find(request)
+        finish(getattr(widget, request.get("attr", "text")))
+
+    def cmd_vm(self, request, finish) -> None:
+        """A view-model property of the current screen (or ``screen``'s)."""
+        name = request.get("screen") or self.app.manager.current
+        vm = self.app.screen(name).vm
+        value = getattr(vm, request["attr"])
+        finish(json.loads(json.dumps(value, default=str)))
+
+    def cmd_taps(self, request, finish) -> None:
+        if request.get("reset"):
+            self.taps = 0
+        finish(self.taps)
+
+    def cmd_sync_idle(self, request, finish) -> None:
+        finish(not self.app.ctx.runner.busy)
+
+    def cmd_screenshot(self, request, finish) -> None:
+        from mobile.screenshots import save_window
+
+        finish(save_window(request["path"]))
+
+
+def _parents(widget):
+    parent = widget.parent
+    while parent is not None and parent is not parent.parent:
+        yield parent
+        parent = parent.parent
+
+
+def _shown(widget) -> bool:
+    return widget.get_root_window() is not None and widget.opacity > 0 and not widget.disabled
+
+
+def _inside(widget, scroller) -> bool:
+    wx, wy = widget.to_window(*widget.center)
+    sx, sy = scroller.to_window(scroller.x, scroller.y)
+    return sx <= wx <= sx + scroller.width and sy <= wy <= sy + scroller.height

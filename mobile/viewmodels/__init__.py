@@ -1,0 +1,1 @@
+"""View-models: Kivy EventDispatchers holding what each screen shows, testable without a window."""

@@ -1,0 +1,153 @@
+"""The due list (home screen): tabs with counts, search, community filter, grouping, badge."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kivy.event import EventDispatcher
+from kivy.properties import BooleanProperty, DictProperty, ListProperty, StringProperty
+
+from mobile import records
+from mobile.i18n import label, language, tr
+from sync.enums import VisitCycle
+from sync.schedule import State, explain
+
+TABS = ("overdue", "due", "done", "all")
+_TAB_STATES = {
+    "overdue": {State.OVERDUE},
+    "due": {State.DUE, State.NEW},
+    "done": {State.DONE},
+    "all": set(State),
+}
+STALE_AFTER = timedelta(hours=24)
+
+
+def community_label(community_id: Any) -> str:
+    """The tablet has community ids only (the pull sends no area names)."""
+    return tr("due.community", id=community_id)
+
+
+def tab_of(state: State) -> str:
+    """The tab a state is listed under (besides 全部)."""
+    return next(tab for tab in TABS if state in _TAB_STATES[tab])
+
+
+class DueListViewModel(EventDispatcher):
+    """What the due list shows; ``rows`` is RecycleView data (group headers and rows)."""
+
+    tab = StringProperty("overdue")
+    search = StringProperty("")
+    community = StringProperty("")  # "" = all communities
+    communities = ListProperty([])  # [(id as str, label)]
+    counts = DictProperty({tab: 0 for tab in TABS})
+    rows = ListProperty([])
+    badge = StringProperty("")
+    badge_last = StringProperty("")
+    badge_red = BooleanProperty(False)
+    returned_count = StringProperty("")
+    draft_offer = StringProperty("")
+
+    def __init__(self, ctx, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.ctx = ctx
+        self._items: list[dict[str, Any]] = []
+        self.bind(tab=self._filter, search=self._filter, community=self._filter)
+        language.bind(lang=lambda *_: self.refresh())
+
+    def refresh(self) -> None:
+        """Recompute every household's status from the store (same code as the server)."""
+        self._items = self.ctx.store.due_list(self.ctx.today(), tz=str(self.ctx.tz))
+        counts = dict.fromkeys(TABS, 0)
+        communities: dict[str, str] = {}
+        for item in self._items:
+            counts[tab_of(item["schedule"].state)] += 1
+            cid = str(item["household"]["residence_community_id"])
+            communities[cid] = community_label(cid)
+        counts["all"] = len(self._items)
+        self.counts = counts
+        self.communities = sorted(communities.items(), key=lambda kv: int(kv[0]))
+        self._filter()
+        self.refresh_badge()
+
+    def _filter(self, *_: Any) -> None:
+        states, needle = _TAB_STATES[self.tab], self.search.strip().lower()
+        chosen = [
+            item
+            for item in self._items
+            if item["schedule"].state in states
+            and (
+                not self.community
+                or str(item["household"]["residence_community_id"]) == self.community
+            )
+            and (
+                not needle
+                or needle in item["household"]["head_name"].lower()
+                or needle in item["household"]["residence_address"].lower()
+            )
+        ]
+        self.rows = self._grouped(chosen)
+
+    def _grouped(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Group by community, rows by address, so one building's households come together."""
+        groups: dict[int, list[dict[str, Any]]] = {}
+        for item in items:
+            groups.setdefault(item["household"]["residence_community_id"], []).append(item)
+        lang, data = language.lang, []
+        for cid in sorted(groups):
+            members = sorted(groups[cid], key=lambda i: i["household"]["residence_address"])
+            data.append(
+                {"viewclass": "GroupHeader", "text": f"{community_label(cid)} · {len(members)}"}
+            )
+            data.extend(self._row(item, lang) for item in members)
+        return data
+
+    @staticmethod
+    def _row(item: dict[str, Any], lang: str) -> dict[str, Any]:
+        household, schedule = item["household"], item["schedule"]
+        return {
+            "viewclass": "DueRow",
+            "household_id": household["id"],
+            "head": household["head_name"],
+            "address": household["residence_address"],
+            "community": community_label(household["residence_community_id"]),
+            "cycle": label(VisitCycle, schedule.cycle.value, lang),
+            "state": schedule.state.value,
+            "state_text": tr(f"state.{schedule.state.value}", lang),
+            "reason": explain(schedule, lang),
+        }
+
+    def refresh_badge(self) -> None:
+        """Pending count, last successful sync, red when the oldest unsent is over 24 h."""
+        store = self.ctx.store
+        pending = store.pending_count()
+        self.badge = tr("badge.pending", count=pending)
+        last = store.get_state("last_sync_at")
+        if last:
+            when = datetime.fromisoformat(last).astimezone(self.ctx.tz)
+            self.badge_last = tr("badge.synced", when=when.strftime("%m-%d %H:%M"))
+        else:
+            self.badge_last = tr("badge.never")
+        oldest = store.oldest_pending_at()
+        now = self.ctx.now().astimezone(UTC)
+        self.badge_red = bool(oldest) and now - datetime.fromisoformat(oldest) > STALE_AFTER
+        draft = records.open_draft(store)
+        if draft:
+            household = store.record("household", draft["household_id"]) or {}
+            self.draft_offer = tr("due.draft_offer", name=household.get("head_name", ""))
+        else:
+            self.draft_offer = ""
+
+    def refresh_returned(self) -> None:
+        """Count returned records (reads every history: run at start and after a pull)."""
+        store = self.ctx.store
+        count = len(records.returned(store)) if store.get_state("user") else 0
+        self.returned_count = tr("nav.returned", count=count)
+
+    def discard_draft(self) -> None:
+        """Throw the unfinished form away (the advisor chose so)."""
+        draft = records.open_draft(self.ctx.store)
+        if draft and draft.get("form", {}).get("id"):
+            self.ctx.store.discard_draft(draft["entity"], draft["form"]["id"])
+        records.forget_draft(self.ctx.store)
+        self.draft_offer = ""

@@ -1,0 +1,166 @@
+"""The shared behaviour of the record forms: autosaved drafts, shared-schema validation."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.event import EventDispatcher
+from kivy.properties import BooleanProperty, DictProperty, StringProperty
+from marshmallow import ValidationError
+
+from mobile import records
+from mobile.i18n import message, tr
+from sync.store import RecordLocked
+
+AUTOSAVE_DELAY = 0.3  # seconds: coalesces keystrokes into one draft write
+
+
+class RecordFormViewModel(EventDispatcher):
+    """A visit or interview being filled in. Subclasses set ``entity`` and the field
+    defaults, and say which form fields are required before a draft can be stored."""
+
+    entity = "visit"
+    time_field = "visited_at"
+    defaults: dict[str, Any] = {}
+
+    form = DictProperty({})
+    errors = DictProperty({})
+    notice = StringProperty("")
+    title = StringProperty("")
+    review_comment = StringProperty("")
+    is_submitted = BooleanProperty(False)
+
+    __events__ = ("on_submitted",)
+
+    def __init__(self, ctx, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.ctx = ctx
+        self.household: dict[str, Any] = {}
+        self._trigger = None
+        self.form = dict(self.defaults)  # kv rules read every key before a form opens
+
+    # ----------------------------------------------------------------- opening
+
+    def open_new(self, household_id: str) -> None:
+        """A fresh record for the household, started now."""
+        now = self.ctx.now().isoformat()
+        self._open(household_id, {**self.defaults, "id": str(uuid.uuid4()), "started_at": now})
+
+    def open_existing(self, record: dict[str, Any]) -> None:
+        """Correct a stored record (a draft, or one the supervisor returned)."""
+        # None from the server (no income, no level) is an empty field on the form.
+        known = {k: v for k, v in record.items() if k in self.defaults and v is not None}
+        form = {**self.defaults, **known}
+        form.update(
+            id=record["id"], started_at=record.get("started_at") or self.ctx.now().isoformat()
+        )
+        self._open(record["household_id"], form)
+        self.review_comment = (
+            tr("visit.review_comment", comment=record["review_comment"])
+            if record.get("review_comment")
+            else ""
+        )
+
+    def restore(self, draft: dict[str, Any]) -> None:
+        """Continue the form left unfinished (after a kill, a lock or a restart)."""
+        self._open(draft["household_id"], {**self.defaults, **draft["form"]})
+
+    def _open(self, household_id: str, form: dict[str, Any]) -> None:
+        self.household = self.ctx.store.household(household_id) or {}
+        self.form = form
+        self.form["household_id"] = household_id
+        self.errors, self.notice, self.review_comment, self.is_submitted = {}, "", "", False
+        self.title = self._title()
+
+    def _title(self) -> str:
+        return self.household.get("head_name", "")
+
+    # ----------------------------------------------------------------- editing
+
+    def set(self, key: str, value: Any) -> None:
+        """One field changed: keep it and schedule the autosave."""
+        if self.form.get(key) == value:
+            return
+        self.form[key] = value
+        self.errors.pop(key, None)
+        self.notice = ""
+        if self._trigger is None:
+            self._trigger = Clock.create_trigger(lambda dt: self.autosave(), AUTOSAVE_DELAY)
+        self._trigger()
+
+    def toggle(self, key: str, code: str) -> None:
+        """Add or remove a code in a multiple-choice field."""
+        chosen = list(self.form.get(key) or [])
+        chosen.remove(code) if code in chosen else chosen.append(code)
+        self.set(key, chosen)
+
+    def choose(self, key: str, code: str) -> None:
+        """A single choice that may be cleared: tapping the chosen code again unsets it."""
+        self.set(key, "" if self.form.get(key) == code else code)
+
+    def payload(self) -> dict[str, Any]:
+        """The record as the shared schema expects it (empty optional fields left out)."""
+        raise NotImplementedError
+
+    def ready_for_draft(self) -> bool:
+        """Enough is filled in for the store to accept a draft."""
+        return True
+
+    # ---------------------------------------------------------------- saving
+
+    def autosave(self) -> bool:
+        """Keep the raw form (always) and a draft record (its valid fields); True if stored."""
+        if self.is_submitted:
+            return False
+        records.remember_draft(
+            self.ctx.store, self.entity, self.form["household_id"], dict(self.form)
+        )
+        if not self.ready_for_draft():
+            return False
+        data = self.payload()
+        try:
+            self._save(data, draft=True)
+        except ValidationError as error:
+            self._show(error)
+            # Keep what is valid: a bad amount must not cost the advisor the rest.
+            valid = {k: v for k, v in data.items() if k not in error.messages}
+            try:
+                self._save(valid, draft=True)
+            except (ValidationError, RecordLocked):
+                return False
+        except RecordLocked:
+            return False
+        self.notice = tr("visit.autosaved")
+        return True
+
+    def submit(self) -> bool:
+        """Validate with the shared schema and queue the record for sync in one commit."""
+        data = {**self.payload(), "ended_at": self.ctx.now().isoformat()}
+        try:
+            self._save(data, draft=False)
+        except ValidationError as error:
+            self._show(error)
+            self.notice = tr("visit.fix_errors")
+            return False
+        self.is_submitted = True
+        records.forget_draft(self.ctx.store)
+        self.errors, self.notice = {}, tr("visit.submitted")
+        self.dispatch("on_submitted")
+        return True
+
+    def _save(self, data: dict[str, Any], *, draft: bool) -> dict[str, Any]:
+        store = self.ctx.store
+        save = store.save_visit if self.entity == "visit" else store.save_interview
+        return save(data, draft=draft)
+
+    def _show(self, error: ValidationError) -> None:
+        shown = {}
+        for key, messages in error.messages.items():
+            text = messages[0] if isinstance(messages, list) else str(messages)
+            shown[key] = message(text)
+        self.errors = shown
+
+    def on_submitted(self) -> None:
+        """Default handler (the app goes back to the due list)."""

@@ -1,0 +1,156 @@
+"""The household file (一户一档): facts, members, warnings, timeline, returned records, edits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from kivy.event import EventDispatcher
+from kivy.properties import BooleanProperty, DictProperty, ListProperty, StringProperty
+from marshmallow import ValidationError
+
+from mobile import receipts
+from mobile.i18n import label, message, tr
+from sync.enums import (
+    Category,
+    HardshipLevel,
+    Health,
+    IntervieweeRole,
+    Outcome,
+    Relation,
+    VisitCycle,
+    WarningKind,
+    WarningLevel,
+)
+
+EDITABLE = ("phone", "residence_address", "notes")
+
+
+class HouseholdViewModel(EventDispatcher):
+    """One household as the file screen shows it; ``edit`` holds the advisor's corrections."""
+
+    household_id = StringProperty("")
+    head = StringProperty("")
+    facts = ListProperty([])  # [(label, value)]
+    separated = BooleanProperty(False)
+    streets = StringProperty("")
+    members = ListProperty([])  # [str]
+    warnings = ListProperty([])  # [str]
+    timeline = ListProperty([])  # [{"text", "receipt", "entity", "id", "stage"}]
+    returned = ListProperty([])
+    edit = DictProperty({key: "" for key in EDITABLE})
+    errors = DictProperty({})
+    notice = StringProperty("")
+
+    def __init__(self, ctx, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.ctx = ctx
+        self.household: dict[str, Any] = {}
+
+    def load(self, household_id: str) -> bool:
+        """Read the household from the store; False when it is not on the tablet."""
+        store = self.ctx.store
+        household = store.household(household_id)
+        if household is None:
+            return False
+        self.household, self.household_id = household, household_id
+        self.head = household["head_name"]
+        self.facts = self._facts(household)
+        self.separated = household["registration_street_id"] != household["residence_street_id"]
+        self.streets = tr(
+            "household.streets",
+            reg=household["registration_street_id"],
+            res=household["residence_street_id"],
+        )
+        self.members = [self._member(p) for p in household["persons"]]
+        self.warnings = [
+            f"{label(WarningLevel, w['level'])} · {label(WarningKind, w['kind'])} "
+            f"{w.get('message', '')}"
+            for w in store.open_warnings()
+            if w["household_id"] == household_id
+        ]
+        self._history()
+        self.edit = {key: household.get(key) or "" for key in EDITABLE}
+        self.errors, self.notice = {}, ""
+        return True
+
+    @staticmethod
+    def _facts(household: dict[str, Any]) -> list[tuple[str, str]]:
+        cycle = label(VisitCycle, household.get("visit_cycle"))
+        override = household.get("cycle_override")
+        if override:
+            cycle += " · " + tr("household.override", reason=override["reason"])
+        return [
+            (
+                tr("household.categories"),
+                "、".join(label(Category, c) for c in household["categories"]),
+            ),
+            (tr("household.level"), label(HardshipLevel, household["hardship_level"])),
+            (tr("household.cycle"), cycle),
+            (tr("household.phone"), household.get("phone") or "—"),
+            (tr("household.address"), household["residence_address"]),
+        ]
+
+    @staticmethod
+    def _member(person: dict[str, Any]) -> str:
+        # ID numbers exactly as the server sent them: masked for advisors.
+        parts = [person["name"], label(Relation, person["relation"]), person.get("id_number") or ""]
+        if person["health"] != "healthy":
+            parts.append(label(Health, person["health"]))
+        return " · ".join(p for p in parts if p)
+
+    def _history(self) -> None:
+        store, me = self.ctx.store, (self.ctx.store.get_state("user") or {}).get("id")
+        known = store.get_state("receipts") or {}
+        entries = []
+        for visit in store.visits_for(self.household_id):
+            entries.append(("visit", visit, visit["visited_at"], label(Outcome, visit["outcome"])))
+        for interview in store.interviews_for(self.household_id):
+            what = (
+                tr("household.interview")
+                + " · "
+                + label(IntervieweeRole, interview["interviewee_role"])
+            )
+            entries.append(("interview", interview, interview["interviewed_at"], what))
+        entries.sort(key=lambda e: e[2], reverse=True)
+        timeline = []
+        for entity, record, when, what in entries:
+            day = datetime.fromisoformat(when).astimezone(self.ctx.tz).strftime("%Y-%m-%d")
+            who = (
+                tr("household.by_me")
+                if record.get("advisor_id") == me
+                else tr("household.by_colleague")
+            )
+            timeline.append(
+                {
+                    "text": f"{day} {what} · {who}",
+                    "receipt": receipts.describe(record, known, self.ctx.tz),
+                    "entity": entity,
+                    "id": record["id"],
+                    "stage": receipts.stage(record),
+                }
+            )
+        self.timeline = timeline
+        self.returned = [t for t in timeline if t["stage"] == "returned"]
+
+    def set_edit(self, key: str, value: str) -> None:
+        """Keep a correction typed into the file (saved by :meth:`save_edit`)."""
+        self.edit[key] = value
+
+    def save_edit(self) -> bool:
+        """Send changed fields as per-field edits (one queued update); False on bad input."""
+        changes = {
+            key: (self.edit[key] or None) if key == "phone" else self.edit[key]
+            for key in EDITABLE
+            if (self.edit[key] or "") != (self.household.get(key) or "")
+        }
+        if not changes:
+            return True
+        try:
+            self.ctx.store.update_household(self.household_id, changes)
+        except ValidationError as error:
+            self.errors = {k: message(v[0]) for k, v in error.messages.items()}
+            return False
+        self.load(self.household_id)
+        self.notice = tr("household.saved")
+        return True

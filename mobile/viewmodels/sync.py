@@ -1,0 +1,131 @@
+"""The sync screen: progress with phase and counts, last result, needs-attention items."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kivy.event import EventDispatcher
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+
+from mobile.i18n import message, tr
+
+STALE_AFTER = timedelta(hours=24)
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+class SyncViewModel(EventDispatcher):
+    """Drives :class:`mobile.syncer.SyncRunner` and says what happened, in words."""
+
+    busy = BooleanProperty(False)
+    phase = StringProperty("")
+    progress = NumericProperty(0)
+    progress_max = NumericProperty(1)
+    last_result = StringProperty("")
+    pending = StringProperty("")
+    stale = BooleanProperty(False)
+    attention = ListProperty([])
+    signed_out = BooleanProperty(False)
+
+    __events__ = ("on_synced",)
+
+    def __init__(self, ctx, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.ctx = ctx
+        self.phase = tr("sync.idle")
+
+    def refresh(self) -> None:
+        """Re-read the outbox, the last result and the needs-attention list."""
+        store = self.ctx.store
+        self.pending = tr("sync.pending", count=store.pending_count())
+        oldest = store.oldest_pending_at()
+        now = self.ctx.now().astimezone(UTC)
+        self.stale = bool(oldest) and now - datetime.fromisoformat(oldest) > STALE_AFTER
+        self.last_result = self._last(store.get_state("last_sync"))
+        self.signed_out = bool(store.get_state("signed_out"))
+        self.attention = [self._item(item) for item in store.attention_items()]
+
+    def _last(self, last: dict[str, Any] | None) -> str:
+        if not last:
+            return tr("sync.never")
+        when = datetime.fromisoformat(last["at"]).astimezone(self.ctx.tz).strftime("%m-%d %H:%M")
+        if last["outcome"] == "ok":
+            return tr("sync.last_ok", when=when, sent=last["sent"], pulled=last["pulled"])
+        return tr("sync.last_failed", when=when, error=last.get("error", ""))
+
+    def _item(self, item: dict[str, Any]) -> dict[str, Any]:
+        """One attention item; a conflict lists each field with both values."""
+        payload, server = item.get("payload") or {}, item.get("server") or {}
+        fields = sorted((item.get("errors") or {}).keys())
+        if item["status"] == "conflict":
+            pairs = [
+                {
+                    "field": name,
+                    "mine": tr("sync.mine", value=_shown(payload.get(name))),
+                    "theirs": tr("sync.theirs", value=_shown(server.get(name))),
+                }
+                for name in fields
+            ]
+            title = tr("sync.conflict", field="、".join(fields))
+        else:
+            texts = [
+                message(m[0]) if isinstance(m, list) else str(m)
+                for m in (item.get("errors") or {}).values()
+            ]
+            pairs = []
+            title = tr("sync.rejected", message="; ".join(texts) or (item.get("reason") or ""))
+        return {
+            "id": item["id"],
+            "status": item["status"],
+            "title": title,
+            "pairs": pairs,
+            "entity": item["entity"],
+            "record_id": item["record_id"],
+            "payload": payload,
+        }
+
+    def sync_now(self) -> bool:
+        """Start a sync in the background; False if one is already running."""
+        started = self.ctx.runner.sync(self._progress, self._done, self._failed)
+        if started:
+            self.busy, self.phase, self.progress = True, tr("sync.phase.push", done=0, total="…"), 0
+        return started
+
+    def _progress(self, phase: str, done: int, total: int | None) -> None:
+        if phase == "push":
+            self.progress_max, self.progress = max(total or 1, 1), done
+            self.phase = tr("sync.phase.push", done=done, total=total or done)
+        else:
+            self.progress_max, self.progress = max(done, 1), done
+            self.phase = tr("sync.phase.pull", done=done)
+
+    def _done(self, report) -> None:
+        self.busy, self.phase = False, tr("sync.idle")
+        self.refresh()
+        self.dispatch("on_synced")
+
+    def _failed(self, error: Exception) -> None:
+        self.busy, self.phase = False, tr("sync.idle")
+        self.refresh()
+
+    def resolve(self, item_id: int, keep: str) -> None:
+        """Close an attention item; for a conflict, ``keep`` "mine" re-sends the advisor's
+        values against the server's new version, "theirs" accepts the server's."""
+        item = next((i for i in self.attention if i["id"] == item_id), None)
+        if item is None:
+            return
+        store = self.ctx.store
+        store.dismiss_attention(item_id)
+        if keep == "mine" and item["status"] == "conflict" and item["entity"] == "household":
+            mine = {pair["field"]: item["payload"].get(pair["field"]) for pair in item["pairs"]}
+            store.update_household(item["record_id"], mine)
+        self.refresh()
+
+    def on_synced(self) -> None:
+        """Default handler (screens re-read the store)."""

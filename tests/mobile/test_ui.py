@@ -1,0 +1,267 @@
+"""The real app under Xvfb against a real server with demo data, driven through its widgets."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from server.demo import load_demo
+from server.models import Household, User, Visit
+from server.services import households as household_service
+from server.services import workflow
+from server.services.transaction import unit_of_work
+from sync.schedule import DEFAULT_TZ
+from tests.mobile.remote import RemoteApp, free_port
+
+PASSWORD = "demo-password"
+PIN = "246810"
+pytestmark = pytest.mark.timeout(240)
+
+
+@pytest.fixture(scope="session")
+def display():
+    """A private Xvfb display (skips, saying why, where Xvfb is not installed)."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (apt-get install xvfb libgl1-mesa-dri fonts-noto-cjk)")
+    number = next(n for n in range(90, 190) if not os.path.exists(f"/tmp/.X11-unix/X{n}"))
+    proc = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", "1280x1280x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while not os.path.exists(f"/tmp/.X11-unix/X{number}"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.skip("Xvfb did not start")
+        time.sleep(0.1)
+    yield f":{number}"
+    proc.terminate()
+    proc.wait(5)
+
+
+class Server:
+    """The app behind werkzeug on one fixed port, which can be stopped and started again."""
+
+    def __init__(self, app) -> None:
+        self.app, self.port, self._server = app, free_port(), None
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+@pytest.fixture
+def demo_server(app, session):
+    """A real server on 127.0.0.1 with demo data (a small district)."""
+    session().expire_on_commit = False
+    with unit_of_work(session):
+        load_demo(session, households=40, password=PASSWORD, tz=DEFAULT_TZ)
+    server = Server(app)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def tablet(tmp_path, demo_server, display):
+    """The app, started fresh; stopped (or killed) at the end."""
+    apps: list[RemoteApp] = []
+
+    def start() -> RemoteApp:
+        remote = RemoteApp(tmp_path / "tablet", demo_server.url, display)
+        (tmp_path / "tablet").mkdir(exist_ok=True)
+        apps.append(remote.start())
+        return remote
+
+    yield start
+    for remote in apps:
+        remote.stop()
+
+
+def sign_in(app: RemoteApp) -> None:
+    assert app.screen() == "signin"
+    app.type("advisor1", id="username")
+    app.type(PASSWORD, id="password")
+    app.tap(id="submit")
+    app.wait_for(lambda: app.screen() == "pin", "the PIN screen")
+    app.type(PIN, id="pin")
+    app.type(PIN, id="repeat")
+    app.tap(id="submit")
+    app.wait_for(lambda: app.screen() == "duelist", "the due list")
+    app.wait_synced()
+
+
+def unlock(app: RemoteApp) -> None:
+    app.wait_for(lambda: app.screen() == "pin", "the unlock screen")
+    app.type(PIN, id="pin")
+    app.tap(id="submit")
+    app.wait_for(lambda: app.screen() == "duelist", "the due list")
+
+
+def first_row(app: RemoteApp, state: str | None = None) -> dict:
+    """The first row in ``state`` (else the first not yet visited, else the first)."""
+    rows = [r for r in app.vm("rows") if r["viewclass"] == "DueRow"]
+    for wanted in (state, "not done"):
+        for r in rows:
+            if (
+                wanted is None
+                or r["state"] == wanted
+                or (wanted == "not done" and r["state"] != "done")
+            ):
+                return r
+    return rows[0]
+
+
+def routine_visit(app: RemoteApp, household_id: str) -> None:
+    """From the due list: visit button, outcome, "same as last", submit."""
+    app.tap(row=["household_id", household_id], text="走访")
+    app.tap(text="见面走访")
+    app.tap(id="same_as_last")
+    app.tap(id="submit")
+    app.wait_for(lambda: app.screen() == "duelist", "back on the due list")
+
+
+def sync_from_screen(app: RemoteApp) -> None:
+    app.tap(id="nav_sync")
+    app.tap(id="sync_now")
+    app.wait_synced()
+
+
+def test_visit_from_due_list_to_server_in_few_taps(tablet, session):
+    app = tablet()
+    sign_in(app)
+    counts = app.vm("counts")
+    app.tap(id="tab_overdue" if counts["overdue"] else "tab_all")
+    row = first_row(app, "overdue")
+    app.call("taps", reset=True)
+    routine_visit(app, row["household_id"])
+    assert app.call("taps") <= 8  # a "completed, nothing changed" visit (issue 9)
+    sync_from_screen(app)
+    visits = session.scalars(
+        select(Visit).where(Visit.household_id == uuid.UUID(row["household_id"]))
+    ).all()
+    mine = [v for v in visits if v.visited_at > datetime.now(UTC).replace(hour=0, minute=0)]
+    assert len(mine) == 1 and mine[0].status == "submitted" and mine[0].outcome == "completed"
+    assert app.vm("last_result", screen="sync").startswith(
+        time.strftime("%m-%d")
+    ) or "同步成功" in app.vm("last_result", screen="sync")
+
+
+def test_offline_visits_arrive_exactly_once(tablet, demo_server, session):
+    app = tablet()
+    sign_in(app)
+    device = app.call("vm", attr="about", screen="settings").split("\n")[1].split(" ")[-1]
+    demo_server.stop()
+    app.tap(id="tab_all")
+    rows = [r for r in app.vm("rows") if r["viewclass"] == "DueRow"][:3]
+    for row in rows:
+        routine_visit(app, row["household_id"])
+    assert app.vm("badge") == "待上传 3"
+    app.stop()
+    app = tablet()
+    unlock(app)
+    demo_server.start()
+    sync_from_screen(app)
+    count = session.scalar(select(func.count()).select_from(Visit).where(Visit.device_id == device))
+    assert count == 3
+    assert app.vm("pending", screen="sync") == "待上传 0 条"
+
+
+def test_returned_visit_is_corrected_and_conflict_shows_both_values(tablet, session):
+    app = tablet()
+    sign_in(app)
+    app.tap(id="tab_all")
+    row = first_row(app)
+    app.tap(row=["household_id", row["household_id"]], text="走访")
+    app.tap(text="见面走访")
+    app.type("楼道里见到户主，精神尚好。", id="notes")
+    app.tap(id="submit")
+    sync_from_screen(app)
+    visit = session.scalars(
+        select(Visit).where(Visit.notes == "楼道里见到户主，精神尚好。")
+    ).one()  # Chinese typed into the form arrives intact
+    supervisor = session.scalars(select(User).where(User.username == "supervisor1")).one()
+    with unit_of_work(session):
+        workflow.return_record(
+            session,
+            actor=supervisor,
+            entity="visit",
+            record_id=visit.id,
+            comment="请补充收入情况",
+            now=datetime.now(UTC),
+        )
+    # The phone, changed on the server and on the tablet before either syncs.
+    household_id = visit.household_id
+    app.tap(id="back")
+    app.tap(id="nav_sync")
+    app.tap(id="sync_now")
+    app.wait_synced()
+    app.tap(id="back")
+    app.wait_for(lambda: app.vm("returned_count") == "退回 1", "the returned count")
+    app.tap(id="nav_returned")
+    app.tap(row=["record_id", str(visit.id)])
+    assert "请补充收入情况" in app.vm("review_comment")
+    app.type("800", id="income")
+    app.tap(id="submit")
+    app.tap(id="nav_sync")
+    app.tap(id="sync_now")
+    app.wait_synced()
+    session.expire_all()
+    assert session.get(Visit, visit.id).status == "resubmitted"
+    assert str(session.get(Visit, visit.id).estimated_monthly_income) == "800.00"
+
+    app.tap(id="back")
+    app.type(session.get(Household, household_id).head_name, id="search")
+    app.tap(row=["household_id", str(household_id)])
+    app.type("13900001111", id="edit_phone")
+    app.tap(id="save_edit")
+    with unit_of_work(session):
+        household_service.update_household(
+            session,
+            actor=supervisor,
+            household_id=household_id,
+            changes={"phone": "13700002222"},
+            now=datetime.now(UTC),
+            tz=DEFAULT_TZ,
+        )
+    app.tap(id="back")
+    sync_from_screen(app)
+    attention = app.vm("attention", screen="sync")
+    assert attention and attention[0]["status"] == "conflict"
+    pair = attention[0]["pairs"][0]
+    assert pair["mine"] == "本机：13900001111" and pair["theirs"] == "服务器：13700002222"
+
+
+def test_a_kill_while_typing_offers_the_draft_again(tablet):
+    app = tablet()
+    sign_in(app)
+    app.tap(id="tab_all")
+    row = first_row(app)
+    app.tap(row=["household_id", row["household_id"]], text="走访")
+    app.tap(text="未遇")
+    app.type("敲门无人应答，邻居说去医院了", id="notes")
+    time.sleep(1.0)  # the autosave delay has passed
+    app.kill()
+    app = tablet()
+    unlock(app)
+    assert row["head"] in app.vm("draft_offer")
+    app.tap(id="draft_continue")
+    assert app.screen() == "visit"
+    assert app.call("get", id="notes") == "敲门无人应答，邻居说去医院了"
+    assert app.vm("form")["outcome"] == "not_home"
