@@ -10,11 +10,18 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sync.protocol import SCHEMA_VERSION, canonical_json
+from sync.store_handover import is_stale
 from sync.transport import ClientError, Transport
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int | None], None]
+# Renumbering rounds in a row before a push gives up (each should settle in one).
+MAX_RENUMBER_ROUNDS = 3
+
+
+class SyncError(RuntimeError):
+    """The engine cannot go on safely; the outbox is kept as it is."""
 
 
 class Store(Protocol):
@@ -31,6 +38,11 @@ class Store(Protocol):
     def apply_pull_page(self, changes: list[dict[str, Any]], cursor: str) -> dict: ...
     def get_state(self, key: str) -> Any: ...
     def set_state(self, key: str, value: Any) -> None: ...
+    def begin_user(self, user: dict[str, Any], token: str) -> bool: ...
+    def outbox_author(self, mutation_id: int) -> int | None: ...
+    def author_token(self, author_id: int) -> str | None: ...
+    def forget_author_tokens(self) -> None: ...
+    def settle_handover(self) -> int: ...
 
 
 @dataclass
@@ -78,39 +90,68 @@ class SyncClient:
         answer = self.transport.login(
             username, password, self.store.device_id(), device_name, app_version
         )
-        self.store.set_state("token", answer["token"])
-        self.store.set_state("user", answer["user"])
+        if self.store.begin_user(answer["user"], answer["token"]):
+            # Another advisor had this tablet: their unsent records stay queued and go out
+            # on their behalf; the pulled caseload starts over for the new advisor.
+            log.info("a new advisor signed in on this tablet; caseload pulled afresh")
         return answer["user"]
 
     def _pending(self) -> tuple[int, str | None]:
         return self.store.pending_count(), self.store.oldest_pending_at()
 
     def push(self, progress: Progress | None = None) -> dict[str, int]:
-        """Send the outbox in batches, oldest first; returns counts per result status."""
+        """Send the outbox in batches, oldest first; returns counts per result status.
+
+        A batch holds one author's mutations: an earlier advisor's (a tablet that changed
+        hands) go with that advisor's kept token as proof, attributed to them. Mutations
+        the server refuses by *id* (``renumbered`` in the counts) are renumbered by the
+        store and sent again, so each record arrives once.
+        """
         counts: dict[str, int] = {}
-        total, done = self.store.pending_count(), 0
+        total, done, rounds = self.store.pending_count(), 0, 0
         while True:
             pending = self.store.pending_mutations(self.batch)
             if not pending:
+                self.store.forget_author_tokens()
                 return counts
-            ids = [m["mutation_id"] for m in pending]
-            mutations = self.store.mark_sent(ids)
-            body = {
-                "device_id": self.store.device_id(),
-                "schema_version": SCHEMA_VERSION,
-                "mutations": mutations,
-            }
+            body, ids = self._batch(pending)
             try:
                 answer = self.transport.push(body, idempotency_key(body), pending=self._pending())
             except Exception as error:
                 self.store.mark_failed(ids, f"{type(error).__name__}: {error}")
                 raise
             self.store.apply_results(answer["results"])
+            stale = 0
             for result in answer["results"]:
-                counts[result["status"]] = counts.get(result["status"], 0) + 1
-            done += len(ids)
+                status = "renumbered" if is_stale(result) else result["status"]
+                counts[status] = counts.get(status, 0) + 1
+                stale += status == "renumbered"
+            rounds = rounds + 1 if stale else 0
+            if rounds > MAX_RENUMBER_ROUNDS:
+                raise SyncError("the server keeps refusing this tablet's mutation ids")
+            done += len(ids) - stale
             if progress:
                 progress("push", done, max(total, done))
+
+    def _batch(self, pending: list[dict[str, Any]]) -> tuple[dict[str, Any], list[int]]:
+        """The push body for the oldest run of one author's mutations; marks them sent."""
+        user = self.store.get_state("user") or {}
+        authors = [self.store.outbox_author(m["mutation_id"]) for m in pending]
+        first = authors[0]
+        run = next((i for i, a in enumerate(authors) if a != first), len(authors))
+        ids = [m["mutation_id"] for m in pending[:run]]
+        body: dict[str, Any] = {
+            "device_id": self.store.device_id(),
+            "schema_version": SCHEMA_VERSION,
+            "mutations": self.store.mark_sent(ids),
+        }
+        if first is not None and first != user.get("id"):
+            token = self.store.author_token(first)
+            if token is None:
+                # Sending them as the signed-in advisor would re-attribute them: refuse.
+                raise SyncError(f"records of advisor {first} wait, but no credential of theirs")
+            body["on_behalf_of"] = token
+        return body, ids
 
     def pull(self, progress: Progress | None = None) -> tuple[int, int]:
         """Pull pages until ``has_more`` is false; returns (changes, pages)."""
@@ -140,5 +181,6 @@ class SyncClient:
         report = SyncReport()
         report.pushed = self.push(progress)
         report.pulled, report.pages = self.pull(progress)
+        self.store.settle_handover()
         self.store.set_state("last_sync_at", datetime.now(UTC).isoformat())
         return report

@@ -29,6 +29,10 @@ CONFLICT_MESSAGE = "Changed on the server too; the server's value was kept."
 # Server statuses after which only the supervisor's workflow changes a record (DESIGN §6).
 LOCKED_STATUSES = frozenset({"submitted", "resubmitted", "approved"})
 
+# Push refusals of a mutation *id* (at or below the server's mark, or reused for other
+# content): nothing was stored, and the tablet sends the mutation again under a new id.
+STALE_MUTATION_REASONS = ("stale_mutation_id", "mutation_id_reused")
+
 # The push body's ``schema_version``: the wire format the tablet writes.
 SCHEMA_VERSION = 1
 

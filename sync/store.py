@@ -43,6 +43,7 @@ from sync.protocol import (
     canonical_json,
 )
 from sync.records import SCHEMAS, HouseholdSchema
+from sync.store_handover import StoreHandover, is_stale, renumber_from
 from sync.store_read import StoreReads
 from sync.store_rows import loads
 
@@ -64,7 +65,7 @@ class UnknownRecord(StoreError, LookupError):
     """No such record on this tablet."""
 
 
-class SQLiteStore(StoreReads):
+class SQLiteStore(StoreReads, StoreHandover):
     """The tablet store in the SQLite file ``path`` (created and migrated on first use).
 
     ``clock`` returns the current aware time (tests inject one); ``timeout`` is how long, in
@@ -283,11 +284,23 @@ class SQLiteStore(StoreReads):
                 (canonical_json(merged), now, queued["mutation_id"]),
             )
             return queued["mutation_id"]
+        user = conn.execute("SELECT value FROM sync_state WHERE key = 'user'").fetchone()
+        author = (loads(user[0]) or {}).get("id") if user else None
         cursor = conn.execute(
             """INSERT INTO outbox (entity, record_id, household_id, op, base_version, payload,
-                                   created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-            (entity, record_id, household_id, op, base_version, canonical_json(payload), now, now),
+                                   author_id, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                entity,
+                record_id,
+                household_id,
+                op,
+                base_version,
+                canonical_json(payload),
+                author,
+                now,
+                now,
+            ),
         )
         return cursor.lastrowid
 
@@ -424,12 +437,16 @@ class SQLiteStore(StoreReads):
         returned version (``synced`` once nothing else is pending for it). ``conflict``/
         ``rejected``: the mutation leaves the outbox for the needs-attention list, with the
         server's messages and the payload sent; the record is marked ``attention``. It is
-        never retried nor dropped silently. Household tombstones that waited for these
-        pushes are then applied. A result for a mutation no longer in the outbox (a
-        replayed response) is ignored; one for a mutation never marked sent, or with an
-        unknown status, raises :class:`StoreError` and nothing is applied.
+        never retried nor dropped silently. A refusal of the mutation *id*
+        (``stale_mutation_id``, ``mutation_id_reused``: nothing was stored) keeps the
+        mutation, renumbered above the server's ``high_water`` with every later one, to be
+        pushed again. Household tombstones that waited for these pushes are then applied.
+        A result for a mutation no longer in the outbox (a replayed response) is ignored;
+        one for a mutation never marked sent, or with an unknown status, raises
+        :class:`StoreError` and nothing is applied.
         """
         with self._write() as conn:
+            stale: list[dict[str, Any]] = []
             for result in results:
                 row = conn.execute(
                     "SELECT * FROM outbox WHERE mutation_id = ?", (result["mutation_id"],)
@@ -438,6 +455,9 @@ class SQLiteStore(StoreReads):
                     continue  # answered before (a replayed response)
                 if row["state"] != "sent":
                     raise StoreError(f"result for mutation {row['mutation_id']}, never sent")
+                if is_stale(result):
+                    stale.append(result)  # nothing stored: it stays, under a new id
+                    continue
                 outcome = result.get("status")
                 conn.execute("DELETE FROM outbox WHERE mutation_id = ?", (row["mutation_id"],))
                 if outcome in ("applied", "duplicate"):
@@ -448,6 +468,9 @@ class SQLiteStore(StoreReads):
                     store_state.flag(conn, row, result, self._now())
                 else:
                     raise StoreError(f"unknown push result status {outcome!r}")
+            if stale:
+                first = min(r["mutation_id"] for r in stale)
+                renumber_from(conn, first, max(int(r.get("high_water") or 0) for r in stale))
             store_state.apply_deferred(conn)
 
     # ------------------------------------------------------------------- pulling

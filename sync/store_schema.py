@@ -3,7 +3,7 @@
 Rows are read and written by :mod:`sync.store_rows`; a record's state transitions
 (acknowledged, flagged, pulled, tombstoned, settled) are :mod:`sync.store_state`.
 
-Layout (schema version 1):
+Layout (schema version 2; version 2 added ``outbox.author_id``):
 
 - one table per entity — ``household``, ``person``, ``visit``, ``interview``, ``warning`` —
   with ``id`` (TEXT PK), ``household_id`` (a household's own id for ``household``, so one
@@ -125,8 +125,15 @@ def _v1_initial(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v2_outbox_author(conn: sqlite3.Connection) -> None:
+    # Who made each queued mutation: a tablet that changes hands delivers the earlier
+    # advisor's records on their behalf. Rows from before this are the signed-in user's.
+    conn.execute("ALTER TABLE outbox ADD COLUMN author_id INTEGER")
+    conn.execute("CREATE INDEX ix_outbox_author ON outbox (author_id)")
+
+
 # Index i upgrades user_version i to i + 1. Append only.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1_initial]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1_initial, _v2_outbox_author]
 
 
 class SchemaTooNew(RuntimeError):

@@ -66,6 +66,14 @@ class PushSchema(StrictSchema):
     device_id = fields.String(required=True, validate=validate.Length(1, 64))
     schema_version = fields.Integer(required=True, validate=validate.Equal(SCHEMA_VERSION))
     mutations = fields.List(fields.Nested(MutationSchema), required=True)
+    on_behalf_of = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 200),
+        metadata={
+            "description": "a tablet that changed hands: the token it held for the advisor "
+            "who made these mutations (proves authorship; may be revoked or expired)"
+        },
+    )
 
 
 class ResultSchema(StrictSchema):
@@ -79,6 +87,9 @@ class ResultSchema(StrictSchema):
     errors = fields.Dict()
     fields_ = fields.List(fields.String(), data_key="fields", attribute="fields")
     server = fields.Dict()
+    high_water = fields.Integer(
+        metadata={"description": "stale/reused mutation ids: the mark to number above"}
+    )
 
 
 class PushResultSchema(StrictSchema):

@@ -36,6 +36,9 @@ class FieldRecord(UUIDPk, Versioned):
     # Set when the record came in for a household no longer in the author's caseload: it
     # is kept (nothing recorded in the field is lost) and shown to the supervisor.
     flag: Mapped[str | None] = mapped_column(String(64))
+    # SHA-256 of the pushed data last applied: a replay of the same record is recognised
+    # by it even when the push bookkeeping that answered it first is gone (pruned).
+    payload_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Visit(FieldRecord, Base):

@@ -7,7 +7,9 @@ when the mutation cannot be applied.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -16,9 +18,14 @@ from marshmallow import ValidationError
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from server.models import CaseloadAssignment, Device, Household, Interview, User, Visit
+from server.models import CaseloadAssignment, Household, Interview, User, Visit
 from server.services import audit
-from sync.protocol import CONFLICT_MESSAGE, EDITABLE_HOUSEHOLD_FIELDS, HISTORY_TIME_FIELDS
+from sync.protocol import (
+    CONFLICT_MESSAGE,
+    EDITABLE_HOUSEHOLD_FIELDS,
+    HISTORY_TIME_FIELDS,
+    canonical_json,
+)
 from sync.records import HouseholdSchema, InterviewSchema, VisitSchema
 
 # A tablet clock may run a little fast; a record "from the future" beyond this is refused.
@@ -27,6 +34,16 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 RECORDS = {"visit": (Visit, VisitSchema), "interview": (Interview, InterviewSchema)}
 # What a household update may carry: the protocol's editable fields, each optional.
 HOUSEHOLD_EDIT = HouseholdSchema(only=EDITABLE_HOUSEHOLD_FIELDS, partial=EDITABLE_HOUSEHOLD_FIELDS)
+
+
+@dataclass(frozen=True)
+class Pusher:
+    """Whose records a push carries (``author``, an authenticated advisor), from which
+    tablet, and — when a tablet changed hands — the advisor who delivered them."""
+
+    author: User
+    device_id: str
+    delivered_by: User | None = None
 
 
 class Refusal(Exception):
@@ -73,16 +90,21 @@ class Known:
         self.households = {h.id: h for h in rows}
 
 
+def payload_hash(data: dict) -> str:
+    """What identifies a record's pushed data, kept on the record (replays after pruning)."""
+    return hashlib.sha256(canonical_json(data).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def apply_mutation(
-    session: Session, device: Device, mutation: dict, now: datetime, known: Known
+    session: Session, pusher: Pusher, mutation: dict, now: datetime, known: Known
 ) -> tuple[Any, dict]:
     """Apply one mutation; returns the row it wrote and what its answer adds (a household
     edit in conflict answers ``conflict``). Raises :class:`Refusal` for anything refused."""
     entity, op = mutation["entity"], mutation["op"]
     if entity in RECORDS and op == "upsert":
-        return _upsert_record(session, device, entity, mutation, now, known), {}
+        return _upsert_record(session, pusher, entity, mutation, now, known)
     if entity == "household" and op == "update":
-        return _update_household(session, device.user, mutation, now)
+        return _update_household(session, pusher, mutation, now)
     raise Refusal(
         "unknown_entity",
         f"Cannot {op} a {entity}.",
@@ -111,10 +133,10 @@ def _load(schema_cls, data: dict, record_id: uuid.UUID) -> dict:
 
 
 def _upsert_record(
-    session: Session, device: Device, entity: str, mutation: dict, now: datetime, known: Known
-):
+    session: Session, pusher: Pusher, entity: str, mutation: dict, now: datetime, known: Known
+) -> tuple[Any, dict]:
     (model, schema_cls), when = RECORDS[entity], HISTORY_TIME_FIELDS[entity]
-    user, record_id = device.user, mutation["id"]
+    user, record_id = pusher.author, mutation["id"]
     data = _load(schema_cls, mutation["data"], record_id)
     if data["status"] not in {"submitted", "resubmitted"}:
         raise Refusal(
@@ -128,40 +150,64 @@ def _upsert_record(
             "The record is dated in the future.",
             {when: ["Later than the server's clock allows; check the tablet's time."]},
         )
+    digest = payload_hash(mutation["data"])
     # Only ids known to exist are looked up: a miss would cost a query per new record.
     stored = session.get(model, record_id) if record_id in known.ids else None
+    if stored is not None and stored.advisor_id == user.id and stored.payload_hash == digest:
+        # This very record is stored already (a replay whose bookkeeping is gone, or sent
+        # again under a new mutation id): the server holds it, nothing changes.
+        return stored, {"status": "duplicate"}
     if stored is None:
         household = known.households.get(data["household_id"])
         flag = _caseload_check(session, user, household, data["household_id"], data[when])
+        if pusher.delivered_by is not None:
+            flag = ",".join(f for f in (flag, "handed_over") if f)
         row = model(
             **_columns(model, data),
             id=record_id,
             advisor_id=user.id,
-            device_id=device.device_id,
+            device_id=pusher.device_id,
             flag=flag,
+            payload_hash=digest,
         )
         session.add(row)
         known.ids.add(record_id)  # a second mutation of this id in the batch corrects it
         action = "sync_create"
     else:
         check_correctable(stored, user)
+        if data["household_id"] != stored.household_id:
+            # A correction passes none of a new record's checks, so it may not move.
+            raise Refusal(
+                "invalid",
+                "A correction cannot move the record to another household.",
+                {"household_id": ["Must stay the household the record was made for."]},
+            )
         for name, value in _columns(model, data).items():
             setattr(stored, name, value)
         stored.status = "resubmitted"
+        stored.payload_hash = digest
         row, action = stored, "sync_correct"
+    # A new record's values are the record itself; its trail names the fields set. A
+    # correction keeps the full before/after of what changed.
+    diff = {"fields": [None, sorted(data)]} if action == "sync_create" else audit.changes(row)
+    _audit(session, pusher, action, entity, record_id, now, diff)
+    return row, {}
+
+
+def _audit(session, pusher: Pusher, action, entity, entity_id, now, diff) -> None:
+    """The trail names who sent it; a handed-over tablet's record also names its author."""
+    if pusher.delivered_by is not None:
+        diff = {**diff, "on_behalf_of": [None, pusher.author.id]}
     audit.record(
         session,
-        actor=user,
+        actor=pusher.delivered_by or pusher.author,
         action=action,
         entity=entity,
-        entity_id=record_id,
+        entity_id=entity_id,
         now=now,
-        device_id=device.device_id,
-        # A new record's values are the record itself; its trail names the fields set. A
-        # correction keeps the full before/after of what changed.
-        diff={"fields": [None, sorted(data)]} if action == "sync_create" else audit.changes(row),
+        device_id=pusher.device_id,
+        diff=diff,
     )
-    return row
 
 
 def _columns(model, data: dict) -> dict:
@@ -217,10 +263,12 @@ def _caseload_check(
     raise _out_of_reach()
 
 
-def _update_household(session: Session, user: User, mutation: dict, now: datetime):
+def _update_household(session: Session, pusher: Pusher, mutation: dict, now: datetime):
+    # A handed-over tablet's edit also lands when the household went to its new advisor.
+    owners = {u.id for u in (pusher.author, pusher.delivered_by) if u is not None}
     household = session.scalar(
         select(Household).where(
-            and_(Household.id == mutation["id"], Household.assigned_advisor_id == user.id)
+            and_(Household.id == mutation["id"], Household.assigned_advisor_id.in_(owners))
         )
     )
     if household is None:
@@ -238,15 +286,7 @@ def _update_household(session: Session, user: User, mutation: dict, now: datetim
     conflicts = _merge(household, changes, mutation["base_version"])
     diff = audit.changes(household)
     if diff:
-        audit.record(
-            session,
-            actor=user,
-            action="sync_update",
-            entity="household",
-            entity_id=household.id,
-            now=now,
-            diff=diff,
-        )
+        _audit(session, pusher, "sync_update", "household", household.id, now, diff)
     if not conflicts:
         return household, {}
     # The other fields are applied; these keep the server's value for the advisor to see.

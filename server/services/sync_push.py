@@ -2,6 +2,10 @@
 
 This is the loop: the device's lock and high-water mark, the batch's savepoints, replayed
 answers and the Idempotency-Key reply. What one mutation does is :mod:`sync_apply`'s.
+
+All bookkeeping is keyed by the records' author (an authenticated user) and the tablet, and
+``duplicate`` is answered only for the very mutation stored before (same id, entity, record
+and fingerprint): anything else at or below the mark is refused with the mark, visibly.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from sqlalchemy.orm import Session
 
 from server.models import Device, DeviceMutation, DeviceSync, IdempotentReply
 from server.services import versioning
+from server.services.auth import token_digest
 from server.services.errors import Forbidden, Invalid
-from server.services.sync_apply import Known, Refusal, apply_mutation
+from server.services.sync_apply import Known, Pusher, Refusal, apply_mutation
+from sync.protocol import STALE_MUTATION_REASONS, canonical_json
 
 MAX_MUTATIONS = 1000
 log = logging.getLogger(__name__)
@@ -33,6 +39,8 @@ class _Outcome:
     known only once the batch is stamped); ``new`` is False for a replayed answer."""
 
     result: dict
+    mutation: dict
+    fingerprint: str
     row: Any = None
     new: bool = True
 
@@ -42,22 +50,37 @@ def fingerprint(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+def mutation_fingerprint(mutation: dict) -> str:
+    """What identifies one mutation's content: a reused id with other content differs."""
+    content = {
+        "entity": mutation["entity"],
+        "op": mutation["op"],
+        "id": str(mutation["id"]),
+        "base_version": mutation.get("base_version"),
+        "data": mutation["data"],
+    }
+    # surrogatepass: a lone surrogate is refused by validation later, not here.
+    return hashlib.sha256(canonical_json(content).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def push(
     session: Session, *, device: Device, key: str, body: dict, raw: bytes, now: datetime
 ) -> dict:
     """Apply a push request; returns ``{"results": [...], "server_time": ...}``.
 
     Whole-request problems (wrong device, too many mutations, a reused Idempotency-Key with
-    another body) raise; everything about one mutation is answered in its result.
+    another body, a previous advisor's credential from elsewhere) raise; everything about
+    one mutation is answered in its result.
     """
     if body["device_id"] != device.device_id:
         raise Forbidden(
             "This token belongs to another device.",
             {"json": {"device_id": ["Not the device this token was issued to."]}},
         )
-    mark = _lock_device(session, device.device_id)
+    pusher = _pusher(session, device, body.get("on_behalf_of"))
+    mark = _lock_device(session, pusher)
     print_ = fingerprint(raw)
-    earlier = session.get(IdempotentReply, (device.device_id, key))
+    earlier = session.get(IdempotentReply, (pusher.author.id, pusher.device_id, key))
     if earlier is not None:
         if earlier.fingerprint != print_:
             raise Invalid(
@@ -65,20 +88,43 @@ def push(
                 {"headers": {"Idempotency-Key": ["Reused with another body."]}},
             )
         return earlier.response
-    outcomes = _apply_batch(session, device, mark, body["mutations"], now)
+    outcomes = _apply_batch(session, pusher, mark, body["mutations"], now)
     versioning.stamp(session)  # the versions the answers report
-    results = [_finish(session, device.device_id, o) for o in outcomes]
+    results = [_finish(session, pusher, o, now) for o in outcomes]
     response = {"results": results, "server_time": now.isoformat()}
     session.add(
         IdempotentReply(
-            device_id=device.device_id, key=key, fingerprint=print_, response=response, at=now
+            user_id=pusher.author.id,
+            device_id=pusher.device_id,
+            key=key,
+            fingerprint=print_,
+            response=response,
+            at=now,
         )
     )
     return response
 
 
-def _lock_device(session: Session, device_id: str) -> DeviceSync:
-    """The device's high-water row, locked until commit (created on first use).
+def _pusher(session: Session, device: Device, previous_token: str | None) -> Pusher:
+    """Whose records this push carries. Normally the signed-in advisor's; with
+    ``on_behalf_of`` (the token this tablet held for an earlier advisor — revoked, expired
+    or deactivated is fine, it only proves authorship) that advisor's, delivered by the
+    signed-in one and flagged for the supervisor (a tablet that changed hands)."""
+    if not previous_token:
+        return Pusher(device.user, device.device_id)
+    owner = session.scalar(select(Device).where(Device.token_hash == token_digest(previous_token)))
+    if owner is None or owner.device_id != device.device_id or owner.user.role != "advisor":
+        raise Forbidden(
+            "The earlier advisor's credential was not issued to this tablet.",
+            {"json": {"on_behalf_of": ["Not a credential issued to this tablet."]}},
+        )
+    if owner.user_id == device.user_id:
+        return Pusher(device.user, device.device_id)
+    return Pusher(owner.user, device.device_id, delivered_by=device.user)
+
+
+def _lock_device(session: Session, pusher: Pusher) -> DeviceSync:
+    """The (author, tablet) high-water row, locked until commit (created on first use).
 
     Created with ON CONFLICT DO NOTHING: a tablet's first push racing its own retry must
     not fail on the primary key; whichever comes second then waits on the row lock.
@@ -86,15 +132,19 @@ def _lock_device(session: Session, device_id: str) -> DeviceSync:
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
         insert(DeviceSync)
-        .values(device_id=device_id, high_water=0)
-        .on_conflict_do_nothing(index_elements=["device_id"])
+        .values(user_id=pusher.author.id, device_id=pusher.device_id, high_water=0)
+        .on_conflict_do_nothing(index_elements=["user_id", "device_id"])
     )
-    stmt = select(DeviceSync).where(DeviceSync.device_id == device_id).with_for_update()
+    stmt = (
+        select(DeviceSync)
+        .where(DeviceSync.user_id == pusher.author.id, DeviceSync.device_id == pusher.device_id)
+        .with_for_update()
+    )
     return session.scalar(stmt)
 
 
 def _apply_batch(
-    session: Session, device: Device, mark: DeviceSync, mutations: list[dict], now: datetime
+    session: Session, pusher: Pusher, mark: DeviceSync, mutations: list[dict], now: datetime
 ) -> list[_Outcome]:
     """Apply every mutation; the answers in order.
 
@@ -106,7 +156,7 @@ def _apply_batch(
     known = Known(session, mutations)
     try:
         with session.begin_nested():
-            outcomes = [_one(session, device, mark, m, now, known) for m in mutations]
+            outcomes = [_one(session, pusher, mark, m, now, known) for m in mutations]
             # Numbered before the flush, so each row is inserted once with its version
             # rather than inserted and then updated (the savepoint undoes both if refused).
             versioning.stamp(session)
@@ -115,12 +165,12 @@ def _apply_batch(
     except SQLAlchemyError:
         log.warning("push batch refused by the database; retrying one mutation at a time")
     known = Known(session, mutations)
-    return [_one(session, device, mark, m, now, known, safe=True) for m in mutations]
+    return [_one(session, pusher, mark, m, now, known, safe=True) for m in mutations]
 
 
 def _one(
     session: Session,
-    device: Device,
+    pusher: Pusher,
     mark: DeviceSync,
     mutation: dict,
     now: datetime,
@@ -128,50 +178,79 @@ def _one(
     *,
     safe: bool = False,
 ) -> _Outcome:
-    mutation_id = mutation["mutation_id"]
+    mutation_id, print_ = mutation["mutation_id"], mutation_fingerprint(mutation)
     if mutation_id <= mark.high_water:
-        return _Outcome(_replay(session, device.device_id, mutation_id), new=False)
+        answer = _replay(session, pusher, mutation, print_, mark.high_water)
+        return _Outcome(answer, mutation, print_, new=False)
     mark.high_water = mutation_id
     savepoint = session.begin_nested() if safe else None
     try:
-        row, extra = apply_mutation(session, device, mutation, now, known)
+        row, extra = apply_mutation(session, pusher, mutation, now, known)
         if savepoint is not None:
             session.flush()
             savepoint.commit()
-        return _Outcome({"mutation_id": mutation_id, "status": "applied", **extra}, row)
+        result = {"mutation_id": mutation_id, "status": "applied", **extra}
+        return _Outcome(result, mutation, print_, row)
     except Refusal as refusal:
         if savepoint is not None:
             savepoint.rollback()
-        return _Outcome({"mutation_id": mutation_id, **refusal.result})
+        return _Outcome({"mutation_id": mutation_id, **refusal.result}, mutation, print_)
     except SQLAlchemyError:
         if savepoint is None:
             raise
         savepoint.rollback()
-        return _Outcome(
-            {
-                "mutation_id": mutation_id,
-                "status": "rejected",
-                "reason": "invalid",
-                "message": "The server could not store this record.",
-                "errors": {},
-            }
+        result = {
+            "mutation_id": mutation_id,
+            "status": "rejected",
+            "reason": "invalid",
+            "message": "The server could not store this record.",
+            "errors": {},
+        }
+        return _Outcome(result, mutation, print_)
+
+
+def _replay(session: Session, pusher: Pusher, mutation: dict, print_: str, high_water: int) -> dict:
+    """The answer to a mutation id at or below the mark: the first answer again if this is
+    that very mutation, else a refusal the tablet cures by renumbering — never an
+    acknowledgement of something the server does not hold."""
+    mutation_id = mutation["mutation_id"]
+    done = session.get(DeviceMutation, (pusher.author.id, pusher.device_id, mutation_id))
+    if done is not None and done.fingerprint == print_:
+        first = dict(done.result)
+        if first.get("status") in {"applied", "duplicate"}:
+            return {**first, "mutation_id": mutation_id, "status": "duplicate"}
+        return {**first, "mutation_id": mutation_id}  # a refusal is answered the same again
+    reused = done is not None
+    return {
+        "mutation_id": mutation_id,
+        "status": "rejected",
+        "reason": STALE_MUTATION_REASONS[1] if reused else STALE_MUTATION_REASONS[0],
+        "message": (
+            "This mutation id was used before for other content; nothing was stored. "
+            if reused
+            else "This mutation id is at or below the tablet's mark; nothing was stored. "
         )
+        + "Send it again with an id above high_water.",
+        "errors": {"mutation_id": [f"Must be greater than {high_water}."]},
+        "high_water": high_water,
+    }
 
 
-def _replay(session: Session, device_id: str, mutation_id: int) -> dict:
-    done = session.get(DeviceMutation, (device_id, mutation_id))
-    first = dict(done.result) if done else {}
-    if first.get("status") in {"applied", "duplicate", None}:
-        return {**first, "mutation_id": mutation_id, "status": "duplicate"}
-    return {**first, "mutation_id": mutation_id}  # a refusal is answered the same way again
-
-
-def _finish(session: Session, device_id: str, outcome: _Outcome) -> dict:
+def _finish(session: Session, pusher: Pusher, outcome: _Outcome, now: datetime) -> dict:
     result = outcome.result
     if outcome.row is not None:
         result["version"] = outcome.row.version
     if outcome.new:
         session.add(
-            DeviceMutation(device_id=device_id, mutation_id=result["mutation_id"], result=result)
+            DeviceMutation(
+                user_id=pusher.author.id,
+                device_id=pusher.device_id,
+                mutation_id=result["mutation_id"],
+                entity=outcome.mutation["entity"],
+                record_id=outcome.mutation["id"],
+                fingerprint=outcome.fingerprint,
+                result=result,
+                at=now,
+            )
         )
     return result

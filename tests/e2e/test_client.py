@@ -6,40 +6,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import requests
 from sqlalchemy import func, select
 
 from server.models import Visit
-from sync.client import SyncClient
-from sync.store import SQLiteStore
-from sync.transport import HttpTransport, InProcessTransport
-from tests.factories import PASSWORD, visit_form
-
-
-@pytest.fixture(params=["in-process", "http"])
-def make_client(request, app, tmp_path):
-    """Build tablets (store + client) talking to the app in-process or over real HTTP."""
-    base = request.getfixturevalue("live_server") if request.param == "http" else None
-    opened = []
-
-    def make(user, name: str = "tablet") -> SyncClient:
-        store = SQLiteStore(tmp_path / f"{name}.sqlite3")
-        if base:
-            session = requests.Session()
-            transport = HttpTransport(
-                base, session, timeout=(2, 10), retries=2, sleep=lambda s: None
-            )
-        else:
-            transport = InProcessTransport(app.test_client())
-        client = SyncClient(store, transport, batch=7, pull_limit=5)
-        client.login(user.username, PASSWORD)
-        opened.append((store, transport))
-        return client
-
-    yield make
-    for store, transport in opened:
-        store.close()
-        transport.close()
+from tests.factories import visit_form
 
 
 @pytest.fixture

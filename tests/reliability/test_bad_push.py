@@ -304,8 +304,8 @@ def test_an_approved_record_cannot_be_edited(tablet, home, client, token_of, wor
     vid = uuid.uuid4()
     tablet.push([tablet.mutation("visit", vid, visit_data(home))])
     client.post(f"/api/v1/visits/{vid}/approve", headers=token_of(world.sup_a))
-    good = tablet.mutation("visit", uuid.uuid4(), visit_data(home))
     edit = tablet.mutation("visit", vid, visit_data(home, notes="事后修改"))
+    good = tablet.mutation("visit", uuid.uuid4(), visit_data(home))
     assert [r.get("reason") for r in tablet.push([edit, good])] == ["locked", None]
 
 

@@ -18,9 +18,12 @@ class Tablet:
         self.client = client
         self.user = user
         self.device_id = device_id or f"tablet-{uuid.uuid4().hex[:8]}"
-        self.headers = sign_in(client, user, self.device_id)
+        self.headers = self._sign_in()
         self.seq = itertools.count(1)
         self.cursor = ""
+
+    def _sign_in(self) -> dict[str, str]:
+        return sign_in(self.client, self.user, self.device_id)
 
     def mutation(
         self,

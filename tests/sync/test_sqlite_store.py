@@ -77,7 +77,7 @@ def test_migrations_start_from_user_version_0(path):
         assert store.device_id()
         assert store.pending_count() == 0
 
-    assert _user_version(path) == len(store_schema.MIGRATIONS) == 1
+    assert _user_version(path) == len(store_schema.MIGRATIONS) == 2
     with sqlite3.connect(path) as conn:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     conn.close()
@@ -93,12 +93,28 @@ def test_a_later_migration_upgrades_an_existing_file_and_keeps_its_data(path, mo
     def v2(conn):
         conn.execute("ALTER TABLE household ADD COLUMN colour TEXT DEFAULT 'blue'")
 
+    shipped = len(store_schema.MIGRATIONS)
     monkeypatch.setattr(store_schema, "MIGRATIONS", [*store_schema.MIGRATIONS, v2])
     with SQLiteStore(path) as store:
         assert store.household(HH)["head_name"] == "王秀英"
         assert store.device_id() == device
         assert store._conn().execute("SELECT colour FROM household").fetchone()[0] == "blue"
-    assert _user_version(path) == 2
+    assert _user_version(path) == shipped + 1
+
+
+def test_a_version_1_file_keeps_its_outbox_with_no_author(path, monkeypatch):
+    monkeypatch.setattr(store_schema, "MIGRATIONS", store_schema.MIGRATIONS[:1])
+    with SQLiteStore(path) as store:
+        store._conn().execute(
+            """INSERT INTO outbox (entity, record_id, household_id, op, payload, created_at,
+               updated_at) VALUES ('visit', 'v', 'h', 'upsert', '{}', 'now', 'now')"""
+        )
+        store._conn().commit()
+    monkeypatch.undo()
+    with SQLiteStore(path) as store:
+        assert store.pending_count() == 1
+        assert store.outbox_author(store.pending_mutations()[0]["mutation_id"]) is None
+    assert _user_version(path) == len(store_schema.MIGRATIONS)
 
 
 def test_a_failing_migration_leaves_the_previous_version(path, monkeypatch):
@@ -108,11 +124,12 @@ def test_a_failing_migration_leaves_the_previous_version(path, monkeypatch):
         conn.execute("CREATE TABLE half_done (x)")
         raise RuntimeError("boom")
 
+    shipped = len(store_schema.MIGRATIONS)
     monkeypatch.setattr(store_schema, "MIGRATIONS", [*store_schema.MIGRATIONS, broken])
     with pytest.raises(RuntimeError, match="boom"):
         SQLiteStore(path)
 
-    assert _user_version(path) == 1
+    assert _user_version(path) == shipped
     monkeypatch.undo()
     with SQLiteStore(path) as store:
         tables = store._conn().execute("SELECT name FROM sqlite_master").fetchall()
