@@ -22,8 +22,11 @@ from sync.enums import (
     WarningKind,
     WarningLevel,
 )
+from sync.protocol import EDITABLE_HOUSEHOLD_FIELDS
 
-EDITABLE = ("phone", "residence_address", "notes")
+# What the file screen lets the advisor type: the protocol's editable fields that are text
+# (a location comes from the GPS, not the keyboard).
+EDITABLE = tuple(f for f in EDITABLE_HOUSEHOLD_FIELDS if f != "location")
 
 
 class HouseholdViewModel(EventDispatcher):
