@@ -1,4 +1,5 @@
-"""sync_counter.pruned_through: the retention prune's horizon for pull cursors.
+"""Retention: sync_counter.pruned_through (the prune's horizon for pull cursors), and an
+index on tombstone.at (the prune picks its batches by age).
 
 Revision ID: 0006
 Revises: 0005
@@ -21,7 +22,9 @@ def upgrade():
         'sync_counter',
         sa.Column('pruned_through', sa.BigInteger(), nullable=False, server_default='0'),
     )
+    op.create_index('ix_tombstone_at', 'tombstone', ['at'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_tombstone_at', table_name='tombstone')
     op.drop_column('sync_counter', 'pruned_through')
