@@ -165,8 +165,9 @@ class SyncClient:
                     self.store.cursor() or "", self.pull_limit, pending=self._pending()
                 )
             except ClientError as error:
+                # Refused from the start too: starting over again would only loop.
                 if "cursor" not in (error.errors or {}).get("query", {}) or not self.store.cursor():
-                    raise  # (refused from the start too: starting over again would loop)
+                    raise
                 # The server no longer reads our cursor (or pruned what it would need):
                 # start over; what the new run does not send is dropped at its end, and
                 # the outbox stays as it is.
