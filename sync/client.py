@@ -35,7 +35,10 @@ class Store(Protocol):
     def mark_sent(self, mutation_ids: list[int]) -> list[dict[str, Any]]: ...
     def mark_failed(self, mutation_ids: list[int], error: str) -> None: ...
     def apply_results(self, results: list[dict[str, Any]]) -> None: ...
-    def apply_pull_page(self, changes: list[dict[str, Any]], cursor: str) -> dict: ...
+    def restart_pull(self) -> None: ...
+    def apply_pull_page(
+        self, changes: list[dict[str, Any]], cursor: str, *, last: bool = False
+    ) -> dict: ...
     def get_state(self, key: str) -> Any: ...
     def set_state(self, key: str, value: Any) -> None: ...
     def begin_user(self, user: dict[str, Any], token: str) -> bool: ...
@@ -162,13 +165,16 @@ class SyncClient:
                     self.store.cursor() or "", self.pull_limit, pending=self._pending()
                 )
             except ClientError as error:
-                if "cursor" not in (error.errors or {}).get("query", {}):
+                # Refused from the start too: starting over again would only loop.
+                if "cursor" not in (error.errors or {}).get("query", {}) or not self.store.cursor():
                     raise
-                # The server no longer reads our cursor: start over (applying is idempotent).
+                # The server no longer reads our cursor (or pruned what it would need):
+                # start over; what the new run does not send is dropped at its end, and
+                # the outbox stays as it is.
                 log.warning("server refused the cursor; pulling from the start")
-                self.store.set_state("cursor", None)
+                self.store.restart_pull()
                 continue
-            self.store.apply_pull_page(page["changes"], page["cursor"])
+            self.store.apply_pull_page(page["changes"], page["cursor"], last=not page["has_more"])
             changes += len(page["changes"])
             pages += 1
             if progress:

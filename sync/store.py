@@ -34,7 +34,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from sync import store_rows, store_schema, store_state
+from sync import store_repull, store_rows, store_schema, store_state
 from sync.protocol import (
     EDITABLE_HOUSEHOLD_FIELDS,
     ENTITIES,
@@ -475,7 +475,16 @@ class SQLiteStore(StoreReads, StoreHandover):
 
     # ------------------------------------------------------------------- pulling
 
-    def apply_pull_page(self, changes: list[dict[str, Any]], cursor: str) -> dict[str, int]:
+    def restart_pull(self) -> None:
+        """Pull from the start (the server refused the cursor): forget the cursor and note
+        what the run sends, so that at its end what it did not send is dropped
+        (:mod:`sync.store_repull`); the outbox and drafts are untouched."""
+        with self._write() as conn:
+            store_repull.begin(conn)
+
+    def apply_pull_page(
+        self, changes: list[dict[str, Any]], cursor: str, *, last: bool = False
+    ) -> dict[str, int]:
         """Apply one pull page and store its cursor, all in one commit.
 
         Each change is an upsert by (entity, id); one older than the stored version is
@@ -485,9 +494,13 @@ class SQLiteStore(StoreReads, StoreHandover):
         waits in ``deferred_tombstone`` while the household has pushes or drafts pending.
         Synced history beyond 12 visits/interviews per household is pruned. A malformed
         change raises ``ValueError`` and nothing of the page (nor the cursor) is kept.
-        Returns counts: ``applied``, ``ignored``, ``deleted``, ``deferred``, ``pruned``.
+        ``last`` (the server said ``has_more: false``) ends a pull from the start begun by
+        :meth:`restart_pull`: records it did not send are dropped (``dropped``).
+        Returns counts: ``applied``, ``ignored``, ``deleted``, ``deferred``, ``pruned``,
+        ``dropped``.
         """
-        counts = dict.fromkeys(("applied", "ignored", "deleted", "deferred", "pruned"), 0)
+        keys = ("applied", "ignored", "deleted", "deferred", "pruned", "dropped")
+        counts = dict.fromkeys(keys, 0)
         with self._write() as conn:
             now, touched = self._now(), set()
             for change in changes:
@@ -507,6 +520,10 @@ class SQLiteStore(StoreReads, StoreHandover):
                     touched.add(record_id if entity == "household" else data["household_id"])
                 counts[outcome] += 1
             counts["pruned"] = store_rows.prune_history(conn, touched)
+            if store_repull.active(conn):
+                store_repull.note(conn, changes)
+                if last:
+                    counts["dropped"] = store_repull.finish(conn, now)
             store_state.apply_deferred(conn)
             self._set_state(conn, "cursor", cursor)
         return counts

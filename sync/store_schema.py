@@ -3,7 +3,7 @@
 Rows are read and written by :mod:`sync.store_rows`; a record's state transitions
 (acknowledged, flagged, pulled, tombstoned, settled) are :mod:`sync.store_state`.
 
-Layout (schema version 2; version 2 added ``outbox.author_id``):
+Layout (schema version 3; version 2 added ``outbox.author_id``, 3 ``repull_seen``):
 
 - one table per entity — ``household``, ``person``, ``visit``, ``interview``, ``warning`` —
   with ``id`` (TEXT PK), ``household_id`` (a household's own id for ``household``, so one
@@ -17,7 +17,8 @@ Layout (schema version 2; version 2 added ``outbox.author_id``):
 - ``attention``: pushes the server answered ``conflict`` or ``rejected``, kept (with the
   payload sent) until the advisor dismisses them;
 - ``deferred_tombstone``: household tombstones waiting for the household's pushes/drafts;
-- ``sync_state``: key → JSON value (cursor, device_id, token, server_url, user, …).
+- ``sync_state``: key → JSON value (cursor, device_id, token, server_url, user, …);
+- ``repull_seen``: (entity, id) sent by a pull from the start still under way.
 
 A record's ``local_state``: ``draft`` (the advisor's, never pushed), ``pending`` (mutations
 in the outbox), ``attention`` (undismissed conflict/rejection), else ``synced``.
@@ -132,8 +133,24 @@ def _v2_outbox_author(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX ix_outbox_author ON outbox (author_id)")
 
 
+def _v3_repull_seen(conn: sqlite3.Connection) -> None:
+    # What a pull from the start (the server refused an old cursor) sent again, so what it
+    # did not send can go when it ends: :mod:`sync.store_repull`.
+    conn.execute(
+        """CREATE TABLE repull_seen (
+            entity TEXT NOT NULL,
+            id TEXT NOT NULL,
+            PRIMARY KEY (entity, id)
+        ) WITHOUT ROWID"""
+    )
+
+
 # Index i upgrades user_version i to i + 1. Append only.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1_initial, _v2_outbox_author]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _v1_initial,
+    _v2_outbox_author,
+    _v3_repull_seen,
+]
 
 
 class SchemaTooNew(RuntimeError):

@@ -30,9 +30,15 @@ class AuditEvent(Base):
 
 
 class SyncCounter(Base):
-    """The single row whose value orders every synced write by commit (DESIGN §5)."""
+    """The single row whose value orders every synced write by commit (DESIGN §5).
+
+    ``pruned_through`` is the highest version of a tombstone the retention prune removed
+    (:mod:`server.services.sync_prune`): a pull cursor from before it may have missed a
+    deletion, so the tablet is told to pull from the start.
+    """
 
     __tablename__ = "sync_counter"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+    pruned_through: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

@@ -15,6 +15,8 @@ class Tombstone(UUIDPk, Versioned, Base):
     """A synced row that was deleted, so pulls can tell tablets to drop it."""
 
     __tablename__ = "tombstone"
+    # The retention prune picks its batches by age.
+    __table_args__ = (Index("ix_tombstone_at", "at"),)
 
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[uuid.UUID] = mapped_column(index=True)

@@ -252,13 +252,28 @@ def _dump(session: Session, rows: list, show_id_numbers: bool) -> dict[tuple, di
     return data
 
 
+def _check_horizon(start: Cursor, pruned: int) -> None:
+    """Refuse a cursor whose run began before a pruned tombstone (retention): the tablet
+    may have missed that deletion, so it must pull from the start. A run from the start
+    (``base`` 0) is always served: it needs no tombstones, the tablet drops whatever the
+    run did not send (``sync.store.SQLiteStore.restart_pull``)."""
+    if 0 < start.base < pruned:
+        raise Invalid(
+            "The cursor is older than the deletions this server keeps; pull from the start.",
+            {"query": {"cursor": ["Older than the server's retention; pull from the start."]}},
+        )
+
+
 def pull(session: Session, *, actor: User, cursor: str | None, limit: int, now: datetime) -> dict:
     """One page of changes for ``actor``'s caseload after ``cursor`` (read in one snapshot).
 
     The caller starts a fresh transaction (on PostgreSQL at REPEATABLE READ) for it.
     """
     start = Cursor.decode(cursor)
-    counter = session.scalar(select(SyncCounter.value).where(SyncCounter.id == COUNTER_ID))
+    counter, pruned = session.execute(
+        select(SyncCounter.value, SyncCounter.pruned_through).where(SyncCounter.id == COUNTER_ID)
+    ).one()
+    _check_horizon(start, pruned)
     rows = _page(session, actor.id, start, limit)
     has_more = len(rows) > limit
     rows = rows[:limit]

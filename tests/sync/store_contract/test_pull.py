@@ -33,7 +33,14 @@ def test_a_pulled_page_is_stored_and_readable(store):
         cursor="c2",
     )
 
-    assert counts == {"applied": 4, "ignored": 0, "deleted": 0, "deferred": 0, "pruned": 0}
+    assert counts == {
+        "applied": 4,
+        "ignored": 0,
+        "deleted": 0,
+        "deferred": 0,
+        "pruned": 0,
+        "dropped": 0,
+    }
     assert store.cursor() == "c2"
     household = store.household(HH)
     assert household["head_name"] == "王秀英"
