@@ -49,6 +49,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     compression.init_app(app)
     headers.init_app(app)
     docs_page.init_app(app)
+    from server import console
+
+    console.init_app(app)
     from server.cli import commands
 
     commands.init_app(app)

@@ -27,6 +27,15 @@ class Config:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
     # The docs page (/api/v1/docs) is server.docs_page: local assets, no CDN.
+    # The console's session cookie: never readable by scripts, not sent on cross-site
+    # requests; ``Secure`` comes from the environment (below). A session lasts a working day.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    # The console has no "remember me": no long-lived cookie to steal.
+    REMEMBER_COOKIE_HTTPONLY = True
+    BOOTSTRAP_SERVE_LOCAL = True  # the street office may have no internet
+    BABEL_DEFAULT_LOCALE = "zh"
     API_SPEC_OPTIONS = {
         "info": {"description": "Tanfang (探访) sync and records API. See docs/api.md."},
         "components": {
@@ -60,6 +69,9 @@ def from_env(environ: Mapping[str, str]) -> dict[str, Any]:
         # Per username over all addresses: a ceiling against guessing from many machines.
         "LOGIN_MAX_FAILURES_PER_USER": int(env("LOGIN_MAX_FAILURES_PER_USER", "50")),
         "LOGIN_MAX_FAILURES_PER_IP": int(env("LOGIN_MAX_FAILURES_PER_IP", "30")),
+        # Off only for a plain-http deployment behind nothing (browsers keep Secure cookies
+        # on http://127.0.0.1 and localhost, so the demo works with it on).
+        "SESSION_COOKIE_SECURE": env("COOKIE_SECURE", "1") != "0",
         # werkzeug's scrypt by default; tests may choose a cheaper method explicitly.
         "PASSWORD_METHOD": env("PASSWORD_METHOD", "scrypt"),
     }

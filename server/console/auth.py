@@ -1,0 +1,122 @@
+"""Console sign-in, sign-out, change of password and the language switch."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+
+from server import context
+from server.console.blueprint import bp
+from server.console.forms import ActionForm, LanguageForm, PasswordForm, SignInForm
+from server.console.security import LANGUAGES, SignedIn, actor, roles_required
+from server.extensions import db
+from server.services import auth, console_auth
+from server.services.errors import Forbidden, Invalid, Throttled
+from server.services.transaction import unit_of_work
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    """The sign-in page; throttled like the API's sign-in (the same failure records)."""
+    form = SignInForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = _sign_in(form.username.data, form.password.data)
+        except Throttled as refusal:
+            form.form_errors.append(
+                _("Too many failed sign-ins; try again in %(n)s s.", n=refusal.retry_after)
+            )
+            status = 429
+        except auth.SignInRefused:
+            form.form_errors.append(_("Wrong username or password."))
+            status = 401
+        except Forbidden:
+            form.form_errors.append(_("The console is for supervisors and admins."))
+            status = 403
+        else:
+            session.clear()  # nothing from before the sign-in survives it (fixation)
+            session.permanent = True
+            login_user(SignedIn(user))
+            return redirect(url_for("console.dashboard"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("console/sign_in.html", form=form), status
+
+
+def _sign_in(username: str, password: str):
+    remote_addr, now = request.remote_addr or "-", context.now()
+    with unit_of_work(db.session):
+        candidate = auth.sign_in_candidate(
+            db.session,
+            username=username,
+            remote_addr=remote_addr,
+            now=now,
+            policy=context.login_policy(),
+        )
+    valid = auth.password_matches(candidate, password)  # slow: outside any transaction
+    with unit_of_work(db.session):
+        return console_auth.finish_console_sign_in(
+            db.session, candidate=candidate, valid=valid, remote_addr=remote_addr, now=now
+        )
+
+
+@bp.post("/sign-out")
+@roles_required()
+def sign_out():
+    """End the session (a POST with the CSRF token: a link could sign anyone out)."""
+    logout_user()
+    session.clear()
+    return redirect(url_for("console.sign_in"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@roles_required()
+def password():
+    """Change one's own password; other sessions of the account end with it."""
+    form = PasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        user = actor()
+        current_ok = auth.password_matches(
+            auth.Candidate(user.username, user.id, user.password_hash), form.current_password.data
+        )
+        try:
+            with unit_of_work(db.session):
+                console_auth.change_password(
+                    db.session,
+                    actor=user,
+                    current_ok=current_ok,
+                    new_password=form.new_password.data,
+                    now=context.now(),
+                    method=current_app.config["PASSWORD_METHOD"],
+                )
+        except Invalid:
+            form.current_password.errors = [_("Wrong password.")]
+            status = 422
+        else:
+            login_user(SignedIn(user))  # this session goes on under the new key
+            flash(_("Your password was changed."), "success")
+            return redirect(url_for("console.dashboard"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("console/password.html", form=form), status
+
+
+@bp.post("/language")
+def language():
+    """Switch the console's language for this session."""
+    form = LanguageForm()
+    if form.validate_on_submit() and form.lang.data in LANGUAGES:
+        session["lang"] = form.lang.data
+    target = form.next.data or ""
+    # Only a path of this console: never an open redirect to another site.
+    if not target.startswith("/console/") or target.startswith("//"):
+        target = url_for("console.dashboard")
+    return redirect(target)
+
+
+@bp.app_context_processor
+def _forms():
+    return {"action_form": ActionForm, "language_form": LanguageForm}

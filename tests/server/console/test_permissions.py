@@ -1,0 +1,95 @@
+"""Every console page × every role × inside and outside the scope (人户分离 included)."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.services.transaction import unit_of_work
+from tests.factories import NOW, visit_row
+
+
+@pytest.fixture
+def places(world, session):
+    """A 人户分离 household (registered in A, living in B) with a submitted visit, and a
+    household of street A only."""
+    split = world.household("A1", "B1", advisor=world.adv_a)
+    only_a = world.household("A2", advisor=world.adv_a)
+    with unit_of_work(session):
+        visits = {
+            "split": visit_row(split, NOW, status="submitted"),
+            "only_a": visit_row(only_a, NOW, status="submitted"),
+        }
+        session.add_all(visits.values())
+    return {"split": split, "only_a": only_a, "visits": visits}
+
+
+def _pages(places, which: str) -> list[str]:
+    household, visit = places[which], places["visits"][which]
+    return [
+        f"/console/households/{household.id}",
+        f"/console/review/visit/{visit.id}",
+    ]
+
+
+COMMON = [
+    "/console/",
+    "/console/review",
+    "/console/due",
+    "/console/due.csv",
+    "/console/due.xlsx",
+    "/console/password",
+]
+
+# Who sees which household: both streets' supervisors see the split one; street B's
+# supervisor does not see street A's own household.
+SEES = {
+    "admin": {"split", "only_a"},
+    "sup_a": {"split", "only_a"},
+    "sup_b": {"split"},
+    "sup_district": {"split", "only_a"},
+}
+
+
+def _as(console, client, user):
+    """Sign in a console role through the form."""
+    return console.as_user(user)
+
+
+@pytest.mark.parametrize("who", sorted(SEES))
+def test_each_console_role_sees_its_scope(world, places, console, client, who):
+    c = _as(console, client, getattr(world, who))
+    for path in COMMON:
+        assert c.get(path).status_code == 200, path
+    for which in ("split", "only_a"):
+        expected = 200 if which in SEES[who] else 404
+        for path in _pages(places, which):
+            assert c.get(path).status_code == expected, (who, path)
+
+
+def test_an_advisor_may_not_sign_in_to_the_console(world, console):
+    response = console.sign_in(world.adv_a)
+    assert response.status_code == 403
+    assert console.get("/console/").status_code == 302  # no session came of it
+
+
+def test_a_session_whose_user_became_an_advisor_opens_no_page(world, places, console, session):
+    c = console.as_user(world.sup_a)
+    with unit_of_work(session):
+        world.sup_a.role = "advisor"  # the role is checked on every request, not at sign-in
+    for path in COMMON + _pages(places, "split"):
+        assert c.get(path).status_code == 403, path
+
+
+def test_without_a_session_every_page_goes_to_sign_in(places, console):
+    for path in COMMON + _pages(places, "split"):
+        response = console.get(path)
+        assert response.status_code == 302, path
+        assert "/console/sign-in" in response.headers["Location"]
+
+
+def test_review_actions_outside_scope_are_404(world, places, console):
+    c = console.as_user(world.sup_b)
+    visit = places["visits"]["only_a"]
+    assert c.post(f"/console/review/visit/{visit.id}/approve").status_code == 404
+    response = c.post(f"/console/review/visit/{visit.id}/return", {"comment": "再核实"})
+    assert response.status_code == 404
