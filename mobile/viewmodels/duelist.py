@@ -133,8 +133,7 @@ class DueListViewModel(EventDispatcher):
         self.badge_red = bool(oldest) and now - datetime.fromisoformat(oldest) > STALE_AFTER
         draft = records.open_draft(store)
         if draft:
-            household = store.record("household", draft["household_id"]) or {}
-            self.draft_offer = tr("due.draft_offer", name=household.get("head_name", ""))
+            self.draft_offer = tr("due.draft_offer", name=_draft_name(store, draft))
         else:
             self.draft_offer = ""
 
@@ -147,7 +146,16 @@ class DueListViewModel(EventDispatcher):
     def discard_draft(self) -> None:
         """Throw the unfinished form away (the advisor chose so)."""
         draft = records.open_draft(self.ctx.store)
-        if draft and draft.get("form", {}).get("id"):
+        # A lead keeps no draft record, only the raw form forgotten below.
+        if draft and draft["entity"] != "lead" and draft.get("form", {}).get("id"):
             self.ctx.store.discard_draft(draft["entity"], draft["form"]["id"])
         records.forget_draft(self.ctx.store)
         self.draft_offer = ""
+
+
+def _draft_name(store, draft: dict[str, Any]) -> str:
+    """Whose form is unfinished: the household's head, or the head a lead names."""
+    if draft["entity"] == "lead":
+        return draft["form"].get("head_name") or tr("lead.new")
+    household = store.record("household", draft["household_id"]) or {}
+    return household.get("head_name", "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -156,3 +157,38 @@ def test_password_is_never_kept(ctx, live_server, live_world):
     ctx.runner.join(30)
     raw = b"".join(p.read_bytes() for p in ctx.data_dir.iterdir() if p.is_file())
     assert PASSWORD.encode() not in raw
+
+
+def test_lead_form_shows_errors_beside_fields_then_reaches_the_street_queue(
+    signed_in, live_world, session
+):
+    from mobile import receipts, records
+    from mobile.viewmodels.lead import LeadFormViewModel
+    from mobile.viewmodels.records import RecordsViewModel
+    from server.models import Lead
+
+    vm = LeadFormViewModel(signed_in)
+    vm.open_new()
+    vm.set("head_name", "赵桂兰")
+    vm.set("phone", "电话")
+    assert not vm.submit()
+    assert set(vm.errors) == {"residence_address", "observations", "phone"}
+    assert vm.errors["observations"] == "必填项"
+    vm.autosave()  # the raw form survives a kill, like any form
+    assert records.open_draft(signed_in.store)["entity"] == "lead"
+
+    vm.set("residence_address", "乙街道幸福路12号")
+    vm.set("observations", "独居老人，屋顶漏水")
+    vm.set("phone", "")
+    vm.toggle("suggested_categories", "tekun")
+    assert vm.submit() and records.open_draft(signed_in.store) is None
+    waiting = receipts.waiting_ids(signed_in.store)
+    assert waiting == [("lead", vm.form["id"])]
+    sync(signed_in)
+
+    stored = session.get(Lead, uuid.UUID(vm.form["id"]))
+    assert (stored.street_id, stored.suggested_categories) == (live_world.street_a.id, ["tekun"])
+    listing = RecordsViewModel(signed_in)
+    listing.refresh()
+    [row] = [r for r in listing.rows if r["entity"] == "lead"]
+    assert row["title"] == "赵桂兰 · 走访发现" and row["receipt"].startswith("服务器已收到")
