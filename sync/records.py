@@ -281,6 +281,11 @@ class HouseholdSchema(RecordSchema):
     registration_community_id = _int_id(required=True)
     residence_street_id = _int_id(required=True)
     residence_community_id = _int_id(required=True)
+    # The areas' names, sent with the household (the tablet keeps no area table).
+    registration_street_name = fields.String(dump_only=True)
+    registration_community_name = fields.String(dump_only=True)
+    residence_street_name = fields.String(dump_only=True)
+    residence_community_name = fields.String(dump_only=True)
     categories = CodeSet(
         Category, required=True, validate=validate.Length(min=1, error="Choose at least one.")
     )

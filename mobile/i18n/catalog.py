@@ -83,10 +83,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     "household.cycle": ("探访周期", "Visit cycle"),
     "household.override": ("调整原因：{reason}", "Override: {reason}"),
     "household.separated": ("人户分离", "Lives away from registration"),
-    "household.streets": (
-        "户籍地街道 {reg} · 居住地街道 {res}",
-        "Registration street {reg} · residence street {res}",
-    ),
+    "household.streets": ("户籍地 {reg} · 居住地 {res}", "Registered in {reg} · lives in {res}"),
+    "household.community": ("居住地", "Lives in"),
+    "household.registered": ("户籍地", "Registered in"),
     "household.members": ("家庭成员", "Members"),
     "household.warnings": ("预警与任务", "Warnings and tasks"),
     "household.timeline": ("走访记录", "Visits and interviews"),

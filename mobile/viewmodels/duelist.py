@@ -23,9 +23,11 @@ _TAB_STATES = {
 STALE_AFTER = timedelta(hours=24)
 
 
-def community_label(community_id: Any) -> str:
-    """The tablet has community ids only (the pull sends no area names)."""
-    return tr("due.community", id=community_id)
+def community_label(household: dict[str, Any]) -> str:
+    """The residence community's name as the pull sent it; its id for a household stored
+    before the server sent names (until its next change arrives)."""
+    name = household.get("residence_community_name")
+    return name or tr("due.community", id=household["residence_community_id"])
 
 
 def tab_of(state: State) -> str:
@@ -63,10 +65,10 @@ class DueListViewModel(EventDispatcher):
         for item in self._items:
             counts[tab_of(item["schedule"].state)] += 1
             cid = str(item["household"]["residence_community_id"])
-            communities[cid] = community_label(cid)
+            communities[cid] = community_label(item["household"])
         counts["all"] = len(self._items)
         self.counts = counts
-        self.communities = sorted(communities.items(), key=lambda kv: int(kv[0]))
+        self.communities = sorted(communities.items(), key=lambda kv: (kv[1], int(kv[0])))
         self._filter()
         self.refresh_badge()
 
@@ -94,11 +96,11 @@ class DueListViewModel(EventDispatcher):
         for item in items:
             groups.setdefault(item["household"]["residence_community_id"], []).append(item)
         lang, data = language.lang, []
-        for cid in sorted(groups):
+        # Communities by name, so the list reads in the order an advisor knows them.
+        for cid in sorted(groups, key=lambda c: (community_label(groups[c][0]["household"]), c)):
             members = sorted(groups[cid], key=lambda i: i["household"]["residence_address"])
-            data.append(
-                {"viewclass": "GroupHeader", "text": f"{community_label(cid)} · {len(members)}"}
-            )
+            name = community_label(members[0]["household"])
+            data.append({"viewclass": "GroupHeader", "text": f"{name} · {len(members)}"})
             data.extend(self._row(item, lang) for item in members)
         return data
 
@@ -110,7 +112,7 @@ class DueListViewModel(EventDispatcher):
             "household_id": household["id"],
             "head": household["head_name"],
             "address": household["residence_address"],
-            "community": community_label(household["residence_community_id"]),
+            "community": community_label(household),
             "cycle": label(VisitCycle, schedule.cycle.value, lang),
             "state": schedule.state.value,
             "state_text": tr(f"state.{schedule.state.value}", lang),

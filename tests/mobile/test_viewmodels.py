@@ -45,6 +45,10 @@ def test_due_list_counts_groups_and_searches(caseload, signed_in):
     headers = [r for r in vm.rows if r["viewclass"] == "GroupHeader"]
     rows = [r for r in vm.rows if r["viewclass"] == "DueRow"]
     assert len(headers) == 2 and len(rows) == 3
+    # Communities by the names the pull sends, not "居委 <id>".
+    assert [h["text"] for h in headers] == ["A1社区 · 2", "A2社区 · 1"]
+    assert {r["community"] for r in rows} == {"A1社区", "A2社区"}
+    assert [label for _, label in vm.communities] == ["A1社区", "A2社区"]
     first_group = rows[:2]
     assert [r["address"] for r in first_group] == sorted(r["address"] for r in first_group)
     assert all(r["reason"] for r in rows)
@@ -109,6 +113,7 @@ def test_receipts_follow_a_visit_to_the_server(caseload, signed_in):
     file = HouseholdViewModel(signed_in)
     file.load(caseload[1])
     assert file.timeline[0]["receipt"] == "待上传"
+    assert ("居住地", "甲街道 · A1社区") in file.facts
     sync(signed_in)
     file.load(caseload[1])
     assert file.timeline[0]["receipt"].startswith("服务器已收到 ")
