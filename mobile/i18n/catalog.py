@@ -198,6 +198,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "error.required": ("必填项", "Required"),
     "error.number": ("请输入有效的金额", "Enter a valid amount"),
     "error.phone": ("只能包含数字、空格、+ 和 -", "Digits, spaces, '+' and '-' only"),
+    "error.length": ("长度应为 {min}–{max} 个字符", "Must be {min} to {max} characters long"),
+    "error.too_long": ("最多 {max} 个字符", "At most {max} characters"),
     "error.generic": ("无效：{message}", "Invalid: {message}"),
 }
 
@@ -208,4 +210,10 @@ VALIDATION_MESSAGES = {
     "Not a valid decimal.": "error.number",
     "Field may not be null.": "error.required",
     "May contain only digits, spaces, '+' and '-'.": "error.phone",
+}
+
+# The shared schemas' length messages carry their bounds: pattern → catalog key.
+VALIDATION_PATTERNS = {
+    r"Must be between (?P<min>\d+) and (?P<max>\d+) characters long\.": "error.length",
+    r"Must be at most (?P<max>\d+) characters long\.": "error.too_long",
 }

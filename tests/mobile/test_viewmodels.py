@@ -197,3 +197,17 @@ def test_lead_form_shows_errors_beside_fields_then_reaches_the_street_queue(
     listing.refresh()
     [row] = [r for r in listing.rows if r["entity"] == "lead"]
     assert row["title"] == "赵桂兰 · 走访发现" and row["receipt"].startswith("服务器已收到")
+
+
+def test_interview_form_submits_and_queues_the_interview(caseload, signed_in):
+    from mobile.viewmodels.interview import InterviewFormViewModel
+
+    sync(signed_in)
+    vm = InterviewFormViewModel(signed_in)
+    vm.open_new(caseload[0])
+    vm.set("interviewee_role", "neighbour")
+    vm.set("corroborates", "yes")
+    vm.set("statement", "邻居反映户主近期身体不好。")
+    assert vm.submit(), vm.errors
+    stored = signed_in.store.record("interview", vm.form["id"])
+    assert (stored["status"], stored["local_state"]) == ("submitted", "pending")
