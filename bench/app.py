@@ -1,11 +1,14 @@
-"""The tablet app's figures (issue 9): cold start, due list, saving a visit, opening a file.
+"""The tablet app's figures (issue 9): cold start, due list, saving a visit, opening a file,
+scrolling.
 
     python -m bench.app [--households 1000] [--visits 12000]   (needs a display: Xvfb)
 
 Fills a tablet store through the public pull path (1,000 households, 12,000 visits), then
-times the view-models in-process and a cold start of the real app (process start → PIN
-screen drawn, then unlock → due list drawn, both through the UI-test driver). Prints a
-table and writes JSON under bench/results/.
+times the view-models in-process, a cold start of the real app (process start → PIN
+screen drawn, then unlock → due list drawn, both through the UI-test driver) and the frame
+times of scrolling its due list (全部: every household), beside the bare-Kivy baseline
+(:mod:`bench.app_baseline`: a RecycleView of 1,000 CJK rows). Prints a table and writes
+JSON under bench/results/.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +28,9 @@ from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
 TARGETS_MS = {"cold_start": 2000, "due_list": 100, "save_visit": 50, "open_household": 200}
+# At 60 Hz a frame is 16.7 ms; one taking longer than two of them is a dropped frame.
+DROPPED_MS = 2 * 1000 / 60
+SCROLL_FRAMES = 240
 
 
 def fill(store, households: int, visits: int) -> list[str]:
@@ -145,17 +152,57 @@ def cold_start(data_dir: Path, display: str) -> dict[str, float]:
     app = RemoteApp(data_dir, "http://127.0.0.1:9", display)
     t0 = time.perf_counter()
     app.start()
-    t1 = time.perf_counter()
-    app.type("246810", id="pin")
-    app.call("tap", id="submit")
-    app.wait_for(lambda: app.screen() == "duelist", "due list", 30)
-    app.call("taps")  # one more frame has been drawn after the due list
-    t2 = time.perf_counter()
-    app.stop()
+    try:
+        t1 = time.perf_counter()
+        app.type("246810", id="pin")
+        app.call("tap", id="submit")
+        app.wait_for(lambda: app.screen() == "duelist", "due list", 30)
+        app.call("taps")  # one more frame has been drawn after the due list
+        t2 = time.perf_counter()
+        app.call("tap", id="tab_all")
+        frames = app.call("scroll", id="rv", frames=SCROLL_FRAMES, timeout=180)
+    finally:
+        app.stop()
     return {
         "to_first_screen_ms": round((t1 - t0) * 1000),
         "unlock_to_due_list_ms": round((t2 - t1) * 1000),
         "total_ms": round((t2 - t0) * 1000),
+        "scroll": frame_stats(frames),
+    }
+
+
+def frame_stats(timings: dict[str, list[float]]) -> dict[str, float]:
+    """Median, p95 and worst frame, how many were dropped (> 2 × 16.7 ms), and the same
+    without the buffer swap (the app's own work per frame, which a GPU does not change)."""
+    frames = sorted(timings["frames_ms"])
+    own = sorted(
+        max(0.0, f - s) for f, s in zip(timings["frames_ms"], timings["swap_ms"], strict=True)
+    )
+    return {
+        "frames": len(frames),
+        "median_ms": round(statistics.median(frames), 1),
+        "p95_ms": round(frames[int(0.95 * (len(frames) - 1))], 1),
+        "max_ms": round(frames[-1], 1),
+        "dropped": sum(1 for d in frames if d > DROPPED_MS),
+        "own_median_ms": round(statistics.median(own), 1),
+        "own_p95_ms": round(own[int(0.95 * (len(own) - 1))], 1),
+        "own_over_16ms": sum(1 for d in own if d > 1000 / 60),
+    }
+
+
+def kivy_baseline(display: str) -> dict[str, object]:
+    """The bare-Kivy RecycleView (1,000 CJK rows): first frame and scrolling."""
+    env = {**os.environ, "DISPLAY": display}
+    args = [sys.executable, "-m", "bench.app_baseline", "--frames", str(SCROLL_FRAMES)]
+    since = time.time()
+    done = subprocess.run(
+        [*args, "--since", repr(since)], env=env, capture_output=True, text=True, timeout=120
+    )
+    line = next(x for x in reversed(done.stdout.splitlines()) if x.startswith("{"))
+    figures = json.loads(line)
+    return {
+        "first_frame_ms": figures["first_frame_ms"],
+        "scroll": frame_stats(figures),
     }
 
 
@@ -174,6 +221,7 @@ def main() -> int:
             ids = fill(store, args.households, args.visits)
         figures = in_process(data_dir, ids)
         start = cold_start(data_dir, display) if display else None
+        baseline = kivy_baseline(display) if display else None
     rows = [
         (name, figures[name]["median_ms"], figures[name]["p95_ms"], TARGETS_MS[name])
         for name in figures
@@ -188,6 +236,17 @@ def main() -> int:
             f"   (first screen {start['to_first_screen_ms']} ms"
             f" + unlock→due list {start['unlock_to_due_list_ms']} ms)"
         )
+        print(f"bare Kivy RecycleView, 1,000 CJK rows: first frame {baseline['first_frame_ms']} ms")
+        print(
+            f"{'scrolling (ms)':<16}{'frames':>7}{'median':>8}{'p95':>8}{'max':>8}{'dropped':>9}"
+            f"{'own med':>9}{'own p95':>9}{'own>16':>8}"
+        )
+        for name, sc in (("due list", start["scroll"]), ("bare Kivy", baseline["scroll"])):
+            print(
+                f"{name:<16}{sc['frames']:>7}{sc['median_ms']:>8}{sc['p95_ms']:>8}"
+                f"{sc['max_ms']:>8}{sc['dropped']:>9}{sc['own_median_ms']:>9}"
+                f"{sc['own_p95_ms']:>9}{sc['own_over_16ms']:>8}"
+            )
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"app-{date.today().isoformat()}.json"
     out.write_text(
@@ -199,6 +258,7 @@ def main() -> int:
                 "visits": args.visits,
                 "figures": figures,
                 "cold_start": start,
+                "kivy_baseline": baseline,
             },
             indent=2,
         )

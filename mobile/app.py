@@ -27,6 +27,7 @@ SCREENS = (
     "household",
     "visit",
     "interview",
+    "lead",
     "sync",
     "records",
     "settings",
@@ -112,10 +113,14 @@ class TanfangApp(App):
     def open_interview(self, household_id: str) -> None:
         self.show("interview", household_id=household_id)
 
+    def open_lead(self) -> None:
+        self.show("lead")
+
     def open_record(self, entity: str, record_id: str) -> None:
-        """Open a stored record's form (a returned one is corrected and resubmitted)."""
+        """Open a stored record's form (a returned one is corrected and resubmitted; a lead
+        only while the server has not taken it: received, it is a report, not a form)."""
         record = self.ctx.store.record(entity, record_id)
-        if record is None:
+        if record is None or (entity == "lead" and record["local_state"] == "synced"):
             return
         self.show(entity, record=record)
 

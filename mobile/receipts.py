@@ -1,4 +1,4 @@
-"""Where each visit or interview is: draft → waiting → received (time) → approved / returned.
+"""Where each visit, interview or lead is: draft → waiting → received (time) → approved / returned.
 
 The store knows a record's local state and server status; the moment the server
 acknowledged it is noted here, after each sync, in the store's state (key ``receipts``).
@@ -11,12 +11,12 @@ from typing import Any
 
 from mobile.i18n import tr
 
-RECORD_ENTITIES = ("visit", "interview")
+RECORD_ENTITIES = ("visit", "interview", "lead")
 _KEEP = 5000  # receipts remembered; older ones only lose their time, not their state
 
 
 def waiting_ids(store) -> list[tuple[str, str]]:
-    """(entity, id) of the visits and interviews in the outbox now."""
+    """(entity, id) of the visits, interviews and leads in the outbox now."""
     return [
         (item["entity"], item["id"])
         for item in store.outbox_items()

@@ -10,8 +10,9 @@ OPEN_DRAFT = "open_draft"  # store state: the form being filled, so a kill never
 
 
 def all_records(store) -> list[dict[str, Any]]:
-    """Every visit and interview on the tablet, newest first, each with ``entity`` and
-    ``household`` (the household dict without members)."""
+    """Every visit, interview and lead on the tablet, newest first, each with ``entity``
+    and ``household`` (the household dict without members; a lead's own head of
+    household)."""
     items: list[dict[str, Any]] = []
     for household in store.households():
         for entity, rows in (
@@ -21,6 +22,10 @@ def all_records(store) -> list[dict[str, Any]]:
             for row in rows:
                 when = row.get("visited_at") or row.get("interviewed_at") or ""
                 items.append({**row, "entity": entity, "household": household, "when": when})
+    for lead in store.leads():
+        # A lead belongs to no household; its row shows the family it reports.
+        household = {"id": "", "head_name": lead["head_name"]}
+        items.append({**lead, "entity": "lead", "household": household, "when": lead["found_at"]})
     items.sort(key=lambda item: item["when"], reverse=True)
     return items
 

@@ -155,6 +155,18 @@ def _steps(app, url: str, out: Path) -> Step:
     interview.set("statement", "邻居反映户主近期身体不好，子女很少回来。")
     yield from shot("interview")
     interview.submit()
+    app.open_lead()
+    lead = app.screen("lead").vm
+    lead.set("head_name", "赵桂兰")
+    lead.set("residence_address", "幸福路12号3栋201")
+    lead.set("phone", "电话不详")
+    lead.set("observations", "独居老人，屋顶漏水，靠邻居接济；尚未纳入监测。")
+    lead.toggle("suggested_categories", "tekun")
+    lead.toggle("suggested_categories", "discovered")
+    lead.submit()  # refused: the message stands beside the phone field
+    yield from shot("lead")
+    lead.set("phone", "")
+    lead.submit()
     # A phone changed on both sides: the sync screen then shows both values.
     app.ctx.store.update_household(household_id, {"phone": "13900001111"})
     token = supervisor_token(url)

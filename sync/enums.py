@@ -189,6 +189,14 @@ RecordStatus = labeled(
     approved=("已审核", "approved"),
 )
 
+# A lead (走访发现) in the supervisors' queue: checked, then enrolled or set aside.
+LeadStatus = labeled(
+    "LeadStatus",
+    new=("待核实", "to be checked"),
+    confirmed=("已确认", "confirmed"),
+    dismissed=("不予纳入", "not taken up"),
+)
+
 IntervieweeRole = labeled(
     "IntervieweeRole",
     neighbour=("邻居", "neighbour"),
@@ -267,6 +275,7 @@ ALL_ENUMS: tuple[type[Labeled], ...] = (
     Need,
     Situation,
     RecordStatus,
+    LeadStatus,
     IntervieweeRole,
     Corroborates,
     WarningSource,

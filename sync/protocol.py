@@ -14,6 +14,10 @@ from typing import Any
 # tablet keeps one table for each.
 ENTITIES = ("household", "person", "visit", "interview", "warning")
 
+# Entities the tablet makes and pushes but the pull never sends: a lead (走访发现) goes to
+# the supervisors' queue, not to a caseload. The tablet keeps one table for each too.
+PUSH_ONLY_ENTITIES = ("lead",)
+
 # Visits and interviews kept per household: the server's bundle sends the latest this many of
 # each, and the tablet prunes its synced history to the same number (DESIGN §5).
 HISTORY_PER_HOUSEHOLD = 12

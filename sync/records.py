@@ -25,6 +25,7 @@ from sync.enums import (
     IntervieweeRole,
     Labeled,
     LabourCapacity,
+    LeadStatus,
     Need,
     Outcome,
     RecordStatus,
@@ -208,6 +209,11 @@ def _coordinate(limit: int, **kwargs: Any) -> fields.Float:
     return fields.Float(validate=in_range, **kwargs)
 
 
+def _phone() -> Text:
+    digits = validate.Regexp(r"^[0-9 +\-]+$", error="May contain only digits, spaces, '+' and '-'.")
+    return Text(20, min_length=5, load_default=None, validate=digits)
+
+
 def mask_id_number(value: str) -> str:
     """Hide the middle of an ID number for display: ``1101**********002X``.
 
@@ -269,19 +275,17 @@ class HouseholdSchema(RecordSchema):
 
     external_id = Text(64, min_length=1, required=True)
     head_name = Text(50, min_length=1, required=True)
-    phone = Text(
-        20,
-        min_length=5,
-        load_default=None,
-        validate=validate.Regexp(
-            r"^[0-9 +\-]+$", error="May contain only digits, spaces, '+' and '-'."
-        ),
-    )
+    phone = _phone()
     residence_address = Text(200, min_length=1, required=True)
     registration_street_id = _int_id(required=True)
     registration_community_id = _int_id(required=True)
     residence_street_id = _int_id(required=True)
     residence_community_id = _int_id(required=True)
+    # The areas' names, sent with the household (the tablet keeps no area table).
+    registration_street_name = fields.String(dump_only=True)
+    registration_community_name = fields.String(dump_only=True)
+    residence_street_name = fields.String(dump_only=True)
+    residence_community_name = fields.String(dump_only=True)
     categories = CodeSet(
         Category, required=True, validate=validate.Length(min=1, error="Choose at least one.")
     )
@@ -410,10 +414,29 @@ class WarningSchema(RecordSchema):
             )
 
 
+class LeadSchema(RecordSchema):
+    """A household found in the field that is not yet monitored (走访发现), made on the
+    tablet; it goes to the supervisors' lead queue of the advisor's street."""
+
+    advisor_id = _int_id(required=True)
+    device_id = Text(64, min_length=1, required=True)
+    found_at = _aware(required=True)
+    head_name = Text(50, min_length=1, required=True)
+    residence_address = Text(200, min_length=1, required=True)
+    phone = _phone()
+    observations = Text(4000, min_length=1, required=True)
+    suggested_categories = CodeSet(Category, load_default=list)
+    location = fields.Nested(LocationSchema, load_default=None)
+    # Set by the server: the street whose queue it joined, and the queue's decision.
+    street_id = _int_id(dump_only=True)
+    status = Code(LeadStatus, dump_only=True)
+
+
 SCHEMAS: dict[str, type[Schema]] = {
     "household": HouseholdSchema,
     "person": PersonSchema,
     "visit": VisitSchema,
     "interview": InterviewSchema,
     "warning": WarningSchema,
+    "lead": LeadSchema,
 }

@@ -44,6 +44,7 @@ from sync.protocol import (
 )
 from sync.records import SCHEMAS, HouseholdSchema
 from sync.store_handover import StoreHandover, is_stale, renumber_from
+from sync.store_leads import StoreLeads
 from sync.store_read import StoreReads
 from sync.store_rows import loads
 
@@ -65,7 +66,7 @@ class UnknownRecord(StoreError, LookupError):
     """No such record on this tablet."""
 
 
-class SQLiteStore(StoreReads, StoreHandover):
+class SQLiteStore(StoreReads, StoreHandover, StoreLeads):
     """The tablet store in the SQLite file ``path`` (created and migrated on first use).
 
     ``clock`` returns the current aware time (tests inject one); ``timeout`` is how long, in

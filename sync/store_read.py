@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sync.policy import DEFAULT_POLICY, HouseholdFacts, Override, Policy, cycle_for
-from sync.protocol import ENTITIES, HISTORY_TIME_FIELDS
+from sync.protocol import ENTITIES, HISTORY_TIME_FIELDS, PUSH_ONLY_ENTITIES
 from sync.schedule import DEFAULT_TZ, completed_days, status
 from sync.store_rows import get_record, loads
 
@@ -20,7 +20,7 @@ class StoreReads:
 
     def record(self, entity: str, record_id: str) -> dict[str, Any] | None:
         """One stored record (with ``version`` and ``local_state``), or None."""
-        if entity not in ENTITIES:
+        if entity not in ENTITIES and entity not in PUSH_ONLY_ENTITIES:
             raise ValueError(f"unknown entity {entity!r}")
         with self._read() as conn:
             row = get_record(conn, entity, record_id)

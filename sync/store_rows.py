@@ -67,7 +67,14 @@ KEY_COLUMNS: dict[str, dict[str, Callable[[dict[str, Any]], Any]]] = {
         "level": lambda d: d.get("level"),
         "raised_at": lambda d: utc_iso(d.get("raised_at")),
     },
+    "lead": {
+        "found_at": lambda d: utc_iso(d.get("found_at")),
+        "head_name": lambda d: d.get("head_name"),
+    },
 }
+
+# Records that are their own "household" for the household_id column (bundles, outbox).
+_OWN_HOUSEHOLD = frozenset({"household", "lead"})
 
 
 # --------------------------------------------------------------------------- rows
@@ -101,7 +108,7 @@ def put_record(
     A ``synced`` record keeps no separate server copy (``data`` is the server copy), which
     halves the space the bulk of the store takes.
     """
-    household_id = record_id if entity == "household" else data.get("household_id")
+    household_id = record_id if entity in _OWN_HOUSEHOLD else data.get("household_id")
     if not household_id:
         raise ValueError(f"{entity} {record_id} has no household_id")
     keys = {name: derive(data) for name, derive in KEY_COLUMNS[entity].items()}

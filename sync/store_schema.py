@@ -3,7 +3,8 @@
 Rows are read and written by :mod:`sync.store_rows`; a record's state transitions
 (acknowledged, flagged, pulled, tombstoned, settled) are :mod:`sync.store_state`.
 
-Layout (schema version 3; version 2 added ``outbox.author_id``, 3 ``repull_seen``):
+Layout (schema version 4; version 2 added ``outbox.author_id``, 3 ``repull_seen``, 4 the
+``lead`` table):
 
 - one table per entity — ``household``, ``person``, ``visit``, ``interview``, ``warning`` —
   with ``id`` (TEXT PK), ``household_id`` (a household's own id for ``household``, so one
@@ -12,6 +13,8 @@ Layout (schema version 3; version 2 added ``outbox.author_id``, 3 ``repull_seen`
   record as canonical JSON: what the tablet shows), ``server_data`` (the last server copy
   when it differs from ``data``, i.e. while the record is not ``synced``; NULL otherwise)
   and ``local_state`` (``synced`` | ``draft`` | ``pending`` | ``attention``);
+- ``lead`` (走访发现, push only: :data:`sync.protocol.PUSH_ONLY_ENTITIES`), laid out the
+  same way; a lead belongs to no household, so its ``household_id`` is its own id;
 - ``outbox``: queued push mutations, ``mutation_id`` AUTOINCREMENT so an id is never reused
   even after its row is deleted;
 - ``attention``: pushes the server answered ``conflict`` or ``rejected``, kept (with the
@@ -145,11 +148,19 @@ def _v3_repull_seen(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v4_leads(conn: sqlite3.Connection) -> None:
+    # Households found in the field (走访发现): saved with their outbox row like any record,
+    # never pulled back, so the advisor's receipt is all the tablet keeps of them.
+    conn.execute(_entity_table("lead", "found_at TEXT, head_name TEXT,"))
+    conn.execute("CREATE INDEX ix_lead_found ON lead (found_at)")
+
+
 # Index i upgrades user_version i to i + 1. Append only.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_initial,
     _v2_outbox_author,
     _v3_repull_seen,
+    _v4_leads,
 ]
 
 

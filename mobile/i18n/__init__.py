@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kivy.event import EventDispatcher
 from kivy.properties import OptionProperty
 
-from mobile.i18n.catalog import CATALOG, VALIDATION_MESSAGES
+from mobile.i18n.catalog import CATALOG, VALIDATION_MESSAGES, VALIDATION_PATTERNS
 
 LANGUAGES = ("zh", "en")
 
@@ -40,4 +41,7 @@ def message(text: str, lang: str | None = None) -> str:
     key = VALIDATION_MESSAGES.get(text)
     if key:
         return tr(key, lang)
+    for pattern, key in VALIDATION_PATTERNS.items():
+        if found := re.fullmatch(pattern, text):
+            return tr(key, lang, **found.groupdict())
     return text if (lang or language.lang) == "en" else tr("error.generic", lang, message=text)

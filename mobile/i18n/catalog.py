@@ -83,10 +83,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     "household.cycle": ("探访周期", "Visit cycle"),
     "household.override": ("调整原因：{reason}", "Override: {reason}"),
     "household.separated": ("人户分离", "Lives away from registration"),
-    "household.streets": (
-        "户籍地街道 {reg} · 居住地街道 {res}",
-        "Registration street {reg} · residence street {res}",
-    ),
+    "household.streets": ("户籍地 {reg} · 居住地 {res}", "Registered in {reg} · lives in {res}"),
+    "household.community": ("居住地", "Lives in"),
+    "household.registered": ("户籍地", "Registered in"),
     "household.members": ("家庭成员", "Members"),
     "household.warnings": ("预警与任务", "Warnings and tasks"),
     "household.timeline": ("走访记录", "Visits and interviews"),
@@ -129,6 +128,19 @@ CATALOG: dict[str, tuple[str, str]] = {
     "interview.name": ("受访人姓名（可不填）", "Interviewee name (optional)"),
     "interview.statement": ("受访人陈述", "Statement"),
     "interview.corroborates": ("是否属实", "Corroborates"),
+    # new lead (走访发现)
+    "lead.title": ("走访发现 · 新发现的困难家庭", "New lead · a household found in the field"),
+    "lead.new": ("走访发现", "New lead"),
+    "lead.hint": (
+        "尚未纳入监测的家庭：提交后进入本街道的待核实名单。",
+        "A household not yet monitored: it goes to your street's queue to be checked.",
+    ),
+    "lead.head_name": ("户主姓名", "Head of household"),
+    "lead.address": ("居住地址", "Address"),
+    "lead.phone": ("联系电话（可不填）", "Phone (optional)"),
+    "lead.observations": ("看到的情况", "What you saw"),
+    "lead.categories": ("建议纳入的类别", "Suggested categories"),
+    "lead.row": ("走访发现 · {name}", "Lead · {name}"),
     # receipts
     "receipt.draft": ("草稿", "draft"),
     "receipt.pending": ("待上传", "waiting to send"),
@@ -185,6 +197,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     "field.outcome": ("走访结果", "Outcome"),
     "error.required": ("必填项", "Required"),
     "error.number": ("请输入有效的金额", "Enter a valid amount"),
+    "error.phone": ("只能包含数字、空格、+ 和 -", "Digits, spaces, '+' and '-' only"),
+    "error.length": ("长度应为 {min}–{max} 个字符", "Must be {min} to {max} characters long"),
+    "error.too_long": ("最多 {max} 个字符", "At most {max} characters"),
     "error.generic": ("无效：{message}", "Invalid: {message}"),
 }
 
@@ -194,4 +209,11 @@ VALIDATION_MESSAGES = {
     "Not a valid number.": "error.number",
     "Not a valid decimal.": "error.number",
     "Field may not be null.": "error.required",
+    "May contain only digits, spaces, '+' and '-'.": "error.phone",
+}
+
+# The shared schemas' length messages carry their bounds: pattern → catalog key.
+VALIDATION_PATTERNS = {
+    r"Must be between (?P<min>\d+) and (?P<max>\d+) characters long\.": "error.length",
+    r"Must be at most (?P<max>\d+) characters long\.": "error.too_long",
 }

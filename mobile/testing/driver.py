@@ -63,7 +63,8 @@ class Driver:
                 finish(error=error)
 
         Clock.schedule_once(run, 0)
-        if not done.wait(TIMEOUT):
+        # A long command (scrolling for a benchmark) says how long it may take.
+        if not done.wait(float(request.get("timeout", TIMEOUT))):
             raise TimeoutError(f"{request['cmd']} did not finish")
         if box["error"] is not None:
             raise box["error"]
@@ -148,6 +149,12 @@ class Driver:
 
     def cmd_sync_idle(self, request, finish) -> None:
         finish(not self.app.ctx.runner.busy)
+
+    def cmd_scroll(self, request, finish) -> None:
+        """Scroll the widget ``id`` one step per frame; answers the frame durations (ms)."""
+        from mobile.testing.frames import scroll_frames
+
+        scroll_frames(self._find(request), int(request.get("frames", 240)), finish)
 
     def cmd_screenshot(self, request, finish) -> None:
         from mobile.screenshots import save_window

@@ -23,9 +23,11 @@ _TAB_STATES = {
 STALE_AFTER = timedelta(hours=24)
 
 
-def community_label(community_id: Any) -> str:
-    """The tablet has community ids only (the pull sends no area names)."""
-    return tr("due.community", id=community_id)
+def community_label(household: dict[str, Any]) -> str:
+    """The residence community's name as the pull sent it; its id for a household stored
+    before the server sent names (until its next change arrives)."""
+    name = household.get("residence_community_name")
+    return name or tr("due.community", id=household["residence_community_id"])
 
 
 def tab_of(state: State) -> str:
@@ -63,10 +65,10 @@ class DueListViewModel(EventDispatcher):
         for item in self._items:
             counts[tab_of(item["schedule"].state)] += 1
             cid = str(item["household"]["residence_community_id"])
-            communities[cid] = community_label(cid)
+            communities[cid] = community_label(item["household"])
         counts["all"] = len(self._items)
         self.counts = counts
-        self.communities = sorted(communities.items(), key=lambda kv: int(kv[0]))
+        self.communities = sorted(communities.items(), key=lambda kv: (kv[1], int(kv[0])))
         self._filter()
         self.refresh_badge()
 
@@ -94,11 +96,11 @@ class DueListViewModel(EventDispatcher):
         for item in items:
             groups.setdefault(item["household"]["residence_community_id"], []).append(item)
         lang, data = language.lang, []
-        for cid in sorted(groups):
+        # Communities by name, so the list reads in the order an advisor knows them.
+        for cid in sorted(groups, key=lambda c: (community_label(groups[c][0]["household"]), c)):
             members = sorted(groups[cid], key=lambda i: i["household"]["residence_address"])
-            data.append(
-                {"viewclass": "GroupHeader", "text": f"{community_label(cid)} · {len(members)}"}
-            )
+            name = community_label(members[0]["household"])
+            data.append({"viewclass": "GroupHeader", "text": f"{name} · {len(members)}"})
             data.extend(self._row(item, lang) for item in members)
         return data
 
@@ -110,7 +112,7 @@ class DueListViewModel(EventDispatcher):
             "household_id": household["id"],
             "head": household["head_name"],
             "address": household["residence_address"],
-            "community": community_label(household["residence_community_id"]),
+            "community": community_label(household),
             "cycle": label(VisitCycle, schedule.cycle.value, lang),
             "state": schedule.state.value,
             "state_text": tr(f"state.{schedule.state.value}", lang),
@@ -133,8 +135,7 @@ class DueListViewModel(EventDispatcher):
         self.badge_red = bool(oldest) and now - datetime.fromisoformat(oldest) > STALE_AFTER
         draft = records.open_draft(store)
         if draft:
-            household = store.record("household", draft["household_id"]) or {}
-            self.draft_offer = tr("due.draft_offer", name=household.get("head_name", ""))
+            self.draft_offer = tr("due.draft_offer", name=_draft_name(store, draft))
         else:
             self.draft_offer = ""
 
@@ -147,7 +148,16 @@ class DueListViewModel(EventDispatcher):
     def discard_draft(self) -> None:
         """Throw the unfinished form away (the advisor chose so)."""
         draft = records.open_draft(self.ctx.store)
-        if draft and draft.get("form", {}).get("id"):
+        # A lead keeps no draft record, only the raw form forgotten below.
+        if draft and draft["entity"] != "lead" and draft.get("form", {}).get("id"):
             self.ctx.store.discard_draft(draft["entity"], draft["form"]["id"])
         records.forget_draft(self.ctx.store)
         self.draft_offer = ""
+
+
+def _draft_name(store, draft: dict[str, Any]) -> str:
+    """Whose form is unfinished: the household's head, or the head a lead names."""
+    if draft["entity"] == "lead":
+        return draft["form"].get("head_name") or tr("lead.new")
+    household = store.record("household", draft["household_id"]) or {}
+    return household.get("head_name", "")

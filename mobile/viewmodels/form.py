@@ -104,6 +104,10 @@ class RecordFormViewModel(EventDispatcher):
         """The record as the shared schema expects it (empty optional fields left out)."""
         raise NotImplementedError
 
+    def submission(self) -> dict[str, Any]:
+        """What submit saves: the payload, ended now."""
+        return {**self.payload(), "ended_at": self.ctx.now().isoformat()}
+
     def ready_for_draft(self) -> bool:
         """Enough is filled in for the store to accept a draft."""
         return True
@@ -137,9 +141,8 @@ class RecordFormViewModel(EventDispatcher):
 
     def submit(self) -> bool:
         """Validate with the shared schema and queue the record for sync in one commit."""
-        data = {**self.payload(), "ended_at": self.ctx.now().isoformat()}
         try:
-            self._save(data, draft=False)
+            self._save(self.submission(), draft=False)
         except ValidationError as error:
             self._show(error)
             self.notice = tr("visit.fix_errors")

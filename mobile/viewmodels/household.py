@@ -62,8 +62,8 @@ class HouseholdViewModel(EventDispatcher):
         self.separated = household["registration_street_id"] != household["residence_street_id"]
         self.streets = tr(
             "household.streets",
-            reg=household["registration_street_id"],
-            res=household["residence_street_id"],
+            reg=_name(household, "registration_street"),
+            res=_name(household, "residence_street"),
         )
         self.members = [self._member(p) for p in household["persons"]]
         self.warnings = [
@@ -92,6 +92,8 @@ class HouseholdViewModel(EventDispatcher):
             (tr("household.cycle"), cycle),
             (tr("household.phone"), household.get("phone") or "—"),
             (tr("household.address"), household["residence_address"]),
+            (tr("household.community"), _where(household, "residence")),
+            (tr("household.registered"), _where(household, "registration")),
         ]
 
     @staticmethod
@@ -157,3 +159,13 @@ class HouseholdViewModel(EventDispatcher):
         self.load(self.household_id)
         self.notice = tr("household.saved")
         return True
+
+
+def _name(household: dict[str, Any], area: str) -> str:
+    """An area's name as the pull sent it, or its id (a household stored before names)."""
+    return str(household.get(f"{area}_name") or household[f"{area}_id"])
+
+
+def _where(household: dict[str, Any], side: str) -> str:
+    """Street · community of the residence or the registration (户籍地)."""
+    return f"{_name(household, f'{side}_street')} · {_name(household, f'{side}_community')}"

@@ -47,3 +47,8 @@ class InterviewFormViewModel(RecordFormViewModel):
             if form.get(key):
                 data[key] = form[key]
         return data
+
+    def submission(self) -> dict[str, Any]:
+        # The interview schema has no start and end times (a visit's): sending ended_at
+        # would be refused as an unknown field and the interview could never be submitted.
+        return self.payload()

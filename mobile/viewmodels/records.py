@@ -30,7 +30,9 @@ class RecordsViewModel(EventDispatcher):
         rows = []
         for record in chosen[:500]:
             when = datetime.fromisoformat(record["when"]).astimezone(self.ctx.tz)
-            if record["entity"] == "visit":
+            if record["entity"] == "lead":
+                what = tr("lead.new")
+            elif record["entity"] == "visit":
                 what = tr("household.visit") + " · " + label(Outcome, record["outcome"])
             else:
                 what = (

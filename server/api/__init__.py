@@ -27,12 +27,13 @@ api = TanfangApi()
 
 def init_app(app: Flask) -> None:
     """Bind the API and register every blueprint."""
-    from server.api import auth, households, schedule, sync
+    from server.api import auth, households, leads, schedule, sync
 
     # The plugin documents the error body on every operation (and registers its schema);
     # one per app, as it holds that app's document.
     api.init_app(app, spec_kwargs={"extra_plugins": [ErrorResponsesPlugin(ErrorSchema)]})
     api.register_blueprint(auth.blp)
     api.register_blueprint(households.blp)
+    api.register_blueprint(leads.blp)
     api.register_blueprint(schedule.blp)
     api.register_blueprint(sync.blp)

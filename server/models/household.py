@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, select, text
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
+from server.models.area import Area
 from server.models.base import Base, JSONType, UUIDPk, Versioned, utcnow
 from server.models.enumtype import enum_column
 from sync.enums import (
@@ -91,6 +92,24 @@ class Household(UUIDPk, Versioned, Base):
     def location(self, value: Mapping[str, float] | None) -> None:
         self.latitude = value["lat"] if value else None
         self.longitude = value["lon"] if value else None
+
+
+def _area_name(column) -> object:
+    return column_property(
+        select(Area.name).where(Area.id == column).correlate_except(Area).scalar_subquery()
+    )
+
+
+# The names of the household's areas, read with the row (a primary-key lookup each), so the
+# pull and the API carry them and a tablet shows "幸福社区", not an id: the tablet has no
+# area table. Read-only; the ids above are what is stored.
+for _side in ("registration", "residence"):
+    for _kind in ("street", "community"):
+        setattr(
+            Household,
+            f"{_side}_{_kind}_name",
+            _area_name(getattr(Household.__table__.c, f"{_side}_{_kind}_id")),
+        )
 
 
 class Person(UUIDPk, Versioned, Base):

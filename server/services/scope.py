@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from server.models import Area, Household, User
+from server.models import Area, Household, Lead, User
 from server.services.errors import Forbidden, NotFound
 
 
@@ -41,6 +41,20 @@ def household_filter(session: Session, actor: User) -> ColumnElement[bool]:
         )
     if actor.role == "advisor":
         return Household.assigned_advisor_id == actor.id
+    return false()
+
+
+def lead_filter(session: Session, actor: User) -> ColumnElement[bool]:
+    """The row filter of the lead queue: a supervisor's streets, everything for an admin.
+
+    A lead is filed under the street of the advisor who found it (not yet anyone's
+    caseload), so advisors and other roles see none here.
+    """
+    if actor.role == "admin":
+        return true()
+    if actor.role == "supervisor":
+        streets = street_ids(session, actor)
+        return Lead.street_id.in_(streets) if streets else false()
     return false()
 
 

@@ -105,6 +105,10 @@ def apply_mutation(
         return _upsert_record(session, pusher, entity, mutation, now, known)
     if entity == "household" and op == "update":
         return _update_household(session, pusher, mutation, now)
+    if entity == "lead" and op == "upsert":
+        from server.services import leads  # leads builds on this module's Refusal
+
+        return leads.upsert_lead(session, pusher, mutation, now)
     raise Refusal(
         "unknown_entity",
         f"Cannot {op} a {entity}.",

@@ -32,3 +32,18 @@ def test_code_labels_come_from_sync_enums():
     assert label(Outcome, "completed", "zh") == "见面走访"
     assert label(Outcome, "completed", "en") == Outcome.completed.label("en")
     assert tr("tab.overdue", "en") == "Overdue"
+
+
+@pytest.mark.parametrize(
+    ("text", "zh"),
+    [
+        ("Must be between 5 and 20 characters long.", "长度应为 5–20 个字符"),
+        ("Must be at most 50 characters long.", "最多 50 个字符"),
+        ("Missing data for required field.", "必填项"),
+        ("Something else.", "无效：Something else."),
+    ],
+)
+def test_shared_schema_messages_read_in_chinese(text, zh):
+    from mobile.i18n import message
+
+    assert message(text, "zh") == zh

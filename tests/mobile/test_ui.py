@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from server.demo import load_demo
-from server.models import Household, User, Visit
+from server.models import Household, Lead, User, Visit
 from server.services import households as household_service
 from server.services import workflow
 from server.services.transaction import unit_of_work
@@ -265,3 +265,29 @@ def test_a_kill_while_typing_offers_the_draft_again(tablet):
     assert app.screen() == "visit"
     assert app.call("get", id="notes") == "敲门无人应答，邻居说去医院了"
     assert app.vm("form")["outcome"] == "not_home"
+
+
+def test_a_new_lead_is_checked_beside_its_fields_and_reaches_the_queue(tablet, session):
+    app = tablet()
+    sign_in(app)
+    app.tap(id="new_lead")
+    assert app.screen() == "lead"
+    app.type("赵桂兰", id="head_name")
+    app.tap(id="submit")
+    assert set(app.vm("errors")) == {"residence_address", "observations"}
+    app.type("幸福路12号3栋201", id="residence_address")
+    app.type("独居老人，屋顶漏水，靠邻居接济。", id="observations")
+    app.tap(text="特困人员")
+    app.tap(id="submit")
+    app.wait_for(lambda: app.screen() == "records", "the records list")
+    [row] = [r for r in app.vm("rows") if r["entity"] == "lead"]
+    assert row["receipt"] == "待上传"
+    app.tap(id="back")
+    sync_from_screen(app)
+    lead = session.scalars(select(Lead)).one()
+    assert (lead.head_name, lead.suggested_categories) == ("赵桂兰", ["tekun"])
+    assert lead.observations == "独居老人，屋顶漏水，靠邻居接济。"  # typed Chinese, intact
+    app.tap(id="back")
+    app.tap(id="nav_records")
+    [row] = [r for r in app.vm("rows") if r["entity"] == "lead"]
+    assert row["receipt"].startswith("服务器已收到")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -44,6 +45,10 @@ def test_due_list_counts_groups_and_searches(caseload, signed_in):
     headers = [r for r in vm.rows if r["viewclass"] == "GroupHeader"]
     rows = [r for r in vm.rows if r["viewclass"] == "DueRow"]
     assert len(headers) == 2 and len(rows) == 3
+    # Communities by the names the pull sends, not "居委 <id>".
+    assert [h["text"] for h in headers] == ["A1社区 · 2", "A2社区 · 1"]
+    assert {r["community"] for r in rows} == {"A1社区", "A2社区"}
+    assert [label for _, label in vm.communities] == ["A1社区", "A2社区"]
     first_group = rows[:2]
     assert [r["address"] for r in first_group] == sorted(r["address"] for r in first_group)
     assert all(r["reason"] for r in rows)
@@ -108,6 +113,7 @@ def test_receipts_follow_a_visit_to_the_server(caseload, signed_in):
     file = HouseholdViewModel(signed_in)
     file.load(caseload[1])
     assert file.timeline[0]["receipt"] == "待上传"
+    assert ("居住地", "甲街道 · A1社区") in file.facts
     sync(signed_in)
     file.load(caseload[1])
     assert file.timeline[0]["receipt"].startswith("服务器已收到 ")
@@ -156,3 +162,52 @@ def test_password_is_never_kept(ctx, live_server, live_world):
     ctx.runner.join(30)
     raw = b"".join(p.read_bytes() for p in ctx.data_dir.iterdir() if p.is_file())
     assert PASSWORD.encode() not in raw
+
+
+def test_lead_form_shows_errors_beside_fields_then_reaches_the_street_queue(
+    signed_in, live_world, session
+):
+    from mobile import receipts, records
+    from mobile.viewmodels.lead import LeadFormViewModel
+    from mobile.viewmodels.records import RecordsViewModel
+    from server.models import Lead
+
+    vm = LeadFormViewModel(signed_in)
+    vm.open_new()
+    vm.set("head_name", "赵桂兰")
+    vm.set("phone", "电话")
+    assert not vm.submit()
+    assert set(vm.errors) == {"residence_address", "observations", "phone"}
+    assert vm.errors["observations"] == "必填项"
+    vm.autosave()  # the raw form survives a kill, like any form
+    assert records.open_draft(signed_in.store)["entity"] == "lead"
+
+    vm.set("residence_address", "乙街道幸福路12号")
+    vm.set("observations", "独居老人，屋顶漏水")
+    vm.set("phone", "")
+    vm.toggle("suggested_categories", "tekun")
+    assert vm.submit() and records.open_draft(signed_in.store) is None
+    waiting = receipts.waiting_ids(signed_in.store)
+    assert waiting == [("lead", vm.form["id"])]
+    sync(signed_in)
+
+    stored = session.get(Lead, uuid.UUID(vm.form["id"]))
+    assert (stored.street_id, stored.suggested_categories) == (live_world.street_a.id, ["tekun"])
+    listing = RecordsViewModel(signed_in)
+    listing.refresh()
+    [row] = [r for r in listing.rows if r["entity"] == "lead"]
+    assert row["title"] == "赵桂兰 · 走访发现" and row["receipt"].startswith("服务器已收到")
+
+
+def test_interview_form_submits_and_queues_the_interview(caseload, signed_in):
+    from mobile.viewmodels.interview import InterviewFormViewModel
+
+    sync(signed_in)
+    vm = InterviewFormViewModel(signed_in)
+    vm.open_new(caseload[0])
+    vm.set("interviewee_role", "neighbour")
+    vm.set("corroborates", "yes")
+    vm.set("statement", "邻居反映户主近期身体不好。")
+    assert vm.submit(), vm.errors
+    stored = signed_in.store.record("interview", vm.form["id"])
+    assert (stored["status"], stored["local_state"]) == ("submitted", "pending")

@@ -202,3 +202,17 @@ def test_a_cursor_the_server_did_not_issue_is_a_422(world, client, cursor):
     )
     assert response.status_code == 422
     assert "cursor" in response.get_json()["errors"]["query"]
+
+
+def test_a_pulled_household_names_its_streets_and_communities(world, client):
+    home = world.household("A1", residence="B2", advisor=world.adv_a)
+    [change] = [c for c in Tablet(client, world.adv_a).pull() if c["entity"] == "household"]
+
+    assert change["id"] == str(home.id)
+    names = {k: v for k, v in change["data"].items() if k.endswith("_name") and k != "head_name"}
+    assert names == {
+        "registration_street_name": "甲街道",
+        "registration_community_name": "A1社区",
+        "residence_street_name": "乙街道",
+        "residence_community_name": "B2社区",
+    }

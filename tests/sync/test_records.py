@@ -18,6 +18,7 @@ from sync.records import (
     SCHEMAS,
     HouseholdSchema,
     InterviewSchema,
+    LeadSchema,
     PersonSchema,
     StrictSchema,
     VisitSchema,
@@ -127,6 +128,22 @@ def interview() -> dict[str, Any]:
     }
 
 
+def lead() -> dict[str, Any]:
+    """A complete, valid lead payload (a household found in the field)."""
+    return {
+        "id": "c3d4e5f6-a7b8-4c9d-8e0f-2a3b4c5d6e7f",
+        "advisor_id": 7,
+        "device_id": "tablet-0042",
+        "found_at": "2024-05-06T15:00:00+08:00",
+        "head_name": "赵桂兰",
+        "residence_address": "幸福路 12 号 3 栋 201",
+        "phone": "138 0000 1234",
+        "observations": "独居老人，屋顶漏水，靠邻居接济。",
+        "suggested_categories": ["tekun", "discovered"],
+        "location": None,
+    }
+
+
 def warning() -> dict[str, Any]:
     """A complete, valid warning payload."""
     return {
@@ -154,6 +171,7 @@ PAYLOADS = {
     "visit": visit,
     "interview": interview,
     "warning": warning,
+    "lead": lead,
 }
 
 
@@ -474,6 +492,14 @@ REQUIRED = {
         "corroborates",
     ],
     "warning": ["household_id", "source", "kind", "level", "raised_at", "street_id"],
+    "lead": [
+        "advisor_id",
+        "device_id",
+        "found_at",
+        "head_name",
+        "residence_address",
+        "observations",
+    ],
 }
 
 
@@ -497,6 +523,19 @@ def test_exactly_the_listed_fields_are_required(entity: str) -> None:
     assert sorted(info.value.messages) == sorted(REQUIRED[entity])
 
 
+@pytest.mark.parametrize("field", ["status", "street_id"])
+def test_a_lead_cannot_choose_its_queue_or_decision(field: str) -> None:
+    value = "confirmed" if field == "status" else 3
+    assert errors("lead", **{field: value}) == {field: ["Unknown field."]}
+
+
+def test_a_lead_suggests_categories_in_their_declared_order() -> None:
+    assert load("lead", suggested_categories=["discovered", "tekun"])["suggested_categories"] == [
+        "tekun",
+        "discovered",
+    ]
+
+
 def test_cycle_override_requires_cycle_and_reason() -> None:
     found = errors("household", cycle_override={})
     assert found == {
@@ -517,6 +556,7 @@ def test_schemas_registry_names_every_entity() -> None:
         "visit": VisitSchema,
         "interview": InterviewSchema,
         "warning": WarningSchema,
+        "lead": LeadSchema,
     }
     for schema in SCHEMAS.values():
         assert issubclass(schema, StrictSchema)

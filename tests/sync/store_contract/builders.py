@@ -106,6 +106,19 @@ def interview_input(hid: str = HH, **changes: Any) -> dict[str, Any]:
     return {**data, **changes}
 
 
+def lead_input(**changes: Any) -> dict[str, Any]:
+    """What the new-lead form hands to the store."""
+    data = {
+        "advisor_id": 7,
+        "found_at": "2025-03-10T15:00:00+08:00",
+        "head_name": "赵桂兰",
+        "residence_address": "幸福路 12 号 3 栋 201",
+        "observations": "独居老人，屋顶漏水。",
+        "suggested_categories": ["tekun"],
+    }
+    return {**data, **changes}
+
+
 def warning_data(wid: str, hid: str = HH, version: int = 30, **changes: Any) -> dict[str, Any]:
     """A warning as the server sends it."""
     data = {
