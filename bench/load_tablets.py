@@ -238,3 +238,13 @@ def burst(specs: list[Spec], base_url: str, start: float, spread: float, rounds:
     return in_threads(
         lambda s: come_online(s, base_url, start + offsets[s.number], rounds), specs, len(specs)
     )
+
+
+def set_up_all(specs: list[Spec], base_url: str, work: Work, threads: int) -> list:
+    """:func:`set_up` for a group of tablets, ``threads`` at a time."""
+    return in_threads(lambda s: set_up(s, base_url, work), specs, threads)
+
+
+def server_views(specs: list[Spec], base_url: str, threads: int) -> list:
+    """:func:`server_view` for a group of tablets, ``threads`` at a time."""
+    return in_threads(lambda s: server_view(s, base_url), specs, threads)

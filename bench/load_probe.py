@@ -1,0 +1,69 @@
+"""Server-side figures of the load test: CPU of the gunicorn processes and of the machine
+(from /proc), and what the database holds afterwards."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import psycopg
+
+from bench.database import conninfo
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of process ``pid`` (empty if it is gone)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def server_pids() -> list[int]:
+    """This process's ``tanfang serve`` subprocess (the gunicorn master) and its workers."""
+    masters = [pid for pid in children(os.getpid()) if _is_server(pid)]
+    return masters + [worker for master in masters for worker in children(master)]
+
+
+def _is_server(pid: int) -> bool:
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"serve" in arguments
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far (gone ones count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / TICKS
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine since boot, all cores."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+def stored(url: str) -> dict:
+    """Visits on the server (all pushed: the dataset has none), their distinct ids, and
+    the audit trail's sync creations."""
+    with psycopg.connect(conninfo(url)) as conn:
+        visits, distinct = conn.execute("SELECT count(*), count(DISTINCT id) FROM visit").fetchone()
+        created = conn.execute(
+            "SELECT count(*) FROM audit_event WHERE entity = 'visit' AND action = 'sync_create'"
+        ).fetchone()[0]
+        ids = {str(row[0]) for row in conn.execute("SELECT id FROM visit")}
+    return {"visits": visits, "distinct": distinct, "audit_sync_create": created, "ids": ids}
