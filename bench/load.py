@@ -72,14 +72,16 @@ def run(args, base: str, workdir: Path) -> dict:
         print(f"  {len(specs)} tablets signed in, pulled and worked offline in {setup_s:.1f} s")
 
         start = time.time() + 3  # every process's threads are waiting by then
-        pids = load_probe.server_pids()
+        pids, clients = load_probe.server_pids(), load_probe.client_pids()
         time.sleep(max(0.0, start - time.time()))
         cpu_before, ticks_before = load_probe.cpu_seconds(pids), load_probe.machine_ticks()
+        client_before = load_probe.cpu_seconds(clients)
         futures = [
             pool.submit(burst, part, base, start, args.spread, args.rounds) for part in parts
         ]
         outcomes = [o for f in futures for o in f.result()]
         cpu_after, ticks_after = load_probe.cpu_seconds(pids), load_probe.machine_ticks()
+        client_after = load_probe.cpu_seconds(clients)
         wall = max(o.finished_at for o in outcomes) - start
         print(f"  burst over in {wall:.1f} s")
 
@@ -98,6 +100,7 @@ def run(args, base: str, workdir: Path) -> dict:
         "wall_s": round(wall, 2),
         "server_cpu_s": round(cpu_after - cpu_before, 2),
         "server_processes": len(pids),
+        "client_cpu_s": round(client_after - client_before, 2),
         "machine_busy_share": round(busy / max(1, ticks_after[1] - ticks_before[1]), 3),
         "_ordered": ordered,
         "_prepared": prepared,
@@ -141,6 +144,7 @@ def figures(run_data: dict) -> dict:
     return {
         "push": common.summarise(total.push_ms) if total.push_ms else None,
         "pull": common.summarise(total.pull_ms) if total.pull_ms else None,
+        "push_http": common.summarise(total.push_http_ms) if total.push_http_ms else None,
         "requests": requests_made,
         "requests_per_s": round(requests_made / run_data["wall_s"], 1),
         "statuses": {str(k): v for k, v in sorted(total.statuses.items())},
@@ -154,7 +158,7 @@ def figures(run_data: dict) -> dict:
 
 def report(args, f: dict, c: dict, r: dict) -> list[str]:
     """Print the table and the verdicts; return the verdicts."""
-    push, pull = f["push"], f["pull"]
+    push, pull, http = f["push"], f["pull"], f["push_http"]
     print(
         f"\n{args.tablets} tablets, {args.visits} visits + {args.edits} edits each, "
         f"online within {args.spread:g} s, {args.rounds} syncs, {args.workers} gunicorn workers"
@@ -163,6 +167,13 @@ def report(args, f: dict, c: dict, r: dict) -> list[str]:
         ["measure", "p50", "p95", "max", "calls"],
         [
             ["push latency (ms)", push["p50_ms"], push["p95_ms"], push["max_ms"], push["runs"]],
+            [
+                "  push request to answer head (ms)",
+                http["p50_ms"],
+                http["p95_ms"],
+                http["max_ms"],
+                http["runs"],
+            ],
             [
                 "pull latency (ms, a page)",
                 pull["p50_ms"],
@@ -183,6 +194,7 @@ def report(args, f: dict, c: dict, r: dict) -> list[str]:
             ["syncs failed (tried again)", f["failed_syncs"]],
             ["server CPU (s, gunicorn master + workers)", r["server_cpu_s"]],
             ["server CPU (cores busy on average)", f["server_cpu_share_of_one_core"]],
+            ["tablets' CPU (s, client processes)", r["client_cpu_s"]],
             ["machine busy (share of all cores)", r["machine_busy_share"]],
             [
                 "visits saved / stored / distinct",
@@ -249,7 +261,9 @@ def main(argv: list[str] | None = None) -> None:
             "results": {**{k: v for k, v in r.items() if not k.startswith("_")}, **f, **c},
             "verdicts": verdicts,
         }
-        print(f"\nwrote {common.write_json(f'load-{date.today().isoformat()}', data)}")
+        print(
+            f"\nwrote {common.write_json(f'load-{date.today().isoformat()}-w{args.workers}', data)}"
+        )
     finally:
         if not args.keep:
             database.drop_database(url)

@@ -112,20 +112,21 @@ def _household(n: int, street_id: int, community_id: int, advisor_id: int) -> di
 
 
 def prepare(url: str, *, advisors: int, households: int, now: datetime) -> dict:
-    """A fresh copy of the seeded template for this run; seeds the template when it is
-    missing or holds another shape. Returns what the template holds."""
-    template = url.rsplit("/", 1)[0] + "/" + database.require_scratch(url) + "_template"
-    wanted = {"advisors": advisors, "households": households}
+    """A fresh copy of the seeded template for this run (one template per shape, named
+    ``<database>_<advisors>x<households>``), seeding the template when it is missing or
+    behind the migrations. Returns what the template holds."""
+    name = database.require_scratch(url)
+    source = f"{name}_{advisors}x{households}"
+    template = url.rsplit("/", 1)[0] + "/" + source
     marker = database.read_marker(template)
-    if marker is None or {k: marker.get(k) for k in wanted} != wanted:
-        print(f"seeding the template database ({advisors} advisors × {households})", flush=True)
+    if marker is None:
+        print(f"seeding the template database {source} (once)", flush=True)
         database.recreate_database(template)
         database.migrate(template)
         marker = seed(template, advisors=advisors, households=households, now=now)
         with psycopg.connect(database.conninfo(template), autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
         database.write_marker(template, marker)
-    name, source = database.require_scratch(url), database.require_scratch(template)
     with psycopg.connect(database.conninfo(url, "postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')

@@ -38,6 +38,11 @@ def _is_server(pid: int) -> bool:
     return b"serve" in arguments
 
 
+def client_pids() -> list[int]:
+    """This process and its children other than the server: the simulated tablets."""
+    return [os.getpid(), *(pid for pid in children(os.getpid()) if not _is_server(pid))]
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU seconds the processes have used so far (gone ones count 0)."""
     total = 0

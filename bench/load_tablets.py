@@ -54,6 +54,8 @@ class Timings:
 
     push_ms: list[float] = field(default_factory=list)
     pull_ms: list[float] = field(default_factory=list)
+    # Request sent to response head read, per push request: the server's queue and work.
+    push_http_ms: list[float] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
     failed_syncs: int = 0
     errors: list[str] = field(default_factory=list)
@@ -62,6 +64,7 @@ class Timings:
         """Add another tablet's figures to these."""
         self.push_ms += other.push_ms
         self.pull_ms += other.pull_ms
+        self.push_http_ms += other.push_http_ms
         self.statuses.update(other.statuses)
         self.failed_syncs += other.failed_syncs
         self.errors += other.errors
@@ -97,6 +100,8 @@ class TimedTransport(HttpTransport):
 
     def _count(self, response: requests.Response, *args, **kwargs) -> None:
         self.timings.statuses[response.status_code] += 1
+        if response.request.method == "POST" and response.request.path_url.endswith("/push"):
+            self.timings.push_http_ms.append(response.elapsed.total_seconds() * 1000)
 
     def push(self, body, idempotency_key, pending=None):
         started = time.perf_counter()
