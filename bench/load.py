@@ -76,12 +76,14 @@ def run(args, base: str, workdir: Path) -> dict:
         time.sleep(max(0.0, start - time.time()))
         cpu_before, ticks_before = load_probe.cpu_seconds(pids), load_probe.machine_ticks()
         client_before = load_probe.cpu_seconds(clients)
+        backends = load_probe.cpu_by_pid(load_probe.database_backends(args.database_name))
         futures = [
             pool.submit(burst, part, base, start, args.spread, args.rounds) for part in parts
         ]
         outcomes = [o for f in futures for o in f.result()]
         cpu_after, ticks_after = load_probe.cpu_seconds(pids), load_probe.machine_ticks()
         client_after = load_probe.cpu_seconds(clients)
+        backends_after = load_probe.cpu_by_pid(load_probe.database_backends(args.database_name))
         wall = max(o.finished_at for o in outcomes) - start
         print(f"  burst over in {wall:.1f} s")
 
@@ -101,6 +103,7 @@ def run(args, base: str, workdir: Path) -> dict:
         "server_cpu_s": round(cpu_after - cpu_before, 2),
         "server_processes": len(pids),
         "client_cpu_s": round(client_after - client_before, 2),
+        "database_cpu_s": round(load_probe.cpu_since(backends, backends_after), 2),
         "machine_busy_share": round(busy / max(1, ticks_after[1] - ticks_before[1]), 3),
         "_ordered": ordered,
         "_prepared": prepared,
@@ -194,6 +197,7 @@ def report(args, f: dict, c: dict, r: dict) -> list[str]:
             ["syncs failed (tried again)", f["failed_syncs"]],
             ["server CPU (s, gunicorn master + workers)", r["server_cpu_s"]],
             ["server CPU (cores busy on average)", f["server_cpu_share_of_one_core"]],
+            ["PostgreSQL CPU (s, this database's backends)", r["database_cpu_s"]],
             ["tablets' CPU (s, client processes)", r["client_cpu_s"]],
             ["machine busy (share of all cores)", r["machine_busy_share"]],
             [
@@ -237,7 +241,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
     url = args.database_url
-    database.require_scratch(url)
+    args.database_name = database.require_scratch(url)
     workdir = Path(tempfile.mkdtemp(prefix="tanfang-loadbench-"))
     os.environ["TANFANG_INSTANCE_PATH"] = str(workdir / "instance")
     try:

@@ -43,16 +43,41 @@ def client_pids() -> list[int]:
     return [os.getpid(), *(pid for pid in children(os.getpid()) if not _is_server(pid))]
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds the processes have used so far (gone ones count 0)."""
-    total = 0
+def database_backends(name: str) -> list[int]:
+    """PostgreSQL's backend processes serving database ``name`` (when /proc shows them:
+    the server runs on this machine)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres: ") and f" {name} " in title:
+            found.append(int(entry.name))
+    return found
+
+
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds each live process has used so far."""
+    used = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-    return total / TICKS
+        used[pid] = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime (14, 15)
+    return used
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far (gone ones count 0)."""
+    return sum(cpu_by_pid(pids).values())
+
+
+def cpu_since(before: dict[int, float], now: dict[int, float]) -> float:
+    """CPU seconds used between two :func:`cpu_by_pid` readings; a process that appeared
+    in between counts whole (it started after the first reading)."""
+    return sum(used - before.get(pid, 0.0) for pid, used in now.items())
 
 
 def machine_ticks() -> tuple[int, int]:
