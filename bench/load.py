@@ -30,7 +30,7 @@ import shutil
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from bench import common, database, load_data, load_probe
 from bench.load_tablets import Spec, Timings, Work, burst, server_views, set_up_all
@@ -46,8 +46,15 @@ def groups(specs: list[Spec], n: int) -> list[list[Spec]]:
     return [specs[i::n] for i in range(n) if specs[i::n]]
 
 
+def _each(pool: ProcessPoolExecutor, call, parts: list[list[Spec]], *args) -> list:
+    """``call(part, *args)`` in every client process at once; the results in tablet order."""
+    futures = [pool.submit(call, part, *args) for part in parts]
+    return [item for future in futures for item in future.result()]
+
+
 def run(args, base: str, workdir: Path) -> dict:
-    """The three phases (set up, burst, verify) over a pool of client processes."""
+    """The three phases (set up, burst, server's view) over a pool of client processes;
+    every list in the result is in the same tablet order."""
     specs = [
         Spec(n, load_data.username(n), load_data.PASSWORD, str(workdir / f"tablet{n}.sqlite3"))
         for n in range(args.tablets)
@@ -57,55 +64,25 @@ def run(args, base: str, workdir: Path) -> dict:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(len(parts), mp_context=context) as pool:
         started = time.perf_counter()
-        prepared = [
-            item
-            for chunk in pool.map(
-                set_up_all,
-                parts,
-                [base] * len(parts),
-                [work] * len(parts),
-                [SETUP_THREADS] * len(parts),
-            )
-            for item in chunk
-        ]
+        prepared = _each(pool, set_up_all, parts, base, work, SETUP_THREADS)
         setup_s = time.perf_counter() - started
         print(f"  {len(specs)} tablets signed in, pulled and worked offline in {setup_s:.1f} s")
 
         start = time.time() + 3  # every process's threads are waiting by then
-        pids, clients = load_probe.server_pids(), load_probe.client_pids()
+        meter = load_probe.CpuMeter(args.database_name)
         time.sleep(max(0.0, start - time.time()))
-        cpu_before, ticks_before = load_probe.cpu_seconds(pids), load_probe.machine_ticks()
-        client_before = load_probe.cpu_seconds(clients)
-        backends = load_probe.cpu_by_pid(load_probe.database_backends(args.database_name))
-        futures = [
-            pool.submit(burst, part, base, start, args.spread, args.rounds) for part in parts
-        ]
-        outcomes = [o for f in futures for o in f.result()]
-        cpu_after, ticks_after = load_probe.cpu_seconds(pids), load_probe.machine_ticks()
-        client_after = load_probe.cpu_seconds(clients)
-        backends_after = load_probe.cpu_by_pid(load_probe.database_backends(args.database_name))
+        meter.start()
+        outcomes = _each(pool, burst, parts, base, start, args.spread, args.rounds)
+        cpu = meter.stop()
         wall = max(o.finished_at for o in outcomes) - start
         print(f"  burst over in {wall:.1f} s")
 
-        views = [
-            v
-            for chunk in pool.map(
-                server_views, parts, [base] * len(parts), [SETUP_THREADS] * len(parts)
-            )
-            for v in chunk
-        ]
-    by_number = {o.number: o for o in outcomes}
-    ordered = [by_number[s.number] for part in parts for s in part]
-    busy = ticks_after[0] - ticks_before[0]
+        views = _each(pool, server_views, parts, base, SETUP_THREADS)
     return {
         "setup_s": round(setup_s, 1),
         "wall_s": round(wall, 2),
-        "server_cpu_s": round(cpu_after - cpu_before, 2),
-        "server_processes": len(pids),
-        "client_cpu_s": round(client_after - client_before, 2),
-        "database_cpu_s": round(load_probe.cpu_since(backends, backends_after), 2),
-        "machine_busy_share": round(busy / max(1, ticks_after[1] - ticks_before[1]), 3),
-        "_ordered": ordered,
+        **cpu,
+        "_outcomes": outcomes,
         "_prepared": prepared,
         "_views": views,
     }
@@ -113,7 +90,7 @@ def run(args, base: str, workdir: Path) -> dict:
 
 def check(run_data: dict, url: str) -> dict:
     """Exactly once and convergence, from the tablets, fresh tablets and the database."""
-    outcomes, prepared, views = run_data["_ordered"], run_data["_prepared"], run_data["_views"]
+    outcomes, prepared, views = run_data["_outcomes"], run_data["_prepared"], run_data["_views"]
     saved = {v for visits, _ in prepared for v in visits}
     held = load_probe.stored(url)
     diverged = [
@@ -141,7 +118,7 @@ def check(run_data: dict, url: str) -> dict:
 def figures(run_data: dict) -> dict:
     """Latency, request rate and status counts over the burst."""
     total = Timings()
-    for outcome in run_data["_ordered"]:
+    for outcome in run_data["_outcomes"]:
         total.merge(outcome.timings)
     requests_made = sum(total.statuses.values())
     return {
@@ -265,9 +242,8 @@ def main(argv: list[str] | None = None) -> None:
             "results": {**{k: v for k, v in r.items() if not k.startswith("_")}, **f, **c},
             "verdicts": verdicts,
         }
-        print(
-            f"\nwrote {common.write_json(f'load-{date.today().isoformat()}-w{args.workers}', data)}"
-        )
+        name = f"load-{datetime.now(UTC):%Y-%m-%d-%H%M}-{args.tablets}t-w{args.workers}"
+        print(f"\nwrote {common.write_json(name, data)}")
     finally:
         if not args.keep:
             database.drop_database(url)

@@ -87,6 +87,36 @@ def machine_ticks() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
+class CpuMeter:
+    """CPU used between ``start`` and ``stop`` by the server, its database's backends, the
+    tablets' processes and the whole machine."""
+
+    def __init__(self, database: str):
+        # Found before the burst: the server's and tablets' processes are all up by then.
+        self.database = database
+        self.server, self.clients = server_pids(), client_pids()
+
+    def _read(self) -> tuple:
+        backends = cpu_by_pid(database_backends(self.database))
+        return cpu_seconds(self.server), cpu_seconds(self.clients), backends, machine_ticks()
+
+    def start(self) -> None:
+        """Take the first reading."""
+        self._before = self._read()
+
+    def stop(self) -> dict:
+        """Take the second reading; the CPU seconds in between, and the machine's share."""
+        server, clients, backends, ticks = self._read()
+        server0, clients0, backends0, ticks0 = self._before
+        return {
+            "server_cpu_s": round(server - server0, 2),
+            "server_processes": len(self.server),
+            "database_cpu_s": round(cpu_since(backends0, backends), 2),
+            "client_cpu_s": round(clients - clients0, 2),
+            "machine_busy_share": round((ticks[0] - ticks0[0]) / max(1, ticks[1] - ticks0[1]), 3),
+        }
+
+
 def stored(url: str) -> dict:
     """Visits on the server (all pushed: the dataset has none), their distinct ids, and
     the audit trail's sync creations."""
