@@ -3,9 +3,9 @@
 Twenty advisors' tablets, each holding unsent visits and household edits, come online
 within two seconds of each other against the live server, then sync twice more: directly,
 and through a proxy that sheds load as a busy server would (503 / 429 with Retry-After).
-Either way the server must hold every visit exactly once, answer no 5xx of its own, and
-every tablet must end with exactly what a fresh tablet of its advisor pulls (the server's
-view of its caseload).
+Either way the server must hold every visit exactly once, every tablet must end with
+exactly what a fresh tablet of its advisor pulls (the server's view of its caseload), and
+on PostgreSQL the server must answer no 5xx of its own (SQLite: see the first test).
 """
 
 from __future__ import annotations
