@@ -6,6 +6,7 @@ import logging
 from http import HTTPStatus
 
 from flask import Flask, jsonify
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from server.services.errors import ServiceError
@@ -54,8 +55,25 @@ def handle_service_error(error: ServiceError):
     )
 
 
+# Seconds a client is asked to wait when the embedded database is busy.
+BUSY_RETRY_AFTER = 2
+
+
+def _database_busy(error: Exception) -> bool:
+    """SQLite's one writer was busy for longer than its busy_timeout: the server is
+    overloaded, not broken (a PostgreSQL server never raises this)."""
+    return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
+
+
 def handle_unexpected(error: Exception):
-    """A 500 for anything else; the trace goes to the log, never to the client."""
+    """A 500 for anything else; the trace goes to the log, never to the client.
+
+    The embedded database's lock timeout is the exception: 503 with Retry-After, so tablets
+    back off and retry (nothing was applied: the transaction is rolled back)."""
+    if _database_busy(error):
+        log.warning("embedded database busy; answered 503")
+        body = error_body(503, "The server is busy; nothing was applied. Try again shortly.")
+        return jsonify(body), 503, {"Retry-After": str(BUSY_RETRY_AFTER)}
     log.exception("unhandled error: %s", type(error).__name__)
     return jsonify(error_body(500, "Internal error; the change was not applied.")), 500
 

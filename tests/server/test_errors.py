@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from server.models import Household
 
@@ -114,6 +116,24 @@ def test_unhandled_error_is_500_without_a_trace(app, client, caplog, monkeypatch
     assert "secret internals" not in response.get_data(as_text=True)
     assert "not applied" in body["message"]
     assert "RuntimeError" in caplog.text
+
+
+def test_a_busy_embedded_database_answers_503_with_retry_after(app, client, monkeypatch):
+    """SQLite's lock timeout under load is not a bug: the tablet is told to come back."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def busy(*args, **kwargs):
+        raise OperationalError(
+            "BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked")
+        )
+
+    monkeypatch.setattr("server.services.auth.finish_sign_in", busy)
+    response = client.post(
+        "/api/v1/auth/token", json={"username": "u", "password": "p", "device_id": "d"}
+    )
+    body = _assert_shape(response, 503)
+    assert response.headers["Retry-After"] == "2"
+    assert "nothing was applied" in body["message"]
 
 
 def test_passwords_and_tokens_never_reach_the_log(world, auth, client, caplog):
