@@ -34,10 +34,9 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from sync import store_rows, store_schema, store_state
+from sync import store_pull, store_rows, store_schema, store_state
 from sync.protocol import (
     EDITABLE_HOUSEHOLD_FIELDS,
-    ENTITIES,
     HISTORY_TIME_FIELDS,
     LOCKED_STATUSES,
     canonical_json,
@@ -487,27 +486,8 @@ class SQLiteStore(StoreReads, StoreHandover):
         change raises ``ValueError`` and nothing of the page (nor the cursor) is kept.
         Returns counts: ``applied``, ``ignored``, ``deleted``, ``deferred``, ``pruned``.
         """
-        counts = dict.fromkeys(("applied", "ignored", "deleted", "deferred", "pruned"), 0)
         with self._write() as conn:
-            now, touched = self._now(), set()
-            for change in changes:
-                entity, record_id, version = store_rows.check_change(change)
-                if entity not in ENTITIES:
-                    log.warning("ignoring pulled %s %s: unknown entity", entity, record_id)
-                    counts["ignored"] += 1
-                    continue
-                if change.get("deleted"):
-                    reason = change.get("reason")
-                    outcome = store_state.apply_tombstone(
-                        conn, entity, record_id, version, reason, now
-                    )
-                else:
-                    data = change["data"]
-                    outcome = store_state.apply_change(conn, entity, record_id, version, data, now)
-                    touched.add(record_id if entity == "household" else data["household_id"])
-                counts[outcome] += 1
-            counts["pruned"] = store_rows.prune_history(conn, touched)
-            store_state.apply_deferred(conn)
+            counts = store_pull.apply_page(conn, changes, self._now())
             self._set_state(conn, "cursor", cursor)
         return counts
 
