@@ -35,7 +35,8 @@ def _plain(field: fields.Field) -> Callable[[Any], Any] | None:
     serialize = type(field)._serialize
     for base, convert in _PLAIN.items():
         if isinstance(field, base) and serialize is base._serialize:
-            return convert
+            # A number dumped as a string is not a plain conversion.
+            return None if getattr(field, "as_string", False) else convert
     if isinstance(field, fields.DateTime) and serialize is fields.DateTime._serialize:
         return field.SERIALIZATION_FUNCS.get(field.format or field.DEFAULT_FORMAT)
     if isinstance(field, fields.Decimal) and serialize is fields.Number._serialize:
@@ -98,6 +99,10 @@ def records(session: Session, model, schema_cls, ids: Iterable) -> Iterable[tupl
     table, dump = model.__table__, dumper(schema_cls)
     wanted = {a for a, *_ in dump.steps} | {"id", "latitude", "longitude", "accuracy_m"}
     has_location = "latitude" in table.c
+    # A wire field that is neither a column nor the location would be left out silently.
+    unknown = {a for a, *_ in dump.steps} - set(table.c.keys()) - {"location"}
+    if unknown or ("location" in wanted and not has_location):
+        raise LookupError(f"{table.name} has no column for {sorted(unknown) or 'location'}")
     columns = [c for c in table.c if c.name in wanted]
     stmt = select(*columns).where(table.c.id.in_(ids))
     for mapping in session.execute(stmt).mappings().all():
