@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import insert
@@ -102,13 +103,12 @@ class Bulk:
             name: values[name] if name in values else default()
             for name, default in self._defaults[model].items()
         }
-        if "location" in values:
-            location = values["location"] or {}
-            row.update(
-                latitude=location.get("lat"),
-                longitude=location.get("lon"),
-                accuracy_m=location.get("accuracy_m"),
-            )
+        mapping = getattr(model, "location", None)
+        if isinstance(mapping, property) and "location" in values:
+            # The model's own setter says which columns a fix fills.
+            holder = SimpleNamespace()
+            mapping.fset(holder, values["location"])
+            row.update(vars(holder))
         handle = Pending(row["advisor_id"], row["household_id"], row["status"], row["payload_hash"])
         self.records.append((model, row, handle))
         self.pending[row["id"]] = handle

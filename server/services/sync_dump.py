@@ -13,6 +13,7 @@ from __future__ import annotations
 import decimal
 from collections.abc import Callable, Iterable
 from functools import cache
+from types import SimpleNamespace
 from typing import Any
 
 from marshmallow import Schema, fields
@@ -55,16 +56,6 @@ def _plain(field: fields.Field) -> Callable[[Any], Any] | None:
     return None
 
 
-def _location(row: dict) -> dict | None:
-    """The models' ``location`` property, from a row: ``{lat, lon[, accuracy_m]}``."""
-    if row.get("latitude") is None or row.get("longitude") is None:
-        return None
-    fix = {"lat": row["latitude"], "lon": row["longitude"]}
-    if "accuracy_m" in row:
-        fix["accuracy_m"] = row["accuracy_m"]
-    return fix
-
-
 class Dumper:
     """Turns table rows (as dicts) into the wire records ``schema`` would dump."""
 
@@ -97,16 +88,17 @@ def dumper(schema_cls: type[Schema]) -> Dumper:
 def records(session: Session, model, schema_cls, ids: Iterable) -> Iterable[tuple[Any, dict]]:
     """``(id, wire record)`` of the ``model`` rows with these ids (in no particular order)."""
     table, dump = model.__table__, dumper(schema_cls)
-    wanted = {a for a, *_ in dump.steps} | {"id", "latitude", "longitude", "accuracy_m"}
-    has_location = "latitude" in table.c
+    # The model's own getter turns its columns into the wire's location.
+    mapping = getattr(model, "location", None)
+    located = isinstance(mapping, property)
     # A wire field that is neither a column nor the location would be left out silently.
-    unknown = {a for a, *_ in dump.steps} - set(table.c.keys()) - {"location"}
-    if unknown or ("location" in wanted and not has_location):
-        raise LookupError(f"{table.name} has no column for {sorted(unknown) or 'location'}")
-    columns = [c for c in table.c if c.name in wanted]
-    stmt = select(*columns).where(table.c.id.in_(ids))
-    for mapping in session.execute(stmt).mappings().all():
-        row = dict(mapping)
-        if has_location:
-            row["location"] = _location(row)
+    unknown = (
+        {a for a, *_ in dump.steps} - set(table.c.keys()) - ({"location"} if located else set())
+    )
+    if unknown:
+        raise LookupError(f"{table.name} has no column for {sorted(unknown)}")
+    for mapping_row in session.execute(select(table).where(table.c.id.in_(ids))).mappings().all():
+        row = dict(mapping_row)
+        if located:
+            row["location"] = mapping.fget(SimpleNamespace(**row))
         yield row["id"], dump.dump(row)
