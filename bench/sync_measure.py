@@ -197,3 +197,128 @@ def _pull_in_service(url: str, cursor: str, repeat: int, limit: int) -> dict:
         db.session.remove()
         db.engine.dispose()
     return common.summarise(times)
+
+
+def push_in_service(url: str, payloads: list[dict], batch: int = 1000, runs: int = 5) -> dict:
+    """The server's own time per push of ``batch`` visits, apart from HTTP and the tablet:
+    the view's envelope (JSON parse + ``PushSchema``), ``sync_push.push`` and the commit,
+    on a Session as the view runs them. The visits are ``payloads`` under new ids, sent as
+    a signed-in tablet of the pushing advisor (mutation ids far above its mark)."""
+    import json
+
+    from sqlalchemy import select
+
+    from server import create_app
+    from server.api.sync import PushSchema
+    from server.extensions import db
+    from server.models import Device, User
+    from server.services import sync_push
+    from sync.protocol import SCHEMA_VERSION
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secrets.token_hex(16)})
+    times: dict[str, list[float]] = {"envelope": [], "service": [], "commit": []}
+    with app.app_context():
+        session = db.session
+        user = session.scalar(select(User).where(User.username == "pusher"))
+        device = session.scalars(select(Device).where(Device.user_id == user.id)).first()
+        for run in range(runs + 1):  # the first warms the schemas and the connection
+            start = 10**9 + run * batch
+            mutations = []
+            for k, p in enumerate(payloads[run * batch : (run + 1) * batch]):
+                record_id = str(uuid.uuid4())
+                mutations.append(
+                    {
+                        "mutation_id": start + k + 1,
+                        "entity": "visit",
+                        "op": "upsert",
+                        "id": record_id,
+                        "base_version": None,
+                        "data": {**p, "id": record_id},
+                    }
+                )
+            doc = {"device_id": device.device_id, "schema_version": SCHEMA_VERSION}
+            raw = json.dumps({**doc, "mutations": mutations}).encode()
+            ms_envelope, body = common.stopwatch(lambda raw=raw: PushSchema().load(json.loads(raw)))
+            ms_service, answer = common.stopwatch(
+                lambda body=body, raw=raw: sync_push.push(
+                    session,
+                    device=device,
+                    key=secrets.token_hex(16),
+                    body=body,
+                    raw=raw,
+                    now=datetime.now(UTC),
+                )
+            )
+            ms_commit, _ = common.stopwatch(session.commit)
+            if {r["status"] for r in answer["results"]} != {"applied"}:
+                raise SystemExit("the in-service push was not applied")
+            if run:
+                for name, ms in zip(times, (ms_envelope, ms_service, ms_commit), strict=True):
+                    times[name].append(ms)
+        db.session.remove()
+        db.engine.dispose()
+    summary = {name: common.summarise(values) for name, values in times.items()}
+    summary["batch"] = batch
+    return summary
+
+
+def initial_pull_in_service(url: str, limit: int) -> dict:
+    """Where the initial pull's server time goes, page by page, on a Session as the view
+    runs it: the page query, reading and dumping the page's records, the rest of
+    ``sync_pull.pull``, then JSON and gzip (level 5, as the server) of each page."""
+    import gzip
+    import json
+
+    from sqlalchemy import select
+
+    from server import create_app
+    from server.extensions import db
+    from server.models import User
+    from server.services import sync_pull
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secrets.token_hex(16)})
+    spent = dict.fromkeys(("query", "records", "pull", "json", "gzip"), 0.0)
+
+    def timed(name, call):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - started
+
+        return wrapper
+
+    page_query, dump = sync_pull._page, sync_pull._dump
+    sync_pull._page, sync_pull._dump = timed("query", page_query), timed("records", dump)
+    try:
+        with app.app_context():
+            actor = db.session.scalar(select(User).where(User.username == "puller"))
+            cursor, pages, sizes = None, 0, 0
+            while True:
+                db.session.commit()
+                db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+                started = time.perf_counter()
+                page = sync_pull.pull(
+                    db.session, actor=actor, cursor=cursor, limit=limit, now=datetime.now(UTC)
+                )
+                spent["pull"] += time.perf_counter() - started
+                started = time.perf_counter()
+                raw = json.dumps(page).encode()
+                spent["json"] += time.perf_counter() - started
+                started = time.perf_counter()
+                sizes += len(gzip.compress(raw, compresslevel=5))
+                spent["gzip"] += time.perf_counter() - started
+                cursor, pages = page["cursor"], pages + 1
+                if not page["has_more"]:
+                    break
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        sync_pull._page, sync_pull._dump = page_query, dump
+    spent["pull_other"] = spent.pop("pull") - spent["query"] - spent["records"]
+    return {
+        **{f"{k}_seconds": round(v, 3) for k, v in spent.items()},
+        "pages": pages,
+        "gzip_bytes": sizes,
+    }

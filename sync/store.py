@@ -34,10 +34,9 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from sync import store_repull, store_rows, store_schema, store_state
+from sync import store_pull, store_repull, store_rows, store_schema, store_state
 from sync.protocol import (
     EDITABLE_HOUSEHOLD_FIELDS,
-    ENTITIES,
     HISTORY_TIME_FIELDS,
     LOCKED_STATUSES,
     canonical_json,
@@ -500,32 +499,14 @@ class SQLiteStore(StoreReads, StoreHandover, StoreLeads):
         Returns counts: ``applied``, ``ignored``, ``deleted``, ``deferred``, ``pruned``,
         ``dropped``.
         """
-        keys = ("applied", "ignored", "deleted", "deferred", "pruned", "dropped")
-        counts = dict.fromkeys(keys, 0)
         with self._write() as conn:
-            now, touched = self._now(), set()
-            for change in changes:
-                entity, record_id, version = store_rows.check_change(change)
-                if entity not in ENTITIES:
-                    log.warning("ignoring pulled %s %s: unknown entity", entity, record_id)
-                    counts["ignored"] += 1
-                    continue
-                if change.get("deleted"):
-                    reason = change.get("reason")
-                    outcome = store_state.apply_tombstone(
-                        conn, entity, record_id, version, reason, now
-                    )
-                else:
-                    data = change["data"]
-                    outcome = store_state.apply_change(conn, entity, record_id, version, data, now)
-                    touched.add(record_id if entity == "household" else data["household_id"])
-                counts[outcome] += 1
-            counts["pruned"] = store_rows.prune_history(conn, touched)
+            now = self._now()
+            counts = {**store_pull.apply_page(conn, changes, now), "dropped": 0}
             if store_repull.active(conn):
                 store_repull.note(conn, changes)
                 if last:
                     counts["dropped"] = store_repull.finish(conn, now)
-            store_state.apply_deferred(conn)
+                    store_state.apply_deferred(conn)
             self._set_state(conn, "cursor", cursor)
         return counts
 

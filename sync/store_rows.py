@@ -108,11 +108,25 @@ def put_record(
     A ``synced`` record keeps no separate server copy (``data`` is the server copy), which
     halves the space the bulk of the store takes.
     """
+    columns = record_columns(entity, record_id, data, server, version, local_state, now)
+    conn.execute(upsert_sql(entity, list(columns)), list(columns.values()))
+
+
+def record_columns(
+    entity: str,
+    record_id: str,
+    data: dict[str, Any],
+    server: dict[str, Any] | None,
+    version: int | None,
+    local_state: str,
+    now: str,
+) -> dict[str, Any]:
+    """The stored row of one record (see :func:`put_record`), column by column."""
     household_id = record_id if entity in _OWN_HOUSEHOLD else data.get("household_id")
     if not household_id:
         raise ValueError(f"{entity} {record_id} has no household_id")
     keys = {name: derive(data) for name, derive in KEY_COLUMNS[entity].items()}
-    columns = {
+    return {
         "id": record_id,
         "household_id": str(household_id),
         "version": version,
@@ -124,12 +138,15 @@ def put_record(
         "local_state": local_state,
         "updated_at": now,
     }
-    names = ", ".join(columns)
-    marks = ", ".join("?" for _ in columns)
-    updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name != "id")
-    conn.execute(
-        f"INSERT INTO {entity} ({names}) VALUES ({marks}) ON CONFLICT (id) DO UPDATE SET {updates}",
-        list(columns.values()),
+
+
+def upsert_sql(entity: str, names: list[str]) -> str:
+    """``INSERT … ON CONFLICT (id) DO UPDATE`` of these columns of one entity's table."""
+    marks = ", ".join("?" for _ in names)
+    updates = ", ".join(f"{name} = excluded.{name}" for name in names if name != "id")
+    return (
+        f"INSERT INTO {entity} ({', '.join(names)}) VALUES ({marks}) "
+        f"ON CONFLICT (id) DO UPDATE SET {updates}"
     )
 
 

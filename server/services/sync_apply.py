@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from server.models import CaseloadAssignment, Household, Interview, User, Visit
 from server.services import audit
+from server.services.sync_bulk import Bulk
 from sync.protocol import (
     CONFLICT_MESSAGE,
     EDITABLE_HOUSEHOLD_FIELDS,
@@ -96,15 +97,16 @@ def payload_hash(data: dict) -> str:
 
 
 def apply_mutation(
-    session: Session, pusher: Pusher, mutation: dict, now: datetime, known: Known
+    session: Session, pusher: Pusher, mutation: dict, now: datetime, known: Known, bulk: Bulk
 ) -> tuple[Any, dict]:
-    """Apply one mutation; returns the row it wrote and what its answer adds (a household
-    edit in conflict answers ``conflict``). Raises :class:`Refusal` for anything refused."""
+    """Apply one mutation; returns the row it wrote (a new record is queued in ``bulk``, to
+    be inserted with the batch) and what its answer adds (a household edit in conflict
+    answers ``conflict``). Raises :class:`Refusal` for anything refused."""
     entity, op = mutation["entity"], mutation["op"]
     if entity in RECORDS and op == "upsert":
-        return _upsert_record(session, pusher, entity, mutation, now, known)
+        return _upsert_record(session, pusher, entity, mutation, now, known, bulk)
     if entity == "household" and op == "update":
-        return _update_household(session, pusher, mutation, now)
+        return _update_household(session, pusher, mutation, now, bulk)
     if entity == "lead" and op == "upsert":
         from server.services import leads  # leads builds on this module's Refusal
 
@@ -137,7 +139,13 @@ def _load(schema_cls, data: dict, record_id: uuid.UUID) -> dict:
 
 
 def _upsert_record(
-    session: Session, pusher: Pusher, entity: str, mutation: dict, now: datetime, known: Known
+    session: Session,
+    pusher: Pusher,
+    entity: str,
+    mutation: dict,
+    now: datetime,
+    known: Known,
+    bulk: Bulk,
 ) -> tuple[Any, dict]:
     (model, schema_cls), when = RECORDS[entity], HISTORY_TIME_FIELDS[entity]
     user, record_id = pusher.author, mutation["id"]
@@ -155,8 +163,11 @@ def _upsert_record(
             {when: ["Later than the server's clock allows; check the tablet's time."]},
         )
     digest = payload_hash(mutation["data"])
-    # Only ids known to exist are looked up: a miss would cost a query per new record.
-    stored = session.get(model, record_id) if record_id in known.ids else None
+    # Only ids known to exist are looked up: a miss would cost a query per new record. One
+    # this batch creates is queued in ``bulk`` (a later mutation of the batch sees it there).
+    stored = bulk.get(record_id)
+    if stored is None and record_id in known.ids:
+        stored = session.get(model, record_id)
     if stored is not None and stored.advisor_id == user.id and stored.payload_hash == digest:
         # This very record is stored already (a replay whose bookkeeping is gone, or sent
         # again under a new mutation id): the server holds it, nothing changes.
@@ -166,15 +177,15 @@ def _upsert_record(
         flag = _caseload_check(session, user, household, data["household_id"], data[when])
         if pusher.delivered_by is not None:
             flag = ",".join(f for f in (flag, "handed_over") if f)
-        row = model(
+        values = {
             **_columns(model, data),
-            id=record_id,
-            advisor_id=user.id,
-            device_id=pusher.device_id,
-            flag=flag,
-            payload_hash=digest,
-        )
-        session.add(row)
+            "id": record_id,
+            "advisor_id": user.id,
+            "device_id": pusher.device_id,
+            "flag": flag,
+            "payload_hash": digest,
+        }
+        row = bulk.add_record(model, values)
         known.ids.add(record_id)  # a second mutation of this id in the batch corrects it
         action = "sync_create"
     else:
@@ -194,17 +205,17 @@ def _upsert_record(
     # A new record's values are the record itself; its trail names the fields set. A
     # correction keeps the full before/after of what changed.
     diff = {"fields": [None, sorted(data)]} if action == "sync_create" else audit.changes(row)
-    _audit(session, pusher, action, entity, record_id, now, diff)
+    _audit(bulk, pusher, action, entity, record_id, now, diff)
     return row, {}
 
 
-def _audit(session, pusher: Pusher, action, entity, entity_id, now, diff) -> None:
-    """The trail names who sent it; a handed-over tablet's record also names its author."""
+def _audit(bulk: Bulk, pusher: Pusher, action, entity, entity_id, now, diff) -> None:
+    """The trail names who sent it; a handed-over tablet's record also names its author.
+    (``diff`` is JSON-safe already: field names, or :func:`audit.changes`.)"""
     if pusher.delivered_by is not None:
         diff = {**diff, "on_behalf_of": [None, pusher.author.id]}
-    audit.record(
-        session,
-        actor=pusher.delivered_by or pusher.author,
+    bulk.add_audit(
+        actor_id=(pusher.delivered_by or pusher.author).id,
         action=action,
         entity=entity,
         entity_id=entity_id,
@@ -267,7 +278,7 @@ def _caseload_check(
     raise _out_of_reach()
 
 
-def _update_household(session: Session, pusher: Pusher, mutation: dict, now: datetime):
+def _update_household(session: Session, pusher: Pusher, mutation: dict, now: datetime, bulk: Bulk):
     # A handed-over tablet's edit also lands when the household went to its new advisor.
     owners = {u.id for u in (pusher.author, pusher.delivered_by) if u is not None}
     household = session.scalar(
@@ -290,7 +301,7 @@ def _update_household(session: Session, pusher: Pusher, mutation: dict, now: dat
     conflicts = _merge(household, changes, mutation["base_version"])
     diff = audit.changes(household)
     if diff:
-        _audit(session, pusher, "sync_update", "household", household.id, now, diff)
+        _audit(bulk, pusher, "sync_update", "household", household.id, now, diff)
     if not conflicts:
         return household, {}
     # The other fields are applied; these keep the server's value for the advisor to see.

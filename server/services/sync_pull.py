@@ -34,7 +34,7 @@ from server.models import (
     Visit,
     Warning,
 )
-from server.services import scope
+from server.services import scope, sync_dump
 from server.services.errors import Invalid
 from server.services.versioning import COUNTER_ID
 from sync.protocol import ENTITIES, HISTORY_PER_HOUSEHOLD, HISTORY_TIME_FIELDS
@@ -243,12 +243,10 @@ def _dump(session: Session, rows: list, show_id_numbers: bool) -> dict[tuple, di
         ids = {r.id for r in rows if r.entity == entity and r.kind == "row"}
         if not ids:
             continue
-        model, schema = MODELS[entity], SCHEMAS[entity]()
-        for obj in session.scalars(select(model).where(model.id.in_(ids))):
-            record = schema.dump(obj)
+        for row_id, record in sync_dump.records(session, MODELS[entity], SCHEMAS[entity], ids):
             if entity == "person" and record.get("id_number") and not show_id_numbers:
                 record["id_number"] = mask_id_number(record["id_number"])
-            data[(entity, obj.id)] = record
+            data[(entity, row_id)] = record
     return data
 
 

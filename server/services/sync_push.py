@@ -27,6 +27,7 @@ from server.services import versioning
 from server.services.auth import token_digest
 from server.services.errors import Forbidden, Invalid
 from server.services.sync_apply import Known, Pusher, Refusal, apply_mutation
+from server.services.sync_bulk import Bulk, insert_rows
 from sync.protocol import STALE_MUTATION_REASONS, canonical_json
 
 MAX_MUTATIONS = 1000
@@ -90,7 +91,9 @@ def push(
         return earlier.response
     outcomes = _apply_batch(session, pusher, mark, body["mutations"], now)
     versioning.stamp(session)  # the versions the answers report
-    results = [_finish(session, pusher, o, now) for o in outcomes]
+    results = [_finish(o) for o in outcomes]
+    answers = [_answer(pusher, o, now) for o in outcomes if o.new]
+    insert_rows(session, DeviceMutation, answers)
     response = {"results": results, "server_time": now.isoformat()}
     session.add(
         IdempotentReply(
@@ -153,19 +156,20 @@ def _apply_batch(
     Should the database still refuse something, that savepoint is undone and the batch runs
     again with a savepoint and a flush per mutation, so one bad item cannot sink the others.
     """
-    known = Known(session, mutations)
+    known, bulk = Known(session, mutations), Bulk()
     try:
         with session.begin_nested():
-            outcomes = [_one(session, pusher, mark, m, now, known) for m in mutations]
-            # Numbered before the flush, so each row is inserted once with its version
-            # rather than inserted and then updated (the savepoint undoes both if refused).
+            outcomes = [_one(session, pusher, mark, m, now, known, bulk) for m in mutations]
+            bulk.write(session)  # the new records and the trail: one INSERT per table
+            # Numbered before the flush, so each changed row is written once with its
+            # version (the savepoint undoes both if refused).
             versioning.stamp(session)
             session.flush()
         return outcomes
     except SQLAlchemyError:
         log.warning("push batch refused by the database; retrying one mutation at a time")
-    known = Known(session, mutations)
-    return [_one(session, pusher, mark, m, now, known, safe=True) for m in mutations]
+    known, bulk = Known(session, mutations), Bulk()
+    return [_one(session, pusher, mark, m, now, known, bulk, safe=True) for m in mutations]
 
 
 def _one(
@@ -175,6 +179,7 @@ def _one(
     mutation: dict,
     now: datetime,
     known: Known,
+    bulk: Bulk,
     *,
     safe: bool = False,
 ) -> _Outcome:
@@ -184,9 +189,11 @@ def _one(
         return _Outcome(answer, mutation, print_, new=False)
     mark.high_water = mutation_id
     savepoint = session.begin_nested() if safe else None
+    checkpoint = bulk.checkpoint()
     try:
-        row, extra = apply_mutation(session, pusher, mutation, now, known)
+        row, extra = apply_mutation(session, pusher, mutation, now, known, bulk)
         if savepoint is not None:
+            bulk.write(session)
             session.flush()
             savepoint.commit()
         result = {"mutation_id": mutation_id, "status": "applied", **extra}
@@ -194,11 +201,13 @@ def _one(
     except Refusal as refusal:
         if savepoint is not None:
             savepoint.rollback()
+        bulk.undo(checkpoint)
         return _Outcome({"mutation_id": mutation_id, **refusal.result}, mutation, print_)
     except SQLAlchemyError:
         if savepoint is None:
             raise
         savepoint.rollback()
+        bulk.undo(checkpoint)
         result = {
             "mutation_id": mutation_id,
             "status": "rejected",
@@ -236,21 +245,22 @@ def _replay(session: Session, pusher: Pusher, mutation: dict, print_: str, high_
     }
 
 
-def _finish(session: Session, pusher: Pusher, outcome: _Outcome, now: datetime) -> dict:
+def _finish(outcome: _Outcome) -> dict:
     result = outcome.result
     if outcome.row is not None:
         result["version"] = outcome.row.version
-    if outcome.new:
-        session.add(
-            DeviceMutation(
-                user_id=pusher.author.id,
-                device_id=pusher.device_id,
-                mutation_id=result["mutation_id"],
-                entity=outcome.mutation["entity"],
-                record_id=outcome.mutation["id"],
-                fingerprint=outcome.fingerprint,
-                result=result,
-                at=now,
-            )
-        )
     return result
+
+
+def _answer(pusher: Pusher, outcome: _Outcome, now: datetime) -> dict:
+    """The stored answer to a mutation answered for the first time (replays look it up)."""
+    return {
+        "user_id": pusher.author.id,
+        "device_id": pusher.device_id,
+        "mutation_id": outcome.result["mutation_id"],
+        "entity": outcome.mutation["entity"],
+        "record_id": outcome.mutation["id"],
+        "fingerprint": outcome.fingerprint,
+        "result": outcome.result,
+        "at": now,
+    }
