@@ -95,9 +95,14 @@ def records(session: Session, model, schema_cls, ids: Iterable) -> Iterable[tupl
     unknown = (
         {a for a, *_ in dump.steps} - set(table.c.keys()) - ({"location"} if located else set())
     )
+    # Read-only SQL expressions of the model (a household's area names) are selected too.
+    attrs = model.__mapper__.column_attrs
+    derived = [attrs[a].expression.label(a) for a in sorted(unknown) if a in attrs]
+    unknown -= {d.name for d in derived}
     if unknown:
         raise LookupError(f"{table.name} has no column for {sorted(unknown)}")
-    for mapping_row in session.execute(select(table).where(table.c.id.in_(ids))).mappings().all():
+    query = select(table, *derived).where(table.c.id.in_(ids))
+    for mapping_row in session.execute(query).mappings().all():
         row = dict(mapping_row)
         if located:
             row["location"] = mapping.fget(SimpleNamespace(**row))
