@@ -352,3 +352,48 @@ def test_everything_out_of_reach_gets_one_identical_refusal(world, client, table
     answers = [{k: v for k, v in r.items() if k != "mutation_id"} for r in results]
     assert answers[0]["status"] == "rejected" and answers[0]["reason"] == "not_in_caseload"
     assert all(answer == answers[0] for answer in answers), answers
+
+
+def _reordered(tablet, home):
+    """201, 202, 204, 203: 203 comes after the mark moved past it."""
+    first = [
+        tablet.mutation("visit", uuid.uuid4(), visit_data(home), mutation_id=n) for n in (201, 202)
+    ]
+    later = tablet.mutation("visit", uuid.uuid4(), visit_data(home), mutation_id=204)
+    left = tablet.mutation("visit", uuid.uuid4(), visit_data(home), mutation_id=203)
+    return first + [later], left, 204
+
+
+def _reused(tablet, home):
+    """A used id sent again with other content."""
+    used = tablet.mutation("visit", uuid.uuid4(), visit_data(home), mutation_id=7)
+    other = tablet.mutation("visit", uuid.uuid4(), visit_data(home, notes="另一条"), mutation_id=7)
+    return [used], other, 7
+
+
+def _restored(tablet, home):
+    """A store restored from an old copy: ids 4–6 went out before under other visits."""
+    lost = [
+        tablet.mutation("visit", uuid.uuid4(), visit_data(home), mutation_id=n) for n in (4, 5, 6)
+    ]
+    again = tablet.mutation("visit", uuid.uuid4(), visit_data(home), mutation_id=4)
+    return lost, again, 6
+
+
+# A mutation id the server has seen for something else: refused with the mark, never stored,
+# never "duplicate" (the tablet renumbers it; see tests/e2e/test_recovery.py).
+ID_CASES = {
+    "reordered batch": (_reordered, "stale_mutation_id"),
+    "reused id, other content": (_reused, "mutation_id_reused"),
+    "restored store": (_restored, "mutation_id_reused"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ID_CASES))
+def test_a_seen_mutation_id_is_never_acknowledged_for_other_content(tablet, home, session, case):
+    build, reason = ID_CASES[case]
+    before, hostile, mark = build(tablet, home)
+    assert {r["status"] for r in tablet.push(before)} == {"applied"}
+    answer = tablet.push([hostile])[0]
+    assert (answer["status"], answer["reason"], answer["high_water"]) == ("rejected", reason, mark)
+    assert _visits(session) == len(before)  # nothing stored for it
