@@ -1,0 +1,15 @@
+"""The tablet store's exceptions (shared by :mod:`sync.store` and its mixins)."""
+
+from __future__ import annotations
+
+
+class StoreError(RuntimeError):
+    """The store cannot do what was asked (closed, schema too new, a misused call)."""
+
+
+class RecordLocked(StoreError):
+    """The record is under review or approved on the server: only the workflow changes it."""
+
+
+class UnknownRecord(StoreError, LookupError):
+    """No such record on this tablet."""
