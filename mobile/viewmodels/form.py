@@ -167,3 +167,21 @@ class RecordFormViewModel(EventDispatcher):
 
     def on_submitted(self) -> None:
         """Default handler (the app goes back to the due list)."""
+
+
+class LocatedFormViewModel(RecordFormViewModel):
+    """A form that records where it was filled in (a visit, a lead)."""
+
+    gps_text = StringProperty("")
+
+    def use_location(self, fix: dict[str, Any] | None) -> None:
+        """Attach a GPS fix (with its accuracy) where the device has one; nothing is
+        invented without it."""
+        if fix is None:
+            self.gps_text = tr("visit.no_gps")
+            return
+        self.form["location"] = dict(fix)
+        acc = fix.get("accuracy_m")
+        self.gps_text = tr(
+            "visit.gps", lat=fix["lat"], lon=fix["lon"], acc="?" if acc is None else round(acc)
+        )

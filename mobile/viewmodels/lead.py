@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kivy.properties import StringProperty
-
 from mobile.i18n import tr
-from mobile.viewmodels.form import RecordFormViewModel
+from mobile.viewmodels.form import LocatedFormViewModel
 
 LEAD_DEFAULTS: dict[str, Any] = {
     "head_name": "",
@@ -19,7 +17,7 @@ LEAD_DEFAULTS: dict[str, Any] = {
 }
 
 
-class LeadFormViewModel(RecordFormViewModel):
+class LeadFormViewModel(LocatedFormViewModel):
     """A lead being reported. It belongs to no household (``household_id`` stays empty);
     the raw form autosaves like the other forms, and submit queues it for the street's
     lead queue on the server."""
@@ -27,7 +25,6 @@ class LeadFormViewModel(RecordFormViewModel):
     entity = "lead"
     time_field = "found_at"
     defaults = LEAD_DEFAULTS
-    gps_text = StringProperty("")
 
     def open_new(self, household_id: str = "") -> None:
         """A fresh lead, found now."""
@@ -49,17 +46,6 @@ class LeadFormViewModel(RecordFormViewModel):
     def ready_for_draft(self) -> bool:
         # A lead has no draft record: until it is submitted only the raw form is kept.
         return False
-
-    def use_location(self, fix: dict[str, Any] | None) -> None:
-        """Attach a GPS fix where the device has one; nothing is invented without it."""
-        if fix is None:
-            self.gps_text = tr("visit.no_gps")
-            return
-        self.form["location"] = dict(fix)
-        acc = fix.get("accuracy_m")
-        self.gps_text = tr(
-            "visit.gps", lat=fix["lat"], lon=fix["lon"], acc="?" if acc is None else round(acc)
-        )
 
     def payload(self) -> dict[str, Any]:
         form = self.form

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from kivy.properties import BooleanProperty, ListProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty
 
 from mobile.i18n import tr
-from mobile.viewmodels.form import RecordFormViewModel
+from mobile.viewmodels.form import LocatedFormViewModel
 
 VISIT_DEFAULTS: dict[str, Any] = {
     "outcome": "",
@@ -25,14 +25,13 @@ VISIT_DEFAULTS: dict[str, Any] = {
 }
 
 
-class VisitFormViewModel(RecordFormViewModel):
+class VisitFormViewModel(LocatedFormViewModel):
     """A home visit (入户走访) being recorded."""
 
     entity = "visit"
     defaults = VISIT_DEFAULTS
     persons = ListProperty([])  # [(person id, name)]
     has_last = BooleanProperty(False)
-    gps_text = StringProperty("")
 
     def _open(self, household_id: str, form: dict[str, Any]) -> None:
         super()._open(household_id, form)
@@ -67,17 +66,6 @@ class VisitFormViewModel(RecordFormViewModel):
         if not self.form.get("outcome"):
             self.set("outcome", "completed")
         return True
-
-    def use_location(self, fix: dict[str, Any] | None) -> None:
-        """Attach a GPS fix (with its accuracy); none where the device has none."""
-        if fix is None:
-            self.gps_text = tr("visit.no_gps")
-            return
-        self.form["location"] = dict(fix)
-        acc = fix.get("accuracy_m")
-        self.gps_text = tr(
-            "visit.gps", lat=fix["lat"], lon=fix["lon"], acc="?" if acc is None else round(acc)
-        )
 
     def payload(self) -> dict[str, Any]:
         form = self.form
