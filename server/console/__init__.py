@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
         errors,
         households,
         labels,
+        nav,
         review,
         security,
     )

@@ -31,6 +31,7 @@ def _pages(places, which: str) -> list[str]:
     ]
 
 
+# GET pages without parameters that every console role opens.
 COMMON = [
     "/console/",
     "/console/review",
@@ -39,6 +40,29 @@ COMMON = [
     "/console/due.xlsx",
     "/console/password",
 ]
+
+# GET pages without parameters for admins only (supervisors get 403).
+ADMIN_ONLY: list[str] = []
+
+# Every other console rule (as Flask spells it) -> the test that walks it for each role
+# and scope. A new route must be added to one of these tables: test_every_route_is_covered.
+SCOPED = {
+    "/console/households/<uuid:household_id>": "test_each_console_role_sees_its_scope",
+    "/console/review/<any(visit, interview):entity>/<uuid:record_id>": (
+        "test_each_console_role_sees_its_scope"
+    ),
+}
+ACTIONS = {
+    "/console/sign-in": "test_console.py::test_sign_in_out_and_the_cookie_flags",
+    "/console/sign-out": "test_console.py::test_sign_in_out_and_the_cookie_flags",
+    "/console/language": "test_language.py",
+    "/console/review/<any(visit, interview):entity>/<uuid:record_id>/approve": (
+        "test_review_actions_outside_scope_are_404"
+    ),
+    "/console/review/<any(visit, interview):entity>/<uuid:record_id>/return": (
+        "test_review_actions_outside_scope_are_404"
+    ),
+}
 
 # Who sees which household: both streets' supervisors see the split one; street B's
 # supervisor does not see street A's own household.
@@ -93,3 +117,21 @@ def test_review_actions_outside_scope_are_404(world, places, console):
     assert c.post(f"/console/review/visit/{visit.id}/approve").status_code == 404
     response = c.post(f"/console/review/visit/{visit.id}/return", {"comment": "再核实"})
     assert response.status_code == 404
+
+
+def test_every_route_is_covered(app):
+    """No console route escapes the matrix above."""
+    rules = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("console.")}
+    rules.discard("/console/static/<path:filename>")
+    adapter = app.url_map.bind("localhost")
+    pages = {adapter.match(path, return_rule=True)[0].rule for path in COMMON + ADMIN_ONLY}
+    covered = pages | set(SCOPED) | set(ACTIONS)
+    assert rules - covered == set(), "add these routes to the permission tables"
+    assert covered - rules == set(), "these routes are gone"
+
+
+@pytest.mark.parametrize("who", sorted(SEES))
+def test_admin_pages_are_for_admins(world, console, who):
+    c = console.as_user(getattr(world, who))
+    for path in ADMIN_ONLY:
+        assert c.get(path).status_code == (200 if who == "admin" else 403), (who, path)
