@@ -4,9 +4,12 @@ These tests drive a real tablet store against the app in-process and over real H
 (``live_server``), so the world's committed rows must stay loaded (``live_world``).
 """
 
+import os
+
 import pytest
 import requests
 
+from server.console.screenshots import CHROMIUM, CHROMIUM_ARGS
 from sync.client import SyncClient
 from sync.store import SQLiteStore
 from sync.transport import HttpTransport, InProcessTransport
@@ -44,3 +47,38 @@ def make_client(request, app, tmp_path):
     for store, transport in opened:
         store.close()
         transport.close()
+
+
+needs_chromium = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM),
+    reason=f"needs {CHROMIUM} (Debian's chromium; .ci/run installs it)",
+)
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def console_page(app, live_server, browser):
+    """``console_page(user)``: a new browser page signed in to the console as ``user``
+    through the sign-in form (in 简体中文), on the dashboard."""
+    app.config["SESSION_COOKIE_SECURE"] = False  # plain http on 127.0.0.1
+
+    def open_as(user, password: str = PASSWORD):
+        page = browser.new_context(locale="zh-CN").new_page()
+        page.goto(f"{live_server}/console/sign-in")
+        page.fill("input[name=username]", user.username)
+        page.fill("input[name=password]", password)
+        page.click("form[action$='/console/sign-in'] button[type=submit]")
+        page.wait_for_url(f"{live_server}/console/")
+        return page
+
+    return open_as

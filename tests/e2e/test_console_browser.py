@@ -6,31 +6,16 @@ advisor's tablet (a real store over HTTP) then receives both decisions.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import requests
 
-from server.console.screenshots import CHROMIUM, CHROMIUM_ARGS
 from sync.client import SyncClient
 from sync.store import SQLiteStore
 from sync.transport import HttpTransport
+from tests.e2e.conftest import needs_chromium
 from tests.factories import PASSWORD, nth_instant, visit_form
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM),
-    reason=f"needs {CHROMIUM} (Debian's chromium; .ci/run installs it)",
-)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -51,16 +36,10 @@ def tablet(live_server, world, session, tmp_path):
 
 
 def test_a_supervisor_approves_and_returns_and_the_tablet_sees_both(
-    app, live_server, world, tablet, browser
+    live_server, world, tablet, console_page
 ):
-    app.config["SESSION_COOKIE_SECURE"] = False  # plain http on 127.0.0.1
     client, (approved, returned) = tablet
-    page = browser.new_page(locale="zh-CN")
-    page.goto(f"{live_server}/console/sign-in")
-    page.fill("input[name=username]", world.sup_a.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action$='/console/sign-in'] button[type=submit]")
-    page.wait_for_url(f"{live_server}/console/")
+    page = console_page(world.sup_a)
     assert "工作台" in page.content()
 
     page.goto(f"{live_server}/console/review/visit/{approved}")
