@@ -12,10 +12,12 @@ def init_app(app: Flask) -> None:
         dashboard,
         due,
         errors,
+        fields,
         households,
         labels,
         nav,
         review,
+        review_bulk,
         security,
     )
     from server.console.blueprint import bp

@@ -13,7 +13,7 @@ from server.console.forms import ActionForm, ReturnForm, ReviewFilterForm
 from server.console.labels import choices
 from server.console.security import actor, roles_required
 from server.extensions import db
-from server.services import areas_in_scope, review, workflow
+from server.services import areas_in_scope, bulk_review, review, workflow
 from server.services.errors import Conflict
 from server.services.transaction import unit_of_work
 
@@ -54,7 +54,11 @@ def review_queue():
     )
     page = max(1, _int(request.args.get("page")) or 1)
     queue = review.review_queue(db.session, actor(), filters, page, PAGE_SIZE)
-    return render_template("console/review_queue.html", form=form, queue=queue)
+    # Only plain records get a checkbox; bulk_review refuses the others anyway.
+    plain = {i.record.id for i in queue.items if not bulk_review.reasons(i.entity, i.record)}
+    return render_template(
+        "console/review_queue.html", form=form, queue=queue, plain=plain, bulk_form=ActionForm()
+    )
 
 
 @bp.get("/review/<any(visit, interview):entity>/<uuid:record_id>")

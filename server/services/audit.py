@@ -16,16 +16,16 @@ from server.models import AuditEvent, User
 SECRET_FIELDS = frozenset({"password_hash", "token_hash", "id_number"})
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """A JSON-safe form of a column value."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal | uuid.UUID):
         return str(value)
     if isinstance(value, list | tuple | set):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     return value
 
 
@@ -48,7 +48,7 @@ def changes(obj: Any) -> dict[str, list[Any]]:
             new = hist.added[0] if hist.added else None
             diff[attr.key] = [old, new]
     return {
-        k: (["***", "***"] if k in SECRET_FIELDS else [_plain(v) for v in pair])
+        k: (["***", "***"] if k in SECRET_FIELDS else [plain(v) for v in pair])
         for k, pair in diff.items()
         if k != "version"
     }
@@ -72,7 +72,7 @@ def record(
         action=action,
         entity=entity,
         entity_id=str(entity_id),
-        diff=_plain(diff or {}),
+        diff=plain(diff or {}),
         at=now,
     )
     session.add(event)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import Text, cast, false, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from server.models import AuditEvent, Household, Interview, User, Visit
-from server.services import scope
+from server.models import Household, Interview, User, Visit
+from server.services import review_history, scope
 from server.services.errors import NotFound
 from server.services.paging import Page
 from server.services.workflow import MODELS, REVIEWABLE
@@ -88,13 +88,16 @@ def review_queue(
 
 @dataclass(frozen=True)
 class ReviewDetail:
-    """A record beside the household's previous visit, with its review thread."""
+    """A record beside the household's previous visit (and what differs from it), with
+    what its resubmission changed and its review thread."""
 
     entity: str
     record: Visit | Interview
     household: Household
     previous: Visit | None
-    thread: list[AuditEvent]
+    thread: list[review_history.ThreadEntry]
+    changes: list[review_history.FieldChange]
+    since_previous: list[review_history.FieldChange]
 
 
 def review_detail(session: Session, actor: User, entity: str, record_id: uuid.UUID) -> ReviewDetail:
@@ -123,11 +126,13 @@ def review_detail(session: Session, actor: User, entity: str, record_id: uuid.UU
             .order_by(Visit.visited_at.desc())
             .limit(1)
         )
-    thread = list(
-        session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.entity == entity, AuditEvent.entity_id == str(record.id))
-            .order_by(AuditEvent.at, AuditEvent.id)
-        )
+    trail = review_history.events(session, entity, record.id)
+    return ReviewDetail(
+        entity,
+        record,
+        household,
+        previous,
+        thread=review_history.thread(session, trail),
+        changes=review_history.resubmission_changes(trail),
+        since_previous=review_history.since_previous(record, previous) if previous else [],
     )
-    return ReviewDetail(entity, record, household, previous, thread)

@@ -60,8 +60,19 @@ def approve_record(
 ):
     """Approve a record: it is locked from now on (a correction is a new record)."""
     record = _reviewable(session, actor, entity, record_id)
+    return approve_loaded(session, actor=actor, entity=entity, record=record, now=now)
+
+
+def approve_loaded(
+    session: Session, *, actor: User, entity: str, record, now: datetime, batch: str | None = None
+):
+    """Approve a record already loaded for update and checked reviewable (one approval's
+    change and audit event; ``batch`` names the bulk approval it was part of)."""
     old = record.status
     record.status = "approved"
+    diff = {"status": [old, "approved"]}
+    if batch is not None:
+        diff["batch"] = [None, batch]
     audit.record(
         session,
         actor=actor,
@@ -69,7 +80,7 @@ def approve_record(
         entity=entity,
         entity_id=record.id,
         now=now,
-        diff={"status": [old, "approved"]},
+        diff=diff,
     )
     return record
 

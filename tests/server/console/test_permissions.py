@@ -62,6 +62,7 @@ ACTIONS = {
     "/console/review/<any(visit, interview):entity>/<uuid:record_id>/return": (
         "test_review_actions_outside_scope_are_404"
     ),
+    "/console/review/approve-selected": "test_review_bulk.py::test_bulk_approve_per_role_and_scope",
 }
 
 # Who sees which household: both streets' supervisors see the split one; street B's
