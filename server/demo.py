@@ -10,6 +10,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from faker import Faker
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 
@@ -298,10 +299,19 @@ def load_demo(
     demo = _Demo(session, seed, today, password, tz)
     district = _make_areas(demo)
     _make_users(demo, district)
+    waiting: list[Visit] = []
     for n in range(1, households + 1):
         household = _household(demo, n)
         for row in _history(demo, household):
             session.add(row)
+            if (
+                isinstance(row, Visit)
+                and row.status == "submitted"
+                and row.outcome == "completed"
+                and not row.findings
+                and household.residence_street_id == demo.streets[0].id
+            ):
+                waiting.append(row)
             audit.record(
                 session,
                 actor=None,
@@ -313,3 +323,40 @@ def load_demo(
             )
         if progress:
             progress(1)
+    _review_examples(demo, waiting)
+
+
+def _review_examples(demo: _Demo, waiting: list[Visit]) -> None:
+    """Make the first plain visit waiting in street 1 urgent (急难), and the second one
+    returned by supervisor1 and corrected on the tablet — with the audit events a real
+    return and push write — so the review pages show both."""
+    if len(waiting) < 2:
+        return
+    urgent, corrected = waiting[0], waiting[1]
+    urgent.urgent, urgent.needs = True, ["temporary_aid"]
+    supervisor = demo.session.scalar(select(User).where(User.username == "supervisor1"))
+    comment = "收入情况请与社区台账核对后补充"
+    demo.session.flush()
+    audit.record(
+        demo.session,
+        actor=supervisor,
+        action="return",
+        entity="visit",
+        entity_id=corrected.id,
+        now=demo.now - timedelta(hours=3),
+        diff={"status": ["submitted", "returned"], "review_comment": [None, comment]},
+    )
+    before = {"income_change": corrected.income_change, "notes": corrected.notes}
+    corrected.income_change, corrected.notes = "down", "已与社区台账核对：本月起退休金减少"
+    corrected.status, corrected.review_comment = "resubmitted", comment
+    diff = {k: [v, getattr(corrected, k)] for k, v in before.items()}
+    audit.record(
+        demo.session,
+        actor=demo.session.get(User, corrected.advisor_id),
+        action="sync_correct",
+        entity="visit",
+        entity_id=corrected.id,
+        now=demo.now - timedelta(hours=1),
+        diff={**diff, "status": ["returned", "resubmitted"]},
+        device_id="demo-tablet",
+    )
