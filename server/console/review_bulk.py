@@ -61,4 +61,11 @@ def bulk_approve():
         flash(_("Select between 1 and %(n)d records.", n=bulk_review.MAX_SELECTION), "warning")
     else:
         flash(_("Approved %(n)d records.", n=len(approved)), "success")
-    return redirect(url_for("console.review_queue"))
+    return redirect(_back())
+
+
+def _back() -> str:
+    """The queue with the filters it was posted from (never a page outside it)."""
+    queue = url_for("console.review_queue")
+    back = request.form.get("next", "")
+    return back if back == queue or back.startswith(queue + "?") else queue

@@ -157,3 +157,20 @@ def test_a_resubmitted_visit_shows_old_and_new_and_the_thread(world, console, cl
     thread = page[page.index('id="review-thread"') :]
     assert "收入情况写错了" in thread and "已更正并重新提交" in thread
     assert world.sup_a.display_name in thread and world.adv_a.display_name in thread
+
+
+@pytest.mark.parametrize(
+    ("back", "location"),
+    [
+        ("/console/review?urgent=&community=", "/console/review?urgent=&community="),
+        ("/console/review", "/console/review"),
+        ("//evil.example/console/review", "/console/review"),
+        ("/console/reviewer", "/console/review"),
+    ],
+)
+def test_the_queue_comes_back_with_its_filters_and_only_the_queue(
+    world, console, queue, back, location
+):
+    c = console.as_user(world.sup_a)
+    response = c.post(BULK, {"record": [f"visit:{queue['plain1'].id}"], "next": back})
+    assert response.headers["Location"] == location
