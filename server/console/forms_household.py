@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, TextAreaField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Regexp
 
 from server.console.labels import choices
 
@@ -27,8 +27,14 @@ SCHEMA_MESSAGES = (
 
 
 class _VersionedForm(FlaskForm):
-    # The household's version the page showed: a change made meanwhile is a conflict.
-    version = HiddenField()
+    # The household's version the page showed: a change made meanwhile is a conflict. A
+    # form without it (not sent by the page) could never detect one, so it is refused.
+    version = HiddenField(
+        validators=[
+            InputRequired(message=_l("The form is incomplete: open the page again.")),
+            Regexp(r"^\d+$", message=_l("The form is incomplete: open the page again.")),
+        ]
+    )
 
     def base_version(self) -> int | None:
         """The version sent back, or None when it is missing or not a number."""

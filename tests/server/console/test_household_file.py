@@ -137,6 +137,19 @@ def test_bad_input_is_refused_beside_its_field_and_changes_nothing(
     assert (row.hardship_level, row.cycle_override) == ("medium", None)
 
 
+@pytest.mark.parametrize("version", [None, "", "7x"])
+def test_a_form_without_the_pages_version_changes_nothing(world, console, session, home, version):
+    console.as_user(world.sup_a)
+    data = {"level-hardship_level": "high"}
+    if version is not None:
+        data["level-version"] = version
+    response = console.post(_url(home, "/level"), data)
+    assert response.status_code == 422
+    assert "表单不完整，请重新打开本页。" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Household, home.id).hardship_level == "medium"
+
+
 def test_a_change_made_meanwhile_is_a_conflict_not_overwritten(world, console, session, home):
     console.as_user(world.sup_a)
     seen = _version(session, home)
