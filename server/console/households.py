@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
 
 from flask import Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -56,10 +57,15 @@ def _forms(file) -> dict:
             formdata=None,
             cycle=override.get("cycle", h.visit_cycle),
             reason=override.get("reason", ""),
+            expires_on=_day(override.get("expires_on")),
             version=file.version,
         ),
         "remove_form": RemoveOverrideForm(formdata=None, version=file.version),
     }
+
+
+def _day(iso: str | None) -> date | None:
+    return date.fromisoformat(iso) if iso else None
 
 
 def _page(household_id: uuid.UUID, status: int = 200, *, conflict: bool = False, **posted):

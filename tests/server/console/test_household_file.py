@@ -81,6 +81,8 @@ def test_setting_and_removing_an_override(world, console, session, home):
     }
     page = console.get(_url(home)).get_data(as_text=True)
     assert "调整探访周期：无 → 每月：独居老人，近期出院（有效期至 2099-06-30）" in page
+    # The form shows the override in force, ready to be extended.
+    assert re.search(r'name="override-expires_on"[^>]*value="2099-06-30"', page)
     remove = {"remove-version": _version(session, home)}
     assert console.post(_url(home, "/override/remove"), remove).status_code == 302
     session.expire_all()
