@@ -8,6 +8,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Bind the console's extensions and register its blueprint and pages."""
     from server.console import (  # noqa: F401 - their routes and helpers register themselves
+        audit_labels,
         auth,
         dashboard,
         due,

@@ -107,6 +107,8 @@ def shoot(url: str, out: Path) -> list[Path]:
         household.click()
         page.wait_for_load_state()
         snap("household")
+        page.goto(f"{page.url}/print")
+        snap("household-print")
         page.goto(f"{url}/console/password")
         snap("password")
         browser.close()

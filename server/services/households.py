@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from types import SimpleNamespace
 
 from sqlalchemy import func, or_, select
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from server.models import Area, Household, Person, User
 from server.services import audit, caseload, identity, schedule, scope
-from server.services.errors import Invalid, NotFound
+from server.services.errors import Conflict, Invalid, NotFound
 from server.services.paging import Page
 from sync.records import CycleOverrideSchema, mask_id_number
 
@@ -192,11 +192,19 @@ def create_household(
     return household
 
 
-def _in_scope(session: Session, actor: User, household_id: uuid.UUID | None) -> Household:
-    """The household if the actor may see it; 404 (never 403) so ids cannot be probed."""
+def _in_scope(
+    session: Session, actor: User, household_id: uuid.UUID | None, *, lock: bool = False
+) -> Household:
+    """The household if the actor may see it; 404 (never 403) so ids cannot be probed.
+
+    ``lock`` holds its row until the transaction ends (PostgreSQL; SQLite's transactions
+    take the whole database), so a version compared against it cannot change meanwhile.
+    """
     stmt = select(Household).where(
         Household.id == household_id, scope.household_filter(session, actor)
     )
+    if lock:
+        stmt = stmt.with_for_update()
     household = session.scalar(stmt) if household_id is not None else None
     if household is None:
         raise NotFound("No such household, or it is outside your area.")
@@ -255,13 +263,22 @@ def update_household(
     changes: dict,
     now: datetime,
     tz: str,
+    base_version: int | None = None,
 ) -> Household:
     """Change a household's situation fields; its visit cycle follows (with an audit event).
 
     ``changes`` holds only the fields sent (already validated by the wire schema); an
-    override of ``None`` removes the override.
+    override of ``None`` removes the override. With ``base_version`` (the version the
+    caller's form was built from) a household changed meanwhile is a :class:`Conflict`
+    and nothing is written.
     """
-    household = _in_scope(session, actor, household_id)
+    household = _in_scope(session, actor, household_id, lock=base_version is not None)
+    if base_version is not None and household.version != base_version:
+        raise Conflict(
+            "The household was changed by someone else since you opened it.",
+            {"version": ["Changed since you opened it."]},
+        )
+    _check_override(changes.get("cycle_override"), schedule.local_today(tz, now))
     policy = schedule.get_policy(session)
     changes = dict(changes)
     if "assigned_advisor_id" in changes:
@@ -286,6 +303,19 @@ def update_household(
         tz=tz,
     )
     return household
+
+
+def _check_override(override: dict | None, today: date) -> None:
+    """A new override may not have run out already (``today`` is the local date): it would
+    be stored and never apply."""
+    expires = (override or {}).get("expires_on")
+    if isinstance(expires, str):  # the stored (ISO) form, as a caller may hold it
+        expires = date.fromisoformat(expires)
+    if expires is not None and expires < today:
+        raise Invalid(
+            "The override would already have expired.",
+            {"cycle_override": {"expires_on": ["Must not be in the past."]}},
+        )
 
 
 def update_person(

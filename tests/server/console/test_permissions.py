@@ -27,6 +27,8 @@ def _pages(places, which: str) -> list[str]:
     household, visit = places[which], places["visits"][which]
     return [
         f"/console/households/{household.id}",
+        f"/console/households/{household.id}/print",
+        f"/console/households/{household.id}.pdf",
         f"/console/review/visit/{visit.id}",
     ]
 
@@ -51,6 +53,8 @@ SCOPED = {
     "/console/review/<any(visit, interview):entity>/<uuid:record_id>": (
         "test_each_console_role_sees_its_scope"
     ),
+    "/console/households/<uuid:household_id>/print": "test_each_console_role_sees_its_scope",
+    "/console/households/<uuid:household_id>.pdf": "test_each_console_role_sees_its_scope",
 }
 ACTIONS = {
     "/console/sign-in": "test_console.py::test_sign_in_out_and_the_cookie_flags",
@@ -63,6 +67,15 @@ ACTIONS = {
         "test_review_actions_outside_scope_are_404"
     ),
     "/console/review/approve-selected": "test_review_bulk.py::test_bulk_approve_per_role_and_scope",
+    "/console/households/<uuid:household_id>/level": (
+        "test_household_file.py::test_household_changes_follow_role_and_scope"
+    ),
+    "/console/households/<uuid:household_id>/override": (
+        "test_household_file.py::test_household_changes_follow_role_and_scope"
+    ),
+    "/console/households/<uuid:household_id>/override/remove": (
+        "test_household_file.py::test_household_changes_follow_role_and_scope"
+    ),
 }
 
 # Who sees which household: both streets' supervisors see the split one; street B's
