@@ -9,11 +9,13 @@ def init_app(app: Flask) -> None:
     """Bind the console's extensions and register its blueprint and pages."""
     from server.console import (  # noqa: F401 - their routes and helpers register themselves
         auth,
+        caseloads,
         dashboard,
         due,
         errors,
         households,
         labels,
+        leads,
         nav,
         review,
         security,

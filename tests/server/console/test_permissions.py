@@ -39,10 +39,16 @@ COMMON = [
     "/console/due.csv",
     "/console/due.xlsx",
     "/console/password",
+    "/console/caseloads",
+    "/console/caseloads/handovers",
+    "/console/leads",
 ]
 
 # GET pages without parameters for admins only (supervisors get 403).
 ADMIN_ONLY: list[str] = []
+
+CASELOAD_SCOPE = "test_caseloads.py::test_each_role_previews_and_opens_leads_in_its_scope"
+LEAD_ACTIONS = "test_caseloads.py::test_another_streets_leads_are_404 (+ advisor: 403)"
 
 # Every other console rule (as Flask spells it) -> the test that walks it for each role
 # and scope. A new route must be added to one of these tables: test_every_route_is_covered.
@@ -51,6 +57,8 @@ SCOPED = {
     "/console/review/<any(visit, interview):entity>/<uuid:record_id>": (
         "test_each_console_role_sees_its_scope"
     ),
+    "/console/caseloads/preview": CASELOAD_SCOPE,
+    "/console/leads/<uuid:lead_id>": CASELOAD_SCOPE,
 }
 ACTIONS = {
     "/console/sign-in": "test_console.py::test_sign_in_out_and_the_cookie_flags",
@@ -62,6 +70,9 @@ ACTIONS = {
     "/console/review/<any(visit, interview):entity>/<uuid:record_id>/return": (
         "test_review_actions_outside_scope_are_404"
     ),
+    "/console/caseloads/move": "test_caseloads.py::test_each_role_moves_only_in_its_scope",
+    "/console/leads/<uuid:lead_id>/confirm": LEAD_ACTIONS,
+    "/console/leads/<uuid:lead_id>/decline": LEAD_ACTIONS,
 }
 
 # Who sees which household: both streets' supervisors see the split one; street B's
