@@ -55,16 +55,24 @@ def assign_many(
         if not (h.assigned_advisor_id == advisor_id and advisor_id is not None)
     ]
     ids = [h.id for h in moving]
-    for start in range(0, len(ids), _CHUNK):
-        open_rows = session.scalars(
-            select(CaseloadAssignment).where(
-                CaseloadAssignment.household_id.in_(ids[start : start + _CHUNK]),
-                CaseloadAssignment.ended_at.is_(None),
+    open_rows = []
+    # A household enrolled in this transaction is inserted before its assignment (they
+    # have no ORM relationship to order them); then every open row is read before any
+    # changes, so no chunk's query autoflushes (each flush walks the session's objects).
+    session.flush()
+    with session.no_autoflush:
+        for start in range(0, len(ids), _CHUNK):
+            open_rows.extend(
+                session.scalars(
+                    select(CaseloadAssignment).where(
+                        CaseloadAssignment.household_id.in_(ids[start : start + _CHUNK]),
+                        CaseloadAssignment.ended_at.is_(None),
+                    )
+                )
             )
-        )
-        for row in open_rows:
-            if row.advisor_id != advisor_id:
-                row.ended_at = now
+    for row in open_rows:
+        if row.advisor_id != advisor_id:
+            row.ended_at = now
     for household in moving:
         old = household.assigned_advisor_id
         household.assigned_advisor_id = advisor_id

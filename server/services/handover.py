@@ -193,7 +193,7 @@ class Handover:
 def _state(device: Device, moved_at: datetime) -> str:
     if (device.pending_count or 0) > 0:
         return "holding"
-    if device.last_seen_at is None or device.last_seen_at < moved_at:
+    if device.reported_at is None or device.reported_at < moved_at:
         return "not_synced"  # it may still hold records it has not told us about
     return "cleared"
 

@@ -30,7 +30,7 @@ def _tablet(session, user, name, pending=None, seen=None):
     token_for(session, user, device_id=name)
     device = session.scalar(select(Device).where(Device.device_id == name))
     with unit_of_work(session):
-        device.pending_count, device.last_seen_at = pending, seen
+        device.pending_count, device.last_seen_at, device.reported_at = pending, seen, seen
     return device
 
 
@@ -183,8 +183,10 @@ def test_the_handover_view_tells_cleared_from_holding_and_silent_tablets(world, 
             now=moved_at,
         )
     with unit_of_work(session):
-        cleared.pending_count, cleared.last_seen_at = 0, moved_at + timedelta(hours=2)
-        holding.pending_count, holding.last_seen_at = 2, moved_at + timedelta(hours=2)
+        cleared.pending_count, cleared.reported_at = 0, moved_at + timedelta(hours=2)
+        holding.pending_count, holding.reported_at = 2, moved_at + timedelta(hours=2)
+        # Seen after the move, but its last outbox report is older: not known to be clear.
+        silent.last_seen_at = moved_at + timedelta(minutes=1)
 
     [move] = handover.recent_handovers(session, world.sup_a, now=moved_at + timedelta(hours=3))
     states = {t.device.device_id: t.state for t in move.tablets}

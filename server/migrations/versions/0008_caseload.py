@@ -1,6 +1,7 @@
-"""Lead decisions: who confirmed or declined a lead, when, the household or the reason.
+"""Lead decisions (who confirmed or declined a lead, when, the household or the reason) and
+when a tablet last reported its outbox (device.reported_at, for the handover view).
 
-Revision ID: 0008_lead_decisions
+Revision ID: 0008_caseload
 Revises: 0007
 Create Date: 2026-12-02 16:40:00
 
@@ -9,13 +10,15 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0008_lead_decisions'
+revision = '0008_caseload'
 down_revision = '0007'
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('device', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reported_at', sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table('lead', schema=None) as batch_op:
         batch_op.add_column(sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('decided_by_id', sa.Integer(), nullable=True))
@@ -33,3 +36,5 @@ def downgrade():
         batch_op.drop_column('household_id')
         batch_op.drop_column('decided_by_id')
         batch_op.drop_column('decided_at')
+    with op.batch_alter_table('device', schema=None) as batch_op:
+        batch_op.drop_column('reported_at')
