@@ -51,10 +51,11 @@ def _confirm_form(lead, data=None) -> ConfirmLeadForm:
         if u.active
     ]
     form.categories.choices = choices("Category")[1:]
-    form.hardship_level.choices = choices("HardshipLevel")[1:]
-    form.health.choices = choices("Health")[1:]
-    form.labour_capacity.choices = choices("LabourCapacity")[1:]
-    form.employment.choices = choices("Employment")[1:]
+    # A blank first option: each of these is the supervisor's choice, never a default.
+    form.hardship_level.choices = choices("HardshipLevel", "—")
+    form.health.choices = choices("Health", "—")
+    form.labour_capacity.choices = choices("LabourCapacity", "—")
+    form.employment.choices = choices("Employment", "—")
     if data is None:
         form.advisor_id.data = str(lead.advisor_id)
         form.categories.data = [c for c in lead.suggested_categories]
