@@ -161,3 +161,13 @@ def test_another_streets_supervisor_sees_no_such_lead(world, lead, session):
             session, actor=world.sup_b, lead_id=lead.id, reason="不属实", now=NOW
         )
     assert lead_decisions.get_lead(session, world.sup_district, lead.id).id == lead.id
+
+
+def test_the_confirmed_household_reaches_the_advisors_tablet(world, lead, client, session):
+    tablet = Tablet(client, world.adv_a)
+    tablet.pull()
+    household = confirm(session, world.sup_a, lead, form(world))
+    changes = tablet.pull()
+    pulled = {(c["entity"], c["id"]) for c in changes}
+    assert ("household", str(household.id)) in pulled
+    assert ("person", str(household.persons[0].id)) in pulled
