@@ -110,6 +110,7 @@ def _report(headers) -> None:
             device=device(),
             pending=headers.get("pending"),
             oldest_pending_at=headers.get("oldest"),
+            now=context.now(),
         )
 
 

@@ -57,10 +57,68 @@ def serve_demo(folder: Path, households: int = 120):
                 password=DEMO_PASSWORD,
                 tz=app.config["TIMEZONE"],
             )
+            _field_reports(db.session)
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_port}"
+
+
+def _field_reports(session) -> None:
+    """What the tablets would have sent (the demo has no tablets): two leads in the demo
+    supervisor's street and an advisor's tablet with unsent records, for the caseload and
+    lead pages."""
+    import hashlib
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from server.models import Device, Lead, User
+
+    now = datetime.now(UTC)
+    supervisor = session.scalar(select(User).where(User.username == "supervisor1"))
+    advisor = session.scalar(
+        select(User)
+        .where(User.role == "advisor", User.area_id == supervisor.area_id)
+        .order_by(User.display_name)  # the first in the caseload page's advisor list
+    )
+    found = [
+        ("赵桂兰", "中山路 12 号 3 栋 201", "独居老人，屋顶漏水，靠邻居接济。", ["tekun"]),
+        ("钱建国", "文德路 8 号 502", "失业半年，孩子上学费用困难。", ["dibao_edge", "discovered"]),
+    ]
+    for n, (name, address, seen, categories) in enumerate(found):
+        session.add(
+            Lead(
+                id=uuid.uuid4(),
+                street_id=supervisor.area_id,
+                advisor_id=advisor.id,
+                device_id="demo-tablet",
+                found_at=now - timedelta(hours=5 + n),
+                received_at=now - timedelta(hours=4 + n),
+                head_name=name,
+                residence_address=address,
+                phone=None,
+                observations=seen,
+                suggested_categories=categories,
+                status="new",
+                payload_hash=hashlib.sha256(name.encode()).hexdigest(),
+            )
+        )
+    session.add(
+        Device(
+            device_id="demo-tablet",
+            name="社区平板 1",
+            app_version="0.1.0",
+            user_id=advisor.id,
+            token_hash=hashlib.sha256(b"demo-tablet").hexdigest(),
+            expires_at=now + timedelta(days=30),
+            last_seen_at=now - timedelta(hours=3),
+            reported_at=now - timedelta(hours=3),
+            pending_count=3,
+            oldest_pending_at=now - timedelta(hours=6),
+        )
+    )
 
 
 def shoot(url: str, out: Path) -> list[Path]:
@@ -111,8 +169,33 @@ def shoot(url: str, out: Path) -> list[Path]:
         snap("household-print")
         page.goto(f"{url}/console/password")
         snap("password")
+        _shoot_caseloads(page, url, snap)
+        _shoot_leads(page, url, snap)
         browser.close()
     return written
+
+
+def _shoot_caseloads(page, url: str, snap) -> None:
+    """The caseload page, the preview of an advisor's whole caseload, the handover view."""
+    page.goto(f"{url}/console/caseloads")
+    snap("caseloads")
+    advisors = page.locator("select[name=advisor] option")
+    page.select_option("select[name=advisor]", advisors.nth(1).get_attribute("value"))
+    page.select_option("select[name=to_advisor]", index=2)
+    page.click("#preview")
+    page.wait_for_load_state()
+    snap("caseload-preview")
+    page.click("#confirm button[type=submit]")
+    page.wait_for_url(f"{url}/console/caseloads/handovers")
+    snap("handovers")
+
+
+def _shoot_leads(page, url: str, snap) -> None:
+    page.goto(f"{url}/console/leads")
+    snap("leads")
+    page.locator("a[href*='/console/leads/']").first.click()
+    page.wait_for_load_state()
+    snap("lead")
 
 
 def main(argv: list[str] | None = None) -> int:

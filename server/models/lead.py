@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text
@@ -38,3 +39,8 @@ class Lead(UUIDPk, Versioned, Base):
     flag: Mapped[str | None] = mapped_column(String(64))
     # SHA-256 of the pushed data: the same lead sent again is recognised as a duplicate.
     payload_hash: Mapped[str] = mapped_column(String(64))
+    # The supervisor's decision: who, when, the household it became or why it was declined.
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    household_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("household.id"))
+    decision_reason: Mapped[str | None] = mapped_column(Text)

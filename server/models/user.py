@@ -48,6 +48,8 @@ class Device(Base):
     last_seen_at: Mapped[datetime | None]
     pending_count: Mapped[int | None] = mapped_column(Integer)
     oldest_pending_at: Mapped[datetime | None]
+    # When the tablet last reported its outbox (pending_count, oldest_pending_at).
+    reported_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -10,6 +11,9 @@ from sqlalchemy.orm import Session
 
 from server.models import CaseloadAssignment, Household, User
 from server.services import audit
+
+# Households per ``IN (…)`` when ending open assignments (SQLite's parameter limit).
+_CHUNK = 900
 
 
 def assign(
@@ -27,33 +31,68 @@ def assign(
     """
     if household.assigned_advisor_id == advisor_id and advisor_id is not None:
         return False
-    open_rows = session.scalars(
-        select(CaseloadAssignment).where(
-            CaseloadAssignment.household_id == household.id, CaseloadAssignment.ended_at.is_(None)
-        )
-    )
+    old = household.assigned_advisor_id
+    assign_many(session, households=[household], advisor_id=advisor_id, actor=actor, now=now)
+    return old != advisor_id
+
+
+def assign_many(
+    session: Session,
+    *,
+    households: Sequence[Household],
+    advisor_id: int | None,
+    actor: User | None,
+    now: datetime,
+) -> list[Household]:
+    """:func:`assign` for many households at once, set-wise: one query ends the open
+    assignments of them all (a street's 7,000 households must not cost a query each).
+
+    Households already held by ``advisor_id`` are left alone; returns those that moved.
+    """
+    moving = [
+        h
+        for h in households
+        if not (h.assigned_advisor_id == advisor_id and advisor_id is not None)
+    ]
+    ids = [h.id for h in moving]
+    open_rows = []
+    # A household enrolled in this transaction is inserted before its assignment (they
+    # have no ORM relationship to order them); then every open row is read before any
+    # changes, so no chunk's query autoflushes (each flush walks the session's objects).
+    session.flush()
+    with session.no_autoflush:
+        for start in range(0, len(ids), _CHUNK):
+            open_rows.extend(
+                session.scalars(
+                    select(CaseloadAssignment).where(
+                        CaseloadAssignment.household_id.in_(ids[start : start + _CHUNK]),
+                        CaseloadAssignment.ended_at.is_(None),
+                    )
+                )
+            )
     for row in open_rows:
         if row.advisor_id != advisor_id:
             row.ended_at = now
-    old = household.assigned_advisor_id
-    household.assigned_advisor_id = advisor_id
-    if advisor_id is not None:
-        session.add(
-            CaseloadAssignment(
-                id=uuid.uuid4(),
-                household_id=household.id,
-                advisor_id=advisor_id,
-                assigned_at=now,
-                assigned_by_id=actor.id if actor else None,
+    for household in moving:
+        old = household.assigned_advisor_id
+        household.assigned_advisor_id = advisor_id
+        if advisor_id is not None:
+            session.add(
+                CaseloadAssignment(
+                    id=uuid.uuid4(),
+                    household_id=household.id,
+                    advisor_id=advisor_id,
+                    assigned_at=now,
+                    assigned_by_id=actor.id if actor else None,
+                )
             )
+        audit.record(
+            session,
+            actor=actor,
+            action="assign",
+            entity="household",
+            entity_id=household.id,
+            now=now,
+            diff={"assigned_advisor_id": [old, advisor_id]},
         )
-    audit.record(
-        session,
-        actor=actor,
-        action="assign",
-        entity="household",
-        entity_id=household.id,
-        now=now,
-        diff={"assigned_advisor_id": [old, advisor_id]},
-    )
-    return old != advisor_id
+    return moving

@@ -41,10 +41,16 @@ COMMON = [
     "/console/due.csv",
     "/console/due.xlsx",
     "/console/password",
+    "/console/caseloads",
+    "/console/caseloads/handovers",
+    "/console/leads",
 ]
 
 # GET pages without parameters for admins only (supervisors get 403).
 ADMIN_ONLY: list[str] = []
+
+CASELOAD_SCOPE = "test_caseloads.py::test_each_role_previews_and_opens_leads_in_its_scope"
+LEAD_ACTIONS = "test_caseloads.py::test_another_streets_leads_are_404 (+ advisor: 403)"
 
 # Every other console rule (as Flask spells it) -> the test that walks it for each role
 # and scope. A new route must be added to one of these tables: test_every_route_is_covered.
@@ -55,6 +61,8 @@ SCOPED = {
     ),
     "/console/households/<uuid:household_id>/print": "test_each_console_role_sees_its_scope",
     "/console/households/<uuid:household_id>.pdf": "test_each_console_role_sees_its_scope",
+    "/console/caseloads/preview": CASELOAD_SCOPE,
+    "/console/leads/<uuid:lead_id>": CASELOAD_SCOPE,
 }
 ACTIONS = {
     "/console/sign-in": "test_console.py::test_sign_in_out_and_the_cookie_flags",
@@ -76,6 +84,9 @@ ACTIONS = {
     "/console/households/<uuid:household_id>/override/remove": (
         "test_household_file.py::test_household_changes_follow_role_and_scope"
     ),
+    "/console/caseloads/move": "test_caseloads.py::test_each_role_moves_only_in_its_scope",
+    "/console/leads/<uuid:lead_id>/confirm": LEAD_ACTIONS,
+    "/console/leads/<uuid:lead_id>/decline": LEAD_ACTIONS,
 }
 
 # Who sees which household: both streets' supervisors see the split one; street B's
