@@ -77,8 +77,3 @@ def record(
     )
     session.add(event)
     return event
-
-
-def plain(value: Any) -> Any:
-    """A JSON-safe form of a value, as the trail stores it (for writers of bulk events)."""
-    return _plain(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, update
@@ -170,6 +170,16 @@ def _head_diff(write: Write) -> dict[str, list]:
     }
 
 
+def _json_safe(diff: dict[str, list]) -> dict[str, list]:
+    """The diff as JSON: :func:`audit.plain` gives the same, but its generic walk cost more
+    than the rest of the write for 100,000 events; these values are only text, numbers,
+    lists of codes, dates and None."""
+    return {
+        key: [v.isoformat() if isinstance(v, date) else v for v in pair]
+        for key, pair in diff.items()
+    }
+
+
 def _event(actor_id, action: str, write: Write, diff: dict, now: datetime) -> dict:
     if "cycle_reason" in diff:
         diff["reason"] = [None, diff.pop("cycle_reason")[1]]
@@ -179,6 +189,6 @@ def _event(actor_id, action: str, write: Write, diff: dict, now: datetime) -> di
         "action": action,
         "entity": "household",
         "entity_id": str(write.household_id),
-        "diff": audit.plain(diff),
+        "diff": _json_safe(diff),
         "at": now,
     }
