@@ -38,7 +38,7 @@ def _actor(username: str | None) -> User:
 
 def _write_report(plan: roster.Plan, out: Path) -> None:
     fmt = "xlsx" if out.suffix.lower() == ".xlsx" else "csv"
-    out.write_bytes(report.write_report(plan, fmt))
+    out.write_bytes(report.write_report(plan.results, fmt))
     click.echo(f"report: {out}", err=True)
 
 

@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
         labels,
         nav,
         review,
+        roster,
         security,
     )
     from server.console.blueprint import bp

@@ -208,7 +208,7 @@ class _Checker:
 def _duplicates(checked: list[tuple[int, RowValues]]) -> None:
     """Refuse a household number or head's ID number that an earlier row already gave."""
     for key, where, column, what in (
-        ("external_id", "household", "external_id", "户编号"),
+        ("external_id", "household", "external_id", "家庭编号"),
         ("id_number", "head", "head_id_number", "身份证号"),
     ):
         first: dict[str, int] = {}
@@ -266,7 +266,7 @@ def _check_scope_and_holders(checker: _Checker, values: RowValues, current, hold
     if current is not None and not checker._in_scope(
         current.registration_street_id, current.residence_street_id
     ):
-        values.errors.append(("external_id", "该户编号已被您辖区以外的户使用。"))
+        values.errors.append(("external_id", "该家庭编号已被您辖区以外的户使用。"))
     number = values.head.get("id_number")
     if number and holders.get(number, set()) - {household.get("external_id")}:
         values.errors.append(("head_id_number", "此人已是另一在册户的成员。"))

@@ -8,11 +8,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from server.services.roster.columns import COLUMNS, header_label
-from server.services.roster.plan import Plan, RowResult
+from server.services.roster.plan import RowResult
 
 ACTIONS = {"create": "新建", "update": "更新", "unchanged": "无变化", "refused": "拒绝"}
-REPORT_HEADER = ("行号", "户编号", "结果", "列", "说明")
+REPORT_HEADER = ("行号", "家庭编号", "结果", "列", "说明")
 FORMATS = ("csv", "xlsx")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Where the console serves the templates from (console/static/roster-template.*).
 SHIPPED = Path(__file__).parents[2] / "console" / "static"
 
@@ -30,9 +31,9 @@ def result_lines(result: RowResult) -> Iterator[tuple]:
         yield result.row, result.external_id, action, "", ""
 
 
-def report_lines(plan: Plan) -> Iterator[tuple]:
+def report_lines(results: Iterable[RowResult]) -> Iterator[tuple]:
     """Every row's lines, in file order."""
-    for result in plan.results:
+    for result in results:
         yield from result_lines(result)
 
 
@@ -58,9 +59,9 @@ def _xlsx(header: tuple, lines: Iterable[tuple]) -> bytes:
     return out.getvalue()
 
 
-def write_report(plan: Plan, fmt: str) -> bytes:
-    """The full report (``fmt``: "csv" or "xlsx")."""
-    lines = report_lines(plan)
+def write_report(results: Iterable[RowResult], fmt: str) -> bytes:
+    """The full report of a dry run's ``results`` (``fmt``: "csv" or "xlsx")."""
+    lines = report_lines(results)
     return _xlsx(REPORT_HEADER, lines) if fmt == "xlsx" else _csv(REPORT_HEADER, lines)
 
 

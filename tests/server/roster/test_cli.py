@@ -27,7 +27,7 @@ def test_dry_run_writes_a_report_and_nothing_else(runner, world, session, tmp_pa
     assert "新建 3" in result.output
     text = report.read_bytes()
     assert text.startswith(b"\xef\xbb\xbf")
-    assert "行号,户编号,结果,列,说明" in text.decode("utf-8-sig")
+    assert "行号,家庭编号,结果,列,说明" in text.decode("utf-8-sig")
     assert _households(session) == 0
 
 

@@ -135,7 +135,7 @@ def _refusal(session, world, bad: dict, actor="admin", before=()):
         ({"enrolled_on": "1999-12-31"}, "enrolled_on", "不得早于 2000-01-01"),
         ({"enrolled_on": "2999-01-01"}, "enrolled_on", "不得晚于今天"),
         ({"external_id": ""}, "external_id", "必填"),
-        ({"external_id": "R00001"}, "external_id", "与第 2 行重复"),
+        ({"external_id": "R00001"}, "external_id", "家庭编号与第 2 行重复"),
         ({"phone": "call me"}, "phone", "只能包含数字"),
         ({"head_name": "名" * 51}, "head_name", "1 到 50 个字符"),
     ],
@@ -179,7 +179,7 @@ def test_a_supervisor_is_refused_rows_outside_their_streets(world, session):
 def test_a_supervisor_cannot_overwrite_another_streets_household_number(world, session):
     other = world.household("B1")
     ((_, errors),) = _refusal(session, world, {"external_id": other.external_id}, actor="sup_a")
-    assert errors == [("external_id", "该户编号已被您辖区以外的户使用。")]
+    assert errors == [("external_id", "该家庭编号已被您辖区以外的户使用。")]
 
 
 def test_one_refused_row_means_nothing_is_written(world, session, rows):
