@@ -162,7 +162,7 @@ class RowChecker:
             if key not in self.columns:
                 continue
             raw = cells.get(key)
-            if raw is None and key in ("status",):
+            if raw is None and key == "status":
                 continue
             if raw is None and key == "notes":
                 raw = ""

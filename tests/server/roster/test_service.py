@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 
 import pytest
 from sqlalchemy import func, select
@@ -204,3 +205,47 @@ def test_a_file_that_is_not_a_roster_is_refused_as_a_whole(data, key, message):
     with pytest.raises(roster.reading.Invalid) as caught:
         roster.read_table(data, "x.csv")
     assert message in " ".join(caught.value.errors[key])
+
+
+def test_xlsx_date_and_number_cells_are_read_as_their_values(world, session):
+    from datetime import date
+
+    from openpyxl import Workbook
+
+    values = row(1)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["家庭编号", "户主姓名", "户主身份证号", "联系电话", "居住地址", "户籍街道"])
+    sheet.append(
+        [12345, values["head_name"], values["head_id_number"], 13800138000, "某路1号", "SA"]
+    )
+    sheet["G1"], sheet["H1"], sheet["I1"], sheet["J1"] = (
+        "户籍社区",
+        "救助类别",
+        "困难程度",
+        "纳入日期",
+    )
+    sheet["G2"], sheet["H2"], sheet["I2"], sheet["J2"] = "A1", "dibao", "high", date(2025, 3, 1)
+    out = io.BytesIO()
+    book.save(out)
+    plan = dry_run(session, world.admin, out.getvalue(), "r.xlsx")
+    assert plan.counts["create"] == 1, plan.refused
+    (write,) = plan.writes
+    assert write.household["external_id"] == "12345"
+    assert write.household["phone"] == "13800138000"
+    assert write.household["enrolled_on"] == date(2025, 3, 1)
+
+
+def test_a_change_of_the_head_only_still_versions_the_household(world, session, rows):
+    do_import(session, world.admin, csv_bytes(rows))
+    household = session.scalar(select(Household).where(Household.external_id == "R00001"))
+    before, head_before = household.version, household.persons[0].version
+    rows[0] = {**rows[0], "head_name": "王一"}
+    outcome = do_import(session, world.admin, csv_bytes(rows))
+    assert outcome.plan.counts["update"] == 1
+    session.expire_all()
+    household = session.get(Household, household.id)
+    assert household.head_name == "王一" and household.persons[0].name == "王一"
+    assert household.version > before and household.persons[0].version > head_before
+    # The file has no head's-health column: the head keeps what it had.
+    assert household.persons[0].health == "healthy"
