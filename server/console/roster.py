@@ -35,7 +35,7 @@ from server.services.roster.plan import RowResult
 from server.services.roster.write import RosterRefused
 from server.services.transaction import unit_of_work
 
-DEFAULT_MAX_UPLOAD = 32 * 1024 * 1024  # a 100,000-row roster is about 15 MB as CSV
+DEFAULT_MAX_UPLOAD = 32 * 1024 * 1024  # a 100,000-row roster is about 13 MB as CSV
 SHOWN = 200  # rows listed on the page; the download has them all
 ACTIONS = {
     "create": _l("Create"),
