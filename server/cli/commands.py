@@ -28,9 +28,10 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(serve)
     app.cli.add_command(user)
     app.cli.add_command(demo_data)
-    from server.cli import prune, schedule
+    from server.cli import prune, roster, schedule
 
     app.cli.add_command(schedule.group)
+    app.cli.add_command(roster.group)
     app.cli.add_command(prune.prune)
 
 

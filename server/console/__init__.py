@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
         nav,
         review,
         review_bulk,
+        roster,
         security,
     )
     from server.console.blueprint import bp

@@ -171,6 +171,12 @@ def shoot(url: str, out: Path) -> list[Path]:
         snap("password")
         _shoot_caseloads(page, url, snap)
         _shoot_leads(page, url, snap)
+        page.goto(f"{url}/console/roster")
+        snap("roster")
+        page.set_input_files("input[type=file]", _roster_sample())
+        page.click("#roster-upload button[type=submit]")
+        page.wait_for_url(f"{url}/console/roster/*")
+        snap("roster-report")
         browser.close()
     return written
 
@@ -196,6 +202,29 @@ def _shoot_leads(page, url: str, snap) -> None:
     page.locator("a[href*='/console/leads/']").first.click()
     page.wait_for_load_state()
     snap("lead")
+
+
+def _roster_sample() -> dict:
+    """The template's example row, a fixed copy of it and two bad rows (for the report)."""
+    import csv
+    import io
+
+    from server.services.roster.columns import COLUMNS
+
+    example = {c.key: c.example for c in COLUMNS}
+    rows = [
+        example,
+        {**example, "external_id": "YX-2026-000002", "head_id_number": "440100195807150011"},
+        {**example, "external_id": "YX-2026-000003", "categories": "低保对象、贫困户"},
+        {**example, "external_id": "YX-2026-000004", "head_id_number": "440100196203040024",
+         "hardship_level": "一般", "head_name": "李娜"},
+    ]  # fmt: skip
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow([c.zh for c in COLUMNS])
+    writer.writerows([r[c.key] for c in COLUMNS] for r in rows)
+    body = out.getvalue().encode("utf-8-sig")
+    return {"name": "roster.csv", "mimeType": "text/csv", "buffer": body}
 
 
 def main(argv: list[str] | None = None) -> int:

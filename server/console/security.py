@@ -75,9 +75,16 @@ def locale() -> str:
     return chosen if chosen in LANGUAGES else "zh"
 
 
+# Endpoints whose bodies may be larger than MAX_CONTENT_LENGTH (a roster upload):
+# endpoint → a function giving its limit. Applied before the CSRF check reads the form.
+UPLOAD_LIMITS: dict[str, Callable[[], int]] = {}
+
+
 def _protect() -> None:
     # Every unsafe request to the console needs the session's CSRF token.
     if request.blueprint == "console" and request.method not in ("GET", "HEAD", "OPTIONS"):
+        if request.endpoint in UPLOAD_LIMITS:
+            request.max_content_length = UPLOAD_LIMITS[request.endpoint]()
         csrf.protect()
 
 

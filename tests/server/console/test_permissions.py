@@ -44,6 +44,7 @@ COMMON = [
     "/console/caseloads",
     "/console/caseloads/handovers",
     "/console/leads",
+    "/console/roster",
 ]
 
 # GET pages without parameters for admins only (supervisors get 403).
@@ -55,6 +56,11 @@ LEAD_ACTIONS = "test_caseloads.py::test_another_streets_leads_are_404 (+ advisor
 # Every other console rule (as Flask spells it) -> the test that walks it for each role
 # and scope. A new route must be added to one of these tables: test_every_route_is_covered.
 SCOPED = {
+    # An upload is its uploader's alone: anyone else gets 404 (test_roster.py).
+    "/console/roster/<upload_id>": "test_roster.py::test_an_upload_is_its_uploaders_alone",
+    "/console/roster/<upload_id>/report.<any(csv, xlsx):fmt>": (
+        "test_roster.py::test_an_upload_is_its_uploaders_alone"
+    ),
     "/console/households/<uuid:household_id>": "test_each_console_role_sees_its_scope",
     "/console/review/<any(visit, interview):entity>/<uuid:record_id>": (
         "test_each_console_role_sees_its_scope"
@@ -65,6 +71,7 @@ SCOPED = {
     "/console/leads/<uuid:lead_id>": CASELOAD_SCOPE,
 }
 ACTIONS = {
+    "/console/roster/<upload_id>/import": "test_roster.py::test_an_upload_is_its_uploaders_alone",
     "/console/sign-in": "test_console.py::test_sign_in_out_and_the_cookie_flags",
     "/console/sign-out": "test_console.py::test_sign_in_out_and_the_cookie_flags",
     "/console/language": "test_language.py",

@@ -1,0 +1,115 @@
+"""``tanfang roster import``: the monitored population's file, dry run or import."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from server import context
+from server.extensions import db
+from server.models import User
+from server.services import roster
+from server.services.errors import Invalid
+from server.services.roster import report
+from server.services.roster.write import RosterRefused
+from server.services.transaction import unit_of_work
+
+# Without --as the command line runs as the server's operator: everything, like an admin.
+_OPERATOR = User(username="cli", role="admin", display_name="command line")
+
+
+@click.group("roster")
+def group() -> None:
+    """Roster of the monitored population (低收入人口): import from CSV or XLSX."""
+
+
+def _actor(username: str | None) -> User:
+    if username is None:
+        return _OPERATOR
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or user.role not in ("supervisor", "admin"):
+        raise click.BadParameter(f"no active supervisor or admin {username!r}", param_hint="--as")
+    return user
+
+
+def _write_report(plan: roster.Plan, out: Path) -> None:
+    fmt = "xlsx" if out.suffix.lower() == ".xlsx" else "csv"
+    out.write_bytes(report.write_report(plan.results, fmt))
+    click.echo(f"report: {out}", err=True)
+
+
+def _summary(plan: roster.Plan, written: bool | None) -> None:
+    counts = plan.counts
+    line = "  ".join(f"{report.ACTIONS[k]} {v}" for k, v in counts.items())
+    click.echo(f"{len(plan.results)} rows ({plan.encoding}): {line}")
+    for result in plan.refused[:20]:
+        for line in report.result_lines(result):
+            click.echo(f"  第 {line[0]} 行 {line[1]} [{line[3]}] {line[4]}", err=True)
+    if len(plan.refused) > 20:
+        click.echo(f"  … {len(plan.refused) - 20} more refused rows (see --report)", err=True)
+    if written is True:
+        click.echo("imported.")
+    elif written is False:
+        click.echo("nothing to change: the database already holds this file.")
+
+
+@group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="check and report, write nothing")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="write the row-by-row report here (.csv, UTF-8 with BOM, or .xlsx)",
+)
+@click.option("--as", "username", help="import as this supervisor or admin (their scope)")
+def import_command(
+    file: Path, dry_run: bool, report_path: Path | None, username: str | None
+) -> None:
+    """Check FILE (CSV or XLSX) and import it, all or nothing; exit 1 if a row is refused."""
+    data = file.read_bytes()
+    actor = _actor(username)
+    try:
+        table = roster.read_table(data, file.name)
+    except Invalid as error:
+        for key, messages in error.errors.items():
+            for message in messages:
+                click.echo(f"{key}: {message}", err=True)
+        sys.exit(1)
+    with click.progressbar(length=len(table.rows), label="checking", file=sys.stderr) as bar:
+        plan, written = _run(table, actor, data, dry_run, bar.update)
+    if report_path is not None:
+        _write_report(plan, report_path)
+    _summary(plan, written)
+    if plan.refused:
+        click.echo("refused rows: nothing was imported.", err=True)
+        sys.exit(1)
+
+
+def _run(table, actor: User, data: bytes, dry_run: bool, progress):
+    """The plan, and whether it was written (None for a dry run)."""
+    session = db.session
+    if dry_run:
+        plan = roster.check(
+            session, actor=actor, table=table, now=context.now(), tz=context.tz(), progress=progress
+        )
+        session.rollback()
+        return plan, None
+    try:
+        with unit_of_work(session):
+            outcome = roster.import_roster(
+                session,
+                actor=actor,
+                table=table,
+                now=context.now(),
+                tz=context.tz(),
+                digest=hashlib.sha256(data).hexdigest(),
+                progress=progress,
+            )
+    except RosterRefused as refused:
+        return refused.plan, None
+    return outcome.plan, outcome.written

@@ -1,0 +1,11 @@
+"""Roster import: the monitored population's spreadsheet, checked as a whole, then upserted.
+
+``plan.check`` reads and checks every row (the dry run); ``write.apply`` writes a plan
+without a refused row, set-wise. Nothing here imports Flask.
+"""
+
+from server.services.roster.plan import Plan, RowResult, check
+from server.services.roster.reading import Table, read_table
+from server.services.roster.write import Outcome, import_roster
+
+__all__ = ["Outcome", "Plan", "RowResult", "Table", "check", "import_roster", "read_table"]

@@ -1,0 +1,155 @@
+"""The roster import page: upload, dry-run report, downloads, import, limits, who may."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
+
+from server.models import AuditEvent, Household
+from tests.server.roster.conftest import csv_bytes, row
+
+
+def _households(session) -> int:
+    return session.scalar(select(func.count()).select_from(Household))
+
+
+def upload(c, data: bytes, name: str = "roster.csv"):
+    return c.post("/console/roster", {"file": (io.BytesIO(data), name)})
+
+
+def _report_path(response) -> str:
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response.headers["Location"]
+
+
+def _import_path(report: str) -> str:
+    return f"{report}/import"
+
+
+@pytest.fixture
+def good() -> bytes:
+    return csv_bytes([row(n) for n in range(1, 4)])
+
+
+def test_the_page_offers_the_form_and_the_templates(world, console):
+    c = console.as_user(world.sup_a)
+    page = c.get("/console/roster").get_data(as_text=True)
+    assert 'type="file"' in page and 'enctype="multipart/form-data"' in page
+    assert re.search(r'<label[^>]*for="file"', page)
+    assert "家庭编号" in page and "roster-template.xlsx" in page
+    with c.get("/console/static/roster-template.xlsx") as template:
+        assert template.status_code == 200
+        assert load_workbook(io.BytesIO(template.data)).active["A1"].value == "家庭编号"
+
+
+def test_dry_run_then_import_the_same_file(world, console, session, good):
+    c = console.as_user(world.sup_a)
+    report = _report_path(upload(c, good))
+    page = c.get(report).get_data(as_text=True)
+    assert "新建 3" in page and "拒绝 0" in page
+    assert _households(session) == 0  # the dry run wrote nothing
+    csv_report = c.get(f"{report}/report.csv")
+    assert csv_report.data.startswith(b"\xef\xbb\xbf") and "R00001" in csv_report.data.decode()
+    assert "attachment" in csv_report.headers["Content-Disposition"]
+    xlsx = load_workbook(io.BytesIO(c.get(f"{report}/report.xlsx").data)).active
+    assert [r[2] for r in xlsx.iter_rows(min_row=2, values_only=True)] == ["新建"] * 3
+    response = c.post(_import_path(report))
+    assert response.status_code == 302
+    assert _households(session) == 3
+    page = c.get(report).get_data(as_text=True)
+    assert "已导入：新建 3 户" in page and "此文件已导入" in page
+    # The same id cannot import twice; a second upload of the file changes nothing.
+    c.post(_import_path(report))
+    again = _report_path(upload(c, good))
+    assert "无变化 3" in c.get(again).get_data(as_text=True)
+    events = session.scalar(select(func.count()).select_from(AuditEvent))
+    c.post(_import_path(again))
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == events
+
+
+def test_a_refused_row_is_shown_first_and_blocks_the_import(world, console, session):
+    c = console.as_user(world.sup_a)
+    data = csv_bytes([row(1), row(2, enrolled_on="2025-13-01"), row(3)])
+    report = _report_path(upload(c, data))
+    page = c.get(report).get_data(as_text=True)
+    assert "拒绝 1" in page and "不是有效的日期" in page and "纳入日期" in page
+    assert page.index("不是有效的日期") < page.index("R00001")
+    assert re.search(r'<button class="btn btn-primary" type="submit" disabled>', page)
+    c.post(_import_path(report))
+    assert "请修改被拒绝的行后重新上传" in c.get(report).get_data(as_text=True)
+    assert _households(session) == 0
+
+
+def test_rows_outside_a_supervisors_streets_are_refused(world, console, session):
+    c = console.as_user(world.sup_b)
+    report = _report_path(upload(c, csv_bytes([row(1)])))
+    assert "不在您的辖区内" in c.get(report).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (None, "", "请选择文件"),
+        (b"", "roster.csv", "文件是空的"),
+        (b"a,b\n1,2\n", "roster.txt", "只接受 .csv 或 .xlsx 文件"),
+        ("颜色\n红\n".encode(), "roster.csv", "未知的列“颜色”"),
+    ],
+)
+def test_a_file_that_is_no_roster_gets_a_message_beside_the_field(
+    world, console, data, name, message
+):
+    c = console.as_user(world.sup_a)
+    response = upload(c, data, name) if data is not None else c.post("/console/roster")
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+def test_a_file_over_the_limit_is_refused_with_a_clear_message(app, world, console, good):
+    app.config["ROSTER_MAX_UPLOAD"] = 2 * 2**20
+    c = console.as_user(world.sup_a)
+    # The body is encoded here, in memory: the test client would spool a large one to a
+    # temporary file it never closes when the request is refused unread.
+    fields = {"csrf_token": c.token, "file": FileStorage(io.BytesIO(good + b"," * 2**21), "r.csv")}
+    boundary, body = encode_multipart(MultiDict(fields))
+    response = c._request(
+        "POST",
+        "/console/roster",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 303
+    page = c.get(response.headers["Location"]).get_data(as_text=True)
+    assert "文件超过 2 MB" in page and "invalid-feedback" in page
+
+
+def test_an_upload_is_its_uploaders_alone(world, console, client, session, good):
+    c = console.as_user(world.sup_a)
+    report = _report_path(upload(c, good))
+    for other in (world.admin, world.sup_b, world.sup_district):
+        o = console.as_user(other)
+        for path in (report, f"{report}/report.csv", f"{report}/report.xlsx"):
+            assert o.get(path).status_code == 404, (other.username, path)
+        assert o.post(_import_path(report)).status_code == 404
+    assert _households(session) == 0
+    c = console.as_user(world.sup_a)
+    assert c.get("/console/roster/not-an-id").status_code == 404
+    assert c.get(report).status_code == 200
+
+
+def test_an_advisor_session_opens_no_roster_page(world, console, session, good):
+    c = console.as_user(world.sup_a)
+    report = _report_path(upload(c, good))
+    from server.services.transaction import unit_of_work
+
+    with unit_of_work(session):
+        world.sup_a.role = "advisor"
+    for path in ("/console/roster", report, f"{report}/report.csv"):
+        assert c.get(path).status_code == 403, path
+    assert c.post(_import_path(report)).status_code == 403
+    assert _households(session) == 0

@@ -1,0 +1,87 @@
+"""Roster tests: the server fixtures, and roster files built from rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from openpyxl import Workbook
+
+from tests.server import idnumbers
+from tests.server_fixtures import *  # noqa: F403 - fixtures by name
+
+ZH = [
+    "户编号",
+    "户主姓名",
+    "户主身份证号",
+    "联系电话",
+    "居住地址",
+    "户籍街道",
+    "户籍社区",
+    "居住街道",
+    "居住社区",
+    "救助类别",
+    "困难程度",
+    "纳入日期",
+]
+EN = [
+    "external_id",
+    "head_name",
+    "head_id_number",
+    "phone",
+    "residence_address",
+    "registration_street",
+    "registration_community",
+    "residence_street",
+    "residence_community",
+    "categories",
+    "hardship_level",
+    "enrolled_on",
+]
+
+
+def row(n: int, **changes) -> dict:
+    """A valid roster row (by English key) of street A, community A1."""
+    values = {
+        "external_id": f"R{n:05d}",
+        "head_name": f"王{n}",
+        "head_id_number": idnumbers.make(date(1960, 1, 1 + n % 28), male=n % 2 == 1),
+        "phone": "13800138000",
+        "residence_address": f"甲街道{n}号",
+        "registration_street": "甲街道",
+        "registration_community": "A1社区",
+        "residence_street": "",
+        "residence_community": "",
+        "categories": "低保对象、特困人员",
+        "hardship_level": "重点",
+        "enrolled_on": "2025-03-01",
+    }
+    values.update(changes)
+    return values
+
+
+def csv_bytes(rows: list[dict], headers=ZH, encoding: str = "utf-8-sig") -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    for values in rows:
+        writer.writerow([values.get(key, "") for key in EN[: len(headers)]])
+    return out.getvalue().encode(encoding)
+
+
+def xlsx_bytes(rows: list[dict], headers=ZH) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(headers)
+    for values in rows:
+        sheet.append([values.get(key) or None for key in EN[: len(headers)]])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def rows() -> list[dict]:
+    return [row(n) for n in range(1, 4)]
