@@ -42,7 +42,15 @@ COMMON = [
 ]
 
 # GET pages without parameters for admins only (supervisors get 403).
-ADMIN_ONLY: list[str] = []
+ADMIN_ONLY: list[str] = [
+    "/console/admin/users",
+    "/console/admin/users/new",
+    "/console/admin/devices",
+    "/console/admin/areas",
+    "/console/admin/policy",
+    "/console/admin/audit",
+    "/console/admin/audit.csv",
+]
 
 # Every other console rule (as Flask spells it) -> the test that walks it for each role
 # and scope. A new route must be added to one of these tables: test_every_route_is_covered.
@@ -62,6 +70,14 @@ ACTIONS = {
     "/console/review/<any(visit, interview):entity>/<uuid:record_id>/return": (
         "test_review_actions_outside_scope_are_404"
     ),
+    # The administration pages' other routes: test_admin_permissions.py walks each of them
+    # for every role (admins only; supervisors 403; no session to sign-in).
+    "/console/admin/users/<int:user_id>": "test_admin_permissions.py",
+    "/console/admin/users/<int:user_id>/details": "test_admin_permissions.py",
+    "/console/admin/users/<int:user_id>/password": "test_admin_permissions.py",
+    "/console/admin/users/<int:user_id>/active": "test_admin_permissions.py",
+    "/console/admin/devices/<int:device_pk>/revoke": "test_admin_permissions.py",
+    "/console/admin/areas/<int:area_id>": "test_admin_permissions.py",
 }
 
 # Who sees which household: both streets' supervisors see the split one; street B's
