@@ -33,9 +33,9 @@ def _choose(form: PolicyForm) -> None:
         form[level].choices = cycles
         form[level].label.text = label("HardshipLevel", level)
     for entry in form.rules:
-        entry.cycle.choices = cycles
+        entry.form.cycle.choices = cycles
         for name, enum in CONDITIONS.items():
-            entry[name].choices = choices(enum)[1:]
+            entry.form[name].choices = choices(enum)[1:]
 
 
 def _blank_rule() -> dict:
@@ -50,22 +50,23 @@ def _form_of_policy() -> PolicyForm:
     return form
 
 
-def _is_blank(entry) -> bool:
-    texts = (entry.name.data or "") + (entry.name_en.data or "")
-    return not texts.strip() and not any(entry[c].data for c in CONDITIONS)
+def _is_blank(rule) -> bool:
+    texts = (rule.name.data or "") + (rule.name_en.data or "")
+    return not texts.strip() and not any(rule[c].data for c in CONDITIONS)
 
 
 def _policy_data(form: PolicyForm) -> tuple[dict, list]:
     """The policy's JSON form from the page, and which form entry each rule came from."""
-    kept = [e for e in form.rules if not e.remove.data and not _is_blank(e)]
+    # A sub-form's own fields (the FormField's ``name`` is its prefix, not the rule's).
+    kept = [e.form for e in form.rules if not e.form.remove.data and not _is_blank(e.form)]
     rules = [
         {
-            "name": e.name.data or "",
-            "name_en": e.name_en.data or "",
-            "cycle": e.cycle.data,
-            **{c: list(e[c].data or ()) for c in CONDITIONS},
+            "name": r.name.data or "",
+            "name_en": r.name_en.data or "",
+            "cycle": r.cycle.data,
+            **{c: list(r[c].data or ()) for c in CONDITIONS},
         }
-        for e in kept
+        for r in kept
     ]
     return {"default": {level: form[level].data for level in LEVELS}, "rules": rules}, kept
 
@@ -88,13 +89,13 @@ def _put_errors(form: PolicyForm, errors: dict, kept: list) -> None:
         form.form_errors.extend(_rule_message(t) for t in rules)
         rules = {}
     for index, fields in rules.items():
-        entry = kept[int(index)]
+        rule = kept[int(index)]
         for name, texts in fields.items():
             texts = texts if isinstance(texts, list) else [str(texts)]
-            if name in entry._fields:
-                entry[name].errors = [_rule_message(str(t)) for t in texts]
+            if name in rule._fields:
+                rule[name].errors = [_rule_message(str(t)) for t in texts]
             else:
-                entry.form_errors.extend(_rule_message(str(t)) for t in texts)
+                rule.form_errors.extend(_rule_message(str(t)) for t in texts)
     form.form_errors.extend(_rule_message(str(t)) for t in errors.get("_schema", ()))
 
 

@@ -70,6 +70,7 @@ FIELDS = {
     "role": _l("Role"),
     "source": _l("Source"),
     "status": _l("Status"),
+    "token_hash": _l("Token"),
     "username": _l("Username"),
     "visit_cycle": _l("Visit cycle"),
 }
