@@ -77,7 +77,12 @@ def admin_audit():
         db.session, actor(), filters, tz=context.tz(), page=page_number(), page_size=PAGE_SIZE
     )
     return render_template(
-        "console/admin_audit.html", form=form, page=page, pages=pages_of(page), args=args
+        "console/admin_audit.html",
+        form=form,
+        page=page,
+        pages=pages_of(page),
+        args=args,
+        first=audit_labels.FIRST,
     )
 
 

@@ -66,12 +66,12 @@ class AreaCreateForm(FlaskForm):
     kind = SelectField(_l("Kind"), validators=[DataRequired()])
     parent = SelectField(_l("Belongs to"), validators=[Optional()])
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Area name"), validators=[DataRequired(), Length(max=100)])
 
 
 class AreaRenameForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Area name"), validators=[DataRequired(), Length(max=100)])
 
 
 class AuditFilterForm(_Get):
