@@ -6,12 +6,12 @@ timeline); an unknown code is shown as it is stored.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from server.console.blueprint import bp
+from sync.protocol import canonical_json
 
 ACTIONS = {
     "create": _l("Created"),
@@ -115,7 +115,7 @@ def value_text(value: Any, limit: int | None = None) -> str:
     elif isinstance(value, str):
         text = value
     else:
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        text = canonical_json(value)
     return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
