@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import Form
 
-from server.console.labels import label
+from server.console.labels import label, lang
 from server.extensions import db
 from server.services import areas
 from server.services.errors import ServiceError
@@ -72,7 +72,8 @@ def area_choices(actor, blank: str | None = None) -> list[tuple[str, str]]:
         for node in nodes:
             name = f"{prefix}{node.area.name}"
             kind = label("AreaKind", node.area.kind)
-            options.append((str(node.area.id), f"{name}（{kind}）"))
+            shown = f"{name}（{kind}）" if lang() == "zh" else f"{name} ({kind})"
+            options.append((str(node.area.id), shown))
             walk(node.children, f"{name} › ")
 
     walk(areas.tree(db.session, actor), "")
