@@ -8,6 +8,11 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Bind the console's extensions and register its blueprint and pages."""
     from server.console import (  # noqa: F401 - their routes and helpers register themselves
+        admin_areas,
+        admin_audit,
+        admin_devices,
+        admin_policy,
+        admin_users,
         audit_labels,
         auth,
         caseloads,

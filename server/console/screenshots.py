@@ -122,7 +122,8 @@ def _field_reports(session) -> None:
 
 
 def shoot(url: str, out: Path) -> list[Path]:
-    """Sign in as the demo supervisor and photograph each page; the files written."""
+    """Sign in as the demo supervisor and photograph each page, then as the demo admin the
+    administration pages; the files written."""
     from playwright.sync_api import sync_playwright
 
     written: list[Path] = []
@@ -177,6 +178,7 @@ def shoot(url: str, out: Path) -> list[Path]:
         page.click("#roster-upload button[type=submit]")
         page.wait_for_url(f"{url}/console/roster/*")
         snap("roster-report")
+        _shoot_admin(page, url, snap)
         browser.close()
     return written
 
@@ -225,6 +227,54 @@ def _roster_sample() -> dict:
     writer.writerows([r[c.key] for c in COLUMNS] for r in rows)
     body = out.getvalue().encode("utf-8-sig")
     return {"name": "roster.csv", "mimeType": "text/csv", "buffer": body}
+
+
+def _tablets(page, url: str) -> None:
+    """Two demo tablets signed in through the API, one reporting unsent records, so the
+    devices page has something to show."""
+    for n, (pending, hours) in ((1, (3, 30)), (2, (0, 0))):
+        answer = page.request.post(
+            f"{url}/api/v1/auth/token",
+            data={
+                "username": f"advisor{n}",
+                "password": DEMO_PASSWORD,
+                "device_id": f"pad-{n:03d}",
+                "device_name": f"平板{n}",
+                "app_version": "0.1.0",
+            },
+        )
+        token = answer.json()["token"]
+        report = {"Authorization": f"Bearer {token}", "X-Pending-Count": str(pending)}
+        if pending:
+            from datetime import UTC, datetime, timedelta
+
+            oldest = datetime.now(UTC) - timedelta(hours=hours)
+            report["X-Oldest-Pending-At"] = oldest.isoformat()
+        page.request.get(f"{url}/api/v1/sync/pull?limit=1", headers=report)
+
+
+def _shoot_admin(page, url: str, snap) -> None:
+    """Sign in as the demo admin and photograph the administration pages."""
+    _tablets(page, url)
+    page.click("form[action$='/console/sign-out'] button[type=submit]")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("form[action$='/console/sign-in'] button[type=submit]")
+    page.wait_for_url(f"{url}/console/")
+    for path, name in (
+        ("/console/admin/users", "admin-users"),
+        ("/console/admin/users/new", "admin-user-new"),
+        ("/console/admin/devices", "admin-devices"),
+        ("/console/admin/areas", "admin-areas"),
+        ("/console/admin/policy", "admin-policy"),
+        ("/console/admin/audit", "admin-audit"),
+    ):
+        page.goto(f"{url}{path}")
+        snap(name)
+    page.goto(f"{url}/console/admin/users?role=advisor")
+    page.locator("a.btn-outline-primary[href*='/console/admin/users/']").first.click()
+    page.wait_for_load_state()
+    snap("admin-user")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,7 +30,8 @@ class TabletHealth:
         return bool(self.problems)
 
 
-def _problems(device: Device, advisor: User, now: datetime) -> tuple[str, ...]:
+def problems(device: Device, advisor: User, now: datetime) -> tuple[str, ...]:
+    """The red rules a tablet breaks (codes), from what its last sync reported."""
     found = []
     if device.oldest_pending_at is not None and now - device.oldest_pending_at > PENDING_TOO_OLD:
         found.append("pending_old")
@@ -61,7 +62,7 @@ def sync_health(session: Session, actor: User, now: datetime) -> list[TabletHeal
             or_(Device.revoked_at.is_(None), Device.pending_count > 0),
         )
     )
-    rows = [TabletHealth(d, u, _problems(d, u, now)) for d, u in session.execute(stmt)]
+    rows = [TabletHealth(d, u, problems(d, u, now)) for d, u in session.execute(stmt)]
     oldest = datetime.min.replace(tzinfo=now.tzinfo)
     return sorted(rows, key=lambda r: (not r.red, r.device.last_seen_at or oldest))
 

@@ -32,6 +32,16 @@ def find_area(session: Session, code_or_id: str | int | None) -> Area | None:
     return area
 
 
+def role_area_errors(role: str, area: Area | None) -> dict[str, list[str]]:
+    """Field errors if ``role`` is unknown or may not belong to ``area``'s kind."""
+    if role not in Role.codes():
+        return {"role": [f"Must be one of: {', '.join(Role.codes())}."]}
+    if (area.kind if area else None) not in AREA_KINDS[role]:
+        kinds = " or ".join(sorted(k for k in AREA_KINDS[role] if k))
+        return {"area": [f"A {role} belongs to a {kinds}."]}
+    return {}
+
+
 def create_user(
     session: Session,
     *,
@@ -45,12 +55,7 @@ def create_user(
     password_method: str = "scrypt",
 ) -> User:
     """Create an account; the role decides which kinds of area it can belong to."""
-    errors: dict[str, list[str]] = {}
-    if role not in Role.codes():
-        errors["role"] = [f"Must be one of: {', '.join(Role.codes())}."]
-    elif (area.kind if area else None) not in AREA_KINDS[role]:
-        kinds = " or ".join(k for k in AREA_KINDS[role] if k)
-        errors["area"] = [f"A {role} belongs to a {kinds}."]
+    errors = role_area_errors(role, area)
     if len(password) < 8:
         errors["password"] = ["At least 8 characters."]
     if not username or len(username) > 64:

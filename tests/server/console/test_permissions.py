@@ -48,7 +48,15 @@ COMMON = [
 ]
 
 # GET pages without parameters for admins only (supervisors get 403).
-ADMIN_ONLY: list[str] = []
+ADMIN_ONLY: list[str] = [
+    "/console/admin/users",
+    "/console/admin/users/new",
+    "/console/admin/devices",
+    "/console/admin/areas",
+    "/console/admin/policy",
+    "/console/admin/audit",
+    "/console/admin/audit.csv",
+]
 
 CASELOAD_SCOPE = "test_caseloads.py::test_each_role_previews_and_opens_leads_in_its_scope"
 LEAD_ACTIONS = "test_caseloads.py::test_another_streets_leads_are_404 (+ advisor: 403)"
@@ -94,6 +102,14 @@ ACTIONS = {
     "/console/caseloads/move": "test_caseloads.py::test_each_role_moves_only_in_its_scope",
     "/console/leads/<uuid:lead_id>/confirm": LEAD_ACTIONS,
     "/console/leads/<uuid:lead_id>/decline": LEAD_ACTIONS,
+    # The administration pages' other routes: test_admin_permissions.py walks each of them
+    # for every role (admins only; supervisors 403; no session to sign-in).
+    "/console/admin/users/<int:user_id>": "test_admin_permissions.py",
+    "/console/admin/users/<int:user_id>/details": "test_admin_permissions.py",
+    "/console/admin/users/<int:user_id>/password": "test_admin_permissions.py",
+    "/console/admin/users/<int:user_id>/active": "test_admin_permissions.py",
+    "/console/admin/devices/<int:device_pk>/revoke": "test_admin_permissions.py",
+    "/console/admin/areas/<int:area_id>": "test_admin_permissions.py",
 }
 
 # Who sees which household: both streets' supervisors see the split one; street B's
