@@ -56,37 +56,38 @@ def household_file(
 
 
 def _timeline(session: Session, household_id: uuid.UUID) -> list[TimelineEntry]:
-    names = dict(session.execute(select(User.id, User.display_name)).all())
-    entries = [
-        TimelineEntry(v.visited_at, "visit", v, names.get(v.advisor_id, ""))
-        for v in session.scalars(
-            select(Visit).where(Visit.household_id == household_id, Visit.status != "draft")
-        )
-    ]
-    entries += [
-        TimelineEntry(i.interviewed_at, "interview", i, names.get(i.advisor_id, ""))
-        for i in session.scalars(
-            select(Interview).where(
-                Interview.household_id == household_id, Interview.status != "draft"
-            )
-        )
-    ]
-    entries += [
-        TimelineEntry(w.raised_at, "warning", w, "")
-        for w in session.scalars(select(Warning).where(Warning.household_id == household_id))
-    ]
+    visits = session.scalars(
+        select(Visit).where(Visit.household_id == household_id, Visit.status != "draft")
+    ).all()
+    interviews = session.scalars(
+        select(Interview).where(Interview.household_id == household_id, Interview.status != "draft")
+    ).all()
+    warnings = session.scalars(select(Warning).where(Warning.household_id == household_id)).all()
     person_ids = [
         str(p)
         for p in session.scalars(select(Person.id).where(Person.household_id == household_id))
     ]
-    changes = select(AuditEvent).where(
-        or_(
-            (AuditEvent.entity == "household") & (AuditEvent.entity_id == str(household_id)),
-            (AuditEvent.entity == "person") & AuditEvent.entity_id.in_(person_ids),
+    changes = session.scalars(
+        select(AuditEvent).where(
+            or_(
+                (AuditEvent.entity == "household") & (AuditEvent.entity_id == str(household_id)),
+                (AuditEvent.entity == "person") & AuditEvent.entity_id.in_(person_ids),
+            )
         )
-    )
+    ).all()
+    # Only the names of the people in this timeline, not every user's.
+    who = {r.advisor_id for r in (*visits, *interviews)} | {e.actor_id for e in changes}
+    who.discard(None)
+    names = {}
+    if who:
+        names = dict(
+            session.execute(select(User.id, User.display_name).where(User.id.in_(who))).all()
+        )
+    entries = [TimelineEntry(v.visited_at, "visit", v, names.get(v.advisor_id, "")) for v in visits]
     entries += [
-        TimelineEntry(e.at, "change", e, names.get(e.actor_id, ""))
-        for e in session.scalars(changes)
+        TimelineEntry(i.interviewed_at, "interview", i, names.get(i.advisor_id, ""))
+        for i in interviews
     ]
+    entries += [TimelineEntry(w.raised_at, "warning", w, "") for w in warnings]
+    entries += [TimelineEntry(e.at, "change", e, names.get(e.actor_id, "")) for e in changes]
     return sorted(entries, key=lambda e: e.at, reverse=True)

@@ -1,0 +1,38 @@
+"""Console indexes: the review queue's waiting records, and visit status in the visits-by-
+household index (index-only monthly counts on the dashboard).
+
+Revision ID: 0008_console_indexes
+Revises: 0007
+Create Date: 2026-12-02 17:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+# revision identifiers, used by Alembic.
+revision = '0008_console_indexes'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+WAITING = "status IN ('submitted', 'resubmitted')"
+
+
+def upgrade():
+    with op.batch_alter_table('visit', schema=None) as batch_op:
+        batch_op.create_index('ix_visit_review', ['household_id', 'urgent', 'visited_at', 'id'], unique=False, postgresql_where=sa.text(WAITING), sqlite_where=sa.text(WAITING))
+        batch_op.drop_index('ix_visit_household_visited')
+        batch_op.create_index('ix_visit_household_visited', ['household_id', 'visited_at'], unique=False, postgresql_include=['status'])
+
+    with op.batch_alter_table('interview', schema=None) as batch_op:
+        batch_op.create_index('ix_interview_review', ['household_id', 'interviewed_at', 'id'], unique=False, postgresql_where=sa.text(WAITING), sqlite_where=sa.text(WAITING))
+
+
+def downgrade():
+    with op.batch_alter_table('interview', schema=None) as batch_op:
+        batch_op.drop_index('ix_interview_review', postgresql_where=sa.text(WAITING), sqlite_where=sa.text(WAITING))
+
+    with op.batch_alter_table('visit', schema=None) as batch_op:
+        batch_op.drop_index('ix_visit_household_visited')
+        batch_op.create_index('ix_visit_household_visited', ['household_id', 'visited_at'], unique=False)
+        batch_op.drop_index('ix_visit_review', postgresql_where=sa.text(WAITING), sqlite_where=sa.text(WAITING))
