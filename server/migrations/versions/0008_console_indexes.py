@@ -1,5 +1,5 @@
-"""Console indexes: the review queue's waiting records, and visit status in the visits-by-
-household index (index-only monthly counts on the dashboard).
+"""Console indexes: the review queue's waiting records, visit status in the visits-by-
+household index (index-only monthly counts on the dashboard), and open warnings.
 
 Revision ID: 0008_console_indexes
 Revises: 0007
@@ -16,6 +16,7 @@ branch_labels = None
 depends_on = None
 
 WAITING = "status IN ('submitted', 'resubmitted')"
+OPEN = "status <> 'closed'"
 
 
 def upgrade():
@@ -27,8 +28,14 @@ def upgrade():
     with op.batch_alter_table('interview', schema=None) as batch_op:
         batch_op.create_index('ix_interview_review', ['household_id', 'interviewed_at', 'id'], unique=False, postgresql_where=sa.text(WAITING), sqlite_where=sa.text(WAITING))
 
+    with op.batch_alter_table('warning', schema=None) as batch_op:
+        batch_op.create_index('ix_warning_open', ['household_id', 'level'], unique=False, postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
+
 
 def downgrade():
+    with op.batch_alter_table('warning', schema=None) as batch_op:
+        batch_op.drop_index('ix_warning_open', postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
+
     with op.batch_alter_table('interview', schema=None) as batch_op:
         batch_op.drop_index('ix_interview_review', postgresql_where=sa.text(WAITING), sqlite_where=sa.text(WAITING))
 
