@@ -22,6 +22,9 @@ from sync.enums import (
     Situation,
 )
 
+# Records waiting for review (server.services.workflow.REVIEWABLE), for partial indexes.
+WAITING = "status IN ('submitted', 'resubmitted')"
+
 
 class FieldRecord(UUIDPk, Versioned):
     """Columns every field record shares: who made it, where, and its workflow state."""
@@ -46,7 +49,25 @@ class Visit(FieldRecord, Base):
 
     __tablename__ = "visit"
     __table_args__ = (
-        Index("ix_visit_household_visited", "household_id", "visited_at"),
+        # The status rides along (PostgreSQL INCLUDE) so the dashboard's visits per month
+        # are counted from the index alone, without reading each visit's row.
+        Index(
+            "ix_visit_household_visited",
+            "household_id",
+            "visited_at",
+            postgresql_include=["status"],
+        ),
+        # The review queue: only records waiting for review (few, once reviewed), with all
+        # the queue sorts by, so a street's queue is read from the index alone.
+        Index(
+            "ix_visit_review",
+            "household_id",
+            "urgent",
+            "visited_at",
+            "id",
+            postgresql_where=text(WAITING),
+            sqlite_where=text(WAITING),
+        ),
         # The schedule only asks for the latest visit that counts: a partial index answers
         # that with one backward index step per household.
         Index(
@@ -96,6 +117,14 @@ class Interview(FieldRecord, Base):
     __tablename__ = "interview"
     __table_args__ = (
         Index("ix_interview_household_interviewed", "household_id", "interviewed_at"),
+        Index(
+            "ix_interview_review",
+            "household_id",
+            "interviewed_at",
+            "id",
+            postgresql_where=text(WAITING),
+            sqlite_where=text(WAITING),
+        ),
     )
 
     interviewed_at: Mapped[datetime]

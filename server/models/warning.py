@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, UUIDPk, Versioned, utcnow
@@ -17,6 +17,16 @@ class Warning(UUIDPk, Versioned, Base):  # noqa: A001 - the domain's own word
     """A warning on a household, worked through open → verifying → disposed → closed."""
 
     __tablename__ = "warning"
+    __table_args__ = (
+        # The dashboard counts open warnings per level: from this index alone, not the table.
+        Index(
+            "ix_warning_open",
+            "household_id",
+            "level",
+            postgresql_where=text("status <> 'closed'"),
+            sqlite_where=text("status <> 'closed'"),
+        ),
+    )
 
     household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("household.id"), index=True)
     source: Mapped[str] = enum_column(WarningSource)

@@ -72,17 +72,37 @@ def review_queue(
     """Records waiting for review in the actor's scope: urgent (急难) first, then oldest."""
     scope.require_area(session, actor, filters.community_id, "community")
     both = union_all(*(_rows(session, actor, e, filters) for e in MODELS)).subquery("q")
-    total = session.scalar(select(func.count()).select_from(both)) or 0
+    # The total rides on each row of the page (a window count): the records in scope are
+    # found once, not once for the count and again for the page.
     rows = session.execute(
-        select(both)
+        select(both, func.count().over().label("total"))
         .order_by(both.c.urgent.desc(), both.c.at, both.c.id)
         .limit(page_size)
         .offset((page - 1) * page_size)
     ).all()
+    if rows:
+        total = rows[0].total
+    elif page > 1:  # past the last page: no row to carry the total
+        total = session.scalar(select(func.count()).select_from(both)) or 0
+    else:
+        total = 0
+    # One statement per kind of record and one for their households, not two per row.
+    records = {}
+    for entity, model in MODELS.items():
+        ids = [row.id for row in rows if row.entity == entity]
+        if ids:
+            records.update(
+                ((entity, r.id), r) for r in session.scalars(select(model).where(model.id.in_(ids)))
+            )
+    homes = {r.household_id for r in records.values()}
+    households = {}
+    if homes:
+        stmt = select(Household).where(Household.id.in_(homes))
+        households = {h.id: h for h in session.scalars(stmt)}
     items = []
     for row in rows:
-        record = session.get(MODELS[row.entity], row.id)
-        items.append(QueueItem(row.entity, record, session.get(Household, record.household_id)))
+        record = records[(row.entity, row.id)]
+        items.append(QueueItem(row.entity, record, households[record.household_id]))
     return Page(items=items, total=total, page=page, page_size=page_size)
 
 

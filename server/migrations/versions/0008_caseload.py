@@ -1,7 +1,7 @@
 """Lead decisions (who confirmed or declined a lead, when, the household or the reason) and
 when a tablet last reported its outbox (device.reported_at, for the handover view).
 
-Revision ID: 0008_caseload
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-02 16:40:00
 
@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0008_caseload'
+revision = '0008'
 down_revision = '0007'
 branch_labels = None
 depends_on = None
