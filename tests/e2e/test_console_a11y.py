@@ -65,3 +65,47 @@ def test_the_main_pages_are_accessible(live_server, world, record, console_page,
         if found:
             report[path] = describe(found)
     assert not report, "\n".join(f"{path}:\n{text}" for path, text in report.items())
+
+
+def _check_all(page, base: str, paths) -> None:
+    report = {}
+    for path in paths:
+        assert page.goto(f"{base}{path}").ok, path
+        found = violations(page)
+        if found:
+            report[path] = describe(found)
+    assert not report, "\n".join(f"{path}:\n{text}" for path, text in report.items())
+
+
+def test_the_supervisors_other_pages_are_accessible(live_server, world, record, console_page):
+    home, _visit = record
+    page = console_page(world.sup_a)
+    _check_all(
+        page,
+        live_server,
+        (
+            "/console/caseloads",
+            "/console/caseloads/handovers",
+            "/console/leads",
+            "/console/roster",
+            f"/console/households/{home.id}/print",
+            "/console/password",
+        ),
+    )
+
+
+def test_the_admin_pages_are_accessible(live_server, world, record, console_page):
+    page = console_page(world.admin)
+    _check_all(
+        page,
+        live_server,
+        (
+            "/console/admin/users",
+            "/console/admin/users/new",
+            f"/console/admin/users/{world.adv_a.id}",
+            "/console/admin/devices",
+            "/console/admin/areas",
+            "/console/admin/policy",
+            "/console/admin/audit",
+        ),
+    )
