@@ -56,7 +56,8 @@ class _Demo:
         self.fake = Faker("zh_CN")
         self.fake.seed_instance(seed)
         self.today = today
-        self.now = datetime.combine(today, time(9, 0), self.zone).astimezone(UTC)
+        # The end of the demo's working day: after every visit it invents (9:00–17:59).
+        self.now = datetime.combine(today, time(18, 0), self.zone).astimezone(UTC)
         self.password = password
         self.streets: list[Area] = []
         self.communities: dict[int, list[Area]] = {}
@@ -295,7 +296,9 @@ def load_demo(
     """Fill an empty database with the demo district (deterministic for a seed and day);
     dates are local to the zone ``tz``. Like a service, it flushes and leaves the commit to
     the caller's unit of work."""
-    today = today or datetime.now(ZoneInfo(tz)).date()
+    # Yesterday by default, so that the demo's day has ended and nothing in it lies ahead
+    # of the clock (its records and audit events are stamped up to 18:00 of that day).
+    today = today or datetime.now(ZoneInfo(tz)).date() - timedelta(days=1)
     demo = _Demo(session, seed, today, password, tz)
     district = _make_areas(demo)
     _make_users(demo, district)
