@@ -18,12 +18,10 @@ from server.console.forms_admin import AuditFilterForm
 from server.console.labels import local
 from server.console.security import actor, roles_required
 from server.extensions import db
-from server.services import audit_log
+from server.services import audit_log, cells
 from server.services.errors import Invalid
 
 PAGE_SIZE = 50
-# A cell starting like a formula is run by Excel; a leading apostrophe keeps it text.
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _form() -> AuditFilterForm:
@@ -87,7 +85,7 @@ def admin_audit():
 
 
 def _cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA) else value
+    return cells.as_text(value)
 
 
 def _csv_line(values: list[str]) -> str:

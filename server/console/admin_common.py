@@ -10,7 +10,7 @@ from wtforms import Form
 
 from server.console.labels import label, lang
 from server.extensions import db
-from server.services import areas
+from server.services import areas, paging
 from server.services.errors import ServiceError
 from sync.enums import Role
 
@@ -31,6 +31,8 @@ MESSAGES = {
     "1 to 32 letters, digits, - or _.": _l("1 to 32 letters, digits, - or _."),
     "This code is taken.": _l("This code is taken."),
     "Before the start date.": _l("Before the start date."),
+    "No such date in the log.": _l("No such date in the log."),
+    "Between 2000 and 2099.": _l("Between 2000 and 2099."),
     "Missing data for required field.": _l("Required."),
     "Must not be blank.": _l("Required."),
     "Not a valid choice.": _l("Not a valid choice."),
@@ -82,7 +84,8 @@ def area_choices(actor, blank: str | None = None) -> list[tuple[str, str]]:
 
 def chosen_area(actor, value: str | None):
     """The area a select named (None for the blank option)."""
-    return areas.get_area(db.session, actor, int(value)) if value and value.isdigit() else None
+    number = paging.whole_number(value)
+    return areas.get_area(db.session, actor, number) if number is not None else None
 
 
 def role_choices(blank: str | None = None) -> list[tuple[str, str]]:
@@ -92,8 +95,7 @@ def role_choices(blank: str | None = None) -> list[tuple[str, str]]:
 
 def page_number() -> int:
     """The ``page`` query argument (1 if absent or not a number)."""
-    value = request.args.get("page", "1")
-    return max(1, min(int(value), 100_000)) if value.isdigit() and len(value) < 7 else 1
+    return paging.page_number(request.args.get("page"))
 
 
 def pages_of(page) -> int:

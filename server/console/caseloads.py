@@ -11,7 +11,7 @@ from server.console.blueprint import bp
 from server.console.forms_caseload import ConfirmMoveForm, MoveForm, show_errors
 from server.console.security import actor, roles_required
 from server.extensions import db
-from server.services import areas_in_scope, handover
+from server.services import areas_in_scope, handover, paging
 from server.services.errors import Conflict, Invalid
 from server.services.transaction import unit_of_work
 
@@ -45,9 +45,10 @@ def caseloads():
 
 
 def _request(kind: str, source: str, to_advisor: str) -> handover.MoveRequest:
-    if kind not in handover.KINDS or not to_advisor.isdigit():
+    advisor_id = paging.whole_number(to_advisor)
+    if kind not in handover.KINDS or advisor_id is None:
         abort(400)
-    return handover.MoveRequest(kind=kind, source=source, to_advisor_id=int(to_advisor))
+    return handover.MoveRequest(kind=kind, source=source, to_advisor_id=advisor_id)
 
 
 @bp.get("/caseloads/preview")
@@ -88,7 +89,7 @@ def caseload_preview():
 def caseload_move():
     """Confirm: the whole move in one transaction, audited as one operation."""
     form = ConfirmMoveForm()
-    if not form.validate_on_submit() or not form.expected.data.isdigit():
+    if not form.validate_on_submit() or paging.whole_number(form.expected.data) is None:
         abort(400)
     move = _request(form.kind.data, form.source.data, form.to_advisor.data)
     try:

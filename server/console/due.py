@@ -14,7 +14,7 @@ from server.console.forms import DueFilterForm
 from server.console.labels import lang
 from server.console.security import actor, roles_required
 from server.extensions import db
-from server.services import areas_in_scope, schedule
+from server.services import areas_in_scope, paging, schedule
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 500  # the due list's largest page
@@ -45,8 +45,7 @@ def _query() -> tuple[DueFilterForm, schedule.DueQuery]:
 
 
 def _page() -> int:
-    value = request.args.get("page", "1")
-    return max(1, int(value)) if value.isdigit() else 1
+    return paging.page_number(request.args.get("page"))
 
 
 @bp.get("/due")

@@ -9,6 +9,7 @@ from wtforms import DateField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Regexp
 
 from server.console.labels import choices
+from server.services import paging
 
 # What the wire schema (sync/records.py) and the household service say about these fields,
 # as the console's catalog says it: marked here so the extraction keeps them. A message
@@ -39,7 +40,7 @@ class _VersionedForm(FlaskForm):
     def base_version(self) -> int | None:
         """The version sent back, or None when it is missing or not a number."""
         value = (self.version.data or "").strip()
-        return int(value) if value.isdigit() else None
+        return paging.whole_number(value)
 
 
 class LevelForm(_VersionedForm):

@@ -13,7 +13,7 @@ from server.console.forms_caseload import ConfirmLeadForm, DeclineLeadForm, show
 from server.console.labels import choices
 from server.console.security import actor, roles_required
 from server.extensions import db
-from server.services import areas_in_scope, lead_decisions, leads
+from server.services import areas_in_scope, lead_decisions, leads, paging
 from server.services.errors import Conflict, Invalid
 from server.services.transaction import unit_of_work
 
@@ -29,8 +29,7 @@ def leads_page():
     """Pending leads of the actor's streets (or those decided, by the status tab)."""
     status = request.args.get("status", "new")
     status = status if status in STATUSES else "new"
-    page = request.args.get("page", "1")
-    number = max(1, int(page)) if page.isdigit() else 1
+    number = paging.page_number(request.args.get("page"))
     found = leads.list_leads(db.session, actor(), status=status, page=number, page_size=PAGE_SIZE)
     names = {u.id: u.display_name for u in areas_in_scope.advisors(db.session, actor())}
     return render_template(
@@ -80,7 +79,7 @@ def lead(lead_id: uuid.UUID):
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return paging.whole_number(value)
 
 
 @bp.post("/leads/<uuid:lead_id>/confirm")

@@ -13,7 +13,7 @@ from server.console.forms import ActionForm, ReturnForm, ReviewFilterForm
 from server.console.labels import choices
 from server.console.security import actor, roles_required
 from server.extensions import db
-from server.services import areas_in_scope, bulk_review, review, workflow
+from server.services import areas_in_scope, bulk_review, paging, review, workflow
 from server.services.errors import Conflict
 from server.services.transaction import unit_of_work
 
@@ -35,7 +35,7 @@ def _filter_form() -> ReviewFilterForm:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return paging.whole_number(value)
 
 
 @bp.get("/review")

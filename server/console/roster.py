@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from server import context
@@ -190,6 +191,11 @@ def roster_import(upload_id: str):
         # The database changed since the dry run (another import, an edit): a new report.
         _remember(upload, refused.plan)
         flash(_("Some rows are now refused: nothing was imported."), "danger")
+        return back
+    except IntegrityError:
+        # Another import of the same rows (a second click) committed first; this one wrote
+        # nothing (unit_of_work rolled it back). Its report tells what the database holds now.
+        flash(_("Another import of these rows finished first: nothing more was imported."), "info")
         return back
     upload.imported = outcome.plan.counts
     _remember(upload, outcome.plan)

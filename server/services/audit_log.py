@@ -52,6 +52,10 @@ def masked(diff: dict[str, Any] | None) -> dict[str, Any]:
 
 def check(filters: AuditFilter) -> None:
     """Refuse a date range the wrong way round (an :class:`Invalid` on ``until``)."""
+    for name in ("since", "until"):
+        day = getattr(filters, name)
+        if day is not None and not 2000 <= day.year <= 2099:
+            raise Invalid("No such date in the log.", {name: ["Between 2000 and 2099."]})
     if filters.since and filters.until and filters.since > filters.until:
         raise Invalid("The dates are the wrong way round.", {"until": ["Before the start date."]})
 

@@ -9,7 +9,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from server.models import LoginFailure, User
-from server.services import audit
+from server.services import audit, paging
 from server.services.auth import Candidate, SignInRefused, hash_password
 from server.services.errors import Forbidden, Invalid
 
@@ -51,9 +51,10 @@ def session_key(user: User) -> str:
 def user_for_session(session: Session, key: str) -> User | None:
     """The active console user a session key names, or None if it no longer holds."""
     user_id, _, _digest = key.partition(".")
-    if not user_id.isdigit():
+    number = paging.whole_number(user_id)
+    if number is None:
         return None
-    user = session.get(User, int(user_id))
+    user = session.get(User, number)
     if user is None or not user.active or session_key(user) != key:
         return None
     return user

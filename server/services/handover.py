@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from server.models import Area, AuditEvent, Device, Household, User
-from server.services import areas_in_scope, audit, caseload, scope
+from server.services import areas_in_scope, audit, caseload, paging, scope
 from server.services.errors import Conflict, Invalid, NotFound
 from server.services.households import _check_advisor
 
@@ -51,10 +51,16 @@ class Preview:
         return sum(d.pending_count or 0 for d in self.devices)
 
 
-def _selected(session: Session, actor: User, request: MoveRequest) -> list[Household]:
-    """The households ``request`` names, within the actor's scope (404 beyond it)."""
+def _selected(
+    session: Session, actor: User, request: MoveRequest, lock: bool = False
+) -> list[Household]:
+    """The households ``request`` names, within the actor's scope (404 beyond it);
+    ``lock``: their rows locked until commit, so two moves of one household queue up
+    instead of both ending the same assignment and opening one each."""
     visible = scope.household_filter(session, actor)
     stmt = select(Household).where(visible, Household.status == "active")
+    if lock:
+        stmt = stmt.with_for_update(of=Household)
     if request.kind == "household":
         # By the number supervisors know it by (the roster's external id).
         rows = list(session.scalars(stmt.where(Household.external_id == request.source.strip())))
@@ -78,7 +84,7 @@ def _selected(session: Session, actor: User, request: MoveRequest) -> list[House
 
 
 def _int(value: str) -> int | None:
-    return int(value) if str(value).isdigit() else None
+    return paging.whole_number(value)
 
 
 def _target(session: Session, actor: User, households: list[Household], advisor_id: int) -> User:
@@ -98,9 +104,9 @@ def _target(session: Session, actor: User, households: list[Household], advisor_
     return advisor
 
 
-def preview(session: Session, actor: User, request: MoveRequest) -> Preview:
+def preview(session: Session, actor: User, request: MoveRequest, lock: bool = False) -> Preview:
     """What confirming ``request`` would do; nothing is written."""
-    selected = _selected(session, actor, request)
+    selected = _selected(session, actor, request, lock)
     if not selected:
         raise Invalid("Nothing to move.", {"source": ["No households to move."]})
     advisor = _target(session, actor, selected, request.to_advisor_id)
@@ -132,7 +138,7 @@ def move(
     (plus each household's own assign event). ``expected`` is the count the preview showed:
     a caseload that changed since is refused (409), so nobody confirms what they did not see.
     """
-    plan = preview(session, actor, request)
+    plan = preview(session, actor, request, lock=True)
     if len(plan.households) != expected:
         raise Conflict(
             "The households changed since the preview; look at it again.",

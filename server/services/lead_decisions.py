@@ -30,6 +30,9 @@ def get_lead(session: Session, actor: User, lead_id: uuid.UUID) -> Lead:
 
 def _open(session: Session, actor: User, lead_id: uuid.UUID) -> Lead:
     lead = get_lead(session, actor, lead_id)
+    # Locked until commit and read again: of two supervisors deciding one lead at once,
+    # the second sees the first's decision (never two households from one lead).
+    session.refresh(lead, with_for_update=True)
     if lead.status != "new":
         raise Conflict("This lead has been decided already.", {"status": ["Decided already."]})
     return lead

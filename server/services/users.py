@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Area, User
-from server.services import audit
+from server.services import audit, paging
 from server.services.auth import hash_password
 from server.services.errors import Invalid
 from sync.enums import Role
@@ -27,8 +27,8 @@ def find_area(session: Session, code_or_id: str | int | None) -> Area | None:
         return None
     stmt = select(Area).where(Area.code == str(code_or_id))
     area = session.scalar(stmt)
-    if area is None and str(code_or_id).isdigit():
-        area = session.get(Area, int(code_or_id))
+    if area is None and (number := paging.whole_number(code_or_id)) is not None:
+        area = session.get(Area, number)
     return area
 
 

@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from server.services import cells
 from server.services.roster.columns import COLUMNS, header_label
 from server.services.roster.plan import RowResult
 
@@ -41,7 +42,7 @@ def _csv(header: tuple, lines: Iterable[tuple]) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows(lines)
+    writer.writerows([cells.as_text(v) for v in line] for line in lines)
     # The BOM tells Excel the file is UTF-8 (it would read GBK otherwise).
     return out.getvalue().encode("utf-8-sig")
 
@@ -53,7 +54,7 @@ def _xlsx(header: tuple, lines: Iterable[tuple]) -> bytes:
     sheet = book.create_sheet()
     sheet.append(list(header))
     for line in lines:
-        sheet.append(list(line))
+        sheet.append([cells.as_text(v) for v in line])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

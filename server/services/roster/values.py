@@ -194,6 +194,7 @@ class RowChecker:
         if (
             text
             and len(text) == 18
+            and text[:17].isascii()
             and text[:17].isdigit()
             and text[:14] in self._valid_prefixes
             and ric.calc_check_digit(text) == text[17]

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from server.models import AuditEvent, Household, Person
 from server.services import roster
+from server.services.roster import report
 from server.services.roster.write import RosterRefused
 from server.services.transaction import unit_of_work
 from sync.schedule import DEFAULT_TZ
@@ -249,3 +250,19 @@ def test_a_change_of_the_head_only_still_versions_the_household(world, session, 
     assert household.version > before and household.persons[0].version > head_before
     # The file has no head's-health column: the head keeps what it had.
     assert household.persons[0].health == "healthy"
+
+
+def test_an_id_number_with_superscript_digits_is_refused_not_a_crash(world, session):
+    """Digits such as "¹²³" pass str.isdigit() but not int(): the fast path after a valid
+    number of the same region and birth date must refuse them like any bad number."""
+    first = row(1)
+    odd = first["head_id_number"][:14] + "¹²³" + first["head_id_number"][17]
+    plan = dry_run(session, world.admin, csv_bytes([first, row(2, head_id_number=odd)]))
+    ((line, errors),) = [(r.row, r.errors) for r in plan.refused]
+    assert line == 3 and errors[0][0] == "head_id_number"
+
+
+def test_the_report_keeps_a_formula_as_text(world, session):
+    plan = dry_run(session, world.admin, csv_bytes([row(1, external_id="=HYPERLINK(1)")]))
+    text = report.write_report(plan.results, "csv").decode("utf-8-sig")
+    assert "'=HYPERLINK(1)" in text and ",=HYPERLINK" not in text
