@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from openpyxl import Workbook
 
 from server.console.labels import label
+from server.services import cells
 
 
 def columns() -> list[str]:
@@ -30,9 +31,10 @@ def columns() -> list[str]:
 
 
 def row(item, state_label: str) -> list:
-    """One due-list item as spreadsheet cells."""
+    """One due-list item as spreadsheet cells (text typed in, e.g. a roster's head name,
+    never becomes a formula)."""
     h, st = item.household, item.status
-    return [
+    values = [
         h.external_id,
         h.head_name,
         h.residence_address,
@@ -44,6 +46,7 @@ def row(item, state_label: str) -> list:
         st.last_visit.isoformat() if st.last_visit else "",
         item.reason,
     ]
+    return [cells.as_text(value) for value in values]
 
 
 def to_csv(rows: Iterable[list]) -> bytes:

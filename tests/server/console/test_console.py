@@ -99,6 +99,15 @@ def test_due_exports(world, console):
     assert book.active.cell(2, 1).value == household.external_id
 
 
+def test_due_exports_keep_typed_text_as_text(world, console):
+    world.household("A1", head_name="=HYPERLINK(1)")
+    console.as_user(world.sup_a)
+    text = console.get("/console/due.csv").get_data().decode("utf-8-sig")
+    assert "'=HYPERLINK(1)" in text and ",=HYPERLINK" not in text
+    book = load_workbook(io.BytesIO(console.get("/console/due.xlsx").get_data()))
+    assert book.active.cell(2, 2).value == "'=HYPERLINK(1)"
+
+
 def test_id_numbers_are_whole_for_supervisors(world, console):
     household = world.household("A1")
     number = household.persons[0].id_number
