@@ -82,3 +82,23 @@ def console_page(app, live_server, browser):
         return page
 
     return open_as
+
+
+@pytest.fixture
+def http_tablet(live_server, tmp_path):
+    """``http_tablet(user, name="tablet")``: a real tablet store signed in as ``user`` to
+    the live server over HTTP (closed at the end of the test)."""
+    opened = []
+
+    def make(user, name: str = "tablet") -> SyncClient:
+        store = SQLiteStore(tmp_path / f"{name}.sqlite3")
+        transport = HttpTransport(live_server, requests.Session(), timeout=(2, 10), retries=1)
+        client = SyncClient(store, transport)
+        client.login(user.username, PASSWORD)
+        opened.append((store, transport))
+        return client
+
+    yield make
+    for store, transport in opened:
+        store.close()
+        transport.close()

@@ -8,46 +8,22 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-import requests
 from sqlalchemy import select
 
 from server.models import Visit
-from sync.client import SyncClient
-from sync.store import SQLiteStore
-from sync.transport import HttpTransport
 from tests.e2e.conftest import needs_chromium
-from tests.factories import PASSWORD, visit_form
+from tests.factories import visit_form
 
 pytestmark = needs_chromium
 
 
-@pytest.fixture
-def tablets(live_server, tmp_path):
-    """``tablet(user, name)``: a real store signed in over HTTP."""
-    opened = []
-
-    def make(user, name):
-        store = SQLiteStore(tmp_path / f"{name}.sqlite3")
-        transport = HttpTransport(live_server, requests.Session(), timeout=(2, 10), retries=1)
-        client = SyncClient(store, transport)
-        client.login(user.username, PASSWORD)
-        opened.append((store, transport))
-        return client
-
-    yield make
-    for store, transport in opened:
-        store.close()
-        transport.close()
-
-
 def test_handing_over_a_whole_caseload_loses_nothing(
-    live_server, world, session, tablets, console_page
+    live_server, world, session, http_tablet, console_page
 ):
     homes = [world.household("A1", advisor=world.adv_a), world.household("A2", advisor=world.adv_a)]
     successor = world.user("advisor", world.street_a)
     session.commit()
-    old = tablets(world.adv_a, "old")
+    old = http_tablet(world.adv_a, "old")
     old.sync()
     visit = old.store.save_visit(visit_form(homes[0]))  # made in the field, not yet sent
     old.pull()  # the tablet tells the server what its outbox holds
@@ -66,7 +42,7 @@ def test_handing_over_a_whole_caseload_loses_nothing(
     page.wait_for_url(f"{live_server}/console/caseloads/handovers")
     assert "仍有未上传记录" in page.inner_text(".tablet-state")
 
-    new = tablets(successor, "new")
+    new = http_tablet(successor, "new")
     new.pull()
     assert {h["id"] for h in new.store.households()} == {str(h.id) for h in homes}
 

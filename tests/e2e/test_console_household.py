@@ -6,13 +6,8 @@ reason is refused beside its field."""
 from __future__ import annotations
 
 import pytest
-import requests
 
-from sync.client import SyncClient
-from sync.store import SQLiteStore
-from sync.transport import HttpTransport
 from tests.e2e.conftest import needs_chromium
-from tests.factories import PASSWORD
 
 pytestmark = needs_chromium
 
@@ -25,16 +20,11 @@ def home(world, session):
 
 
 @pytest.fixture
-def tablet(live_server, world, home, tmp_path):
+def tablet(http_tablet, world, home):
     """Advisor A's tablet, with the household pulled."""
-    store = SQLiteStore(tmp_path / "tablet.sqlite3")
-    transport = HttpTransport(live_server, requests.Session(), timeout=(2, 10), retries=1)
-    client = SyncClient(store, transport)
-    client.login(world.adv_a.username, PASSWORD)
+    client = http_tablet(world.adv_a)
     client.pull()
-    yield client
-    store.close()
-    transport.close()
+    return client
 
 
 def test_a_supervisor_changes_the_level_and_the_tablet_receives_it(

@@ -7,30 +7,21 @@ talking to it over HTTP.
 from __future__ import annotations
 
 import pytest
-import requests
 
-from sync.client import SyncClient
-from sync.store import SQLiteStore
-from sync.transport import HttpTransport
 from tests.e2e.conftest import needs_chromium
-from tests.factories import PASSWORD, nth_instant, visit_form
+from tests.factories import nth_instant, visit_form
 
 pytestmark = needs_chromium
 
 
 @pytest.fixture
-def tablet(live_server, world, session, tmp_path):
+def tablet(http_tablet, world, session):
     """Advisor A's tablet, signed in and holding its caseload: one household."""
     home = world.household("A1", advisor=world.adv_a)
     session.commit()
-    store = SQLiteStore(tmp_path / "tablet.sqlite3")
-    transport = HttpTransport(live_server, requests.Session(), timeout=(2, 10), retries=1)
-    client = SyncClient(store, transport)
-    client.login(world.adv_a.username, PASSWORD)
+    client = http_tablet(world.adv_a)
     client.pull()
-    yield client, home
-    store.close()
-    transport.close()
+    return client, home
 
 
 def test_a_supervisor_bulk_approves_plain_visits_and_the_tablet_sees_them(
