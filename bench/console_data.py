@@ -143,7 +143,7 @@ def add(url: str, marker: dict) -> dict:
     from datetime import datetime, time
     from zoneinfo import ZoneInfo
 
-    from server.services.auth import hash_password
+    from server.services.auth.tokens import hash_password
 
     started = perf_counter()
     # "Now" is the end of the dataset's last day, so reruns add the same rows.

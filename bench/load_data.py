@@ -32,9 +32,9 @@ def seed(url: str, *, advisors: int, households: int, now: datetime) -> dict:
     from server import create_app
     from server.extensions import db
     from server.models import Area
-    from server.services import households as household_service
-    from server.services import users
-    from server.services.transaction import unit_of_work
+    from server.services.auth import users
+    from server.services.core.transaction import unit_of_work
+    from server.services.households import households as household_service
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secrets.token_hex(16)})
     started = time.perf_counter()

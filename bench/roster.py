@@ -29,8 +29,8 @@ from stdnum.cn import ric
 from bench import common, database
 from server.models import Area, User
 from server.services import roster
+from server.services.core.transaction import unit_of_work
 from server.services.roster.columns import COLUMNS
-from server.services.transaction import unit_of_work
 from sync.schedule import DEFAULT_TZ
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test_roster_bench"

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from bench import common, database
 from bench.schedule_data import OUTCOMES, SEED, STATUSES, build
 from server.models import Area, User
-from server.services import schedule
+from server.services.households import schedule
 from sync.schedule import DEFAULT_TZ, completed_days, status
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/tanfang_bench"

@@ -48,7 +48,7 @@ def _app(url: str):
 
 def _users(app, count: int) -> list[str]:
     from server.extensions import db
-    from server.services import users
+    from server.services.auth import users
 
     names = [f"signin{i:03d}" for i in range(count)]
     with app.app_context():

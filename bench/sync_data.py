@@ -37,7 +37,8 @@ def seed(url: str, now: datetime) -> dict:
     from server import create_app
     from server.extensions import db
     from server.models import Area, Interview, Visit
-    from server.services import households, users
+    from server.services.auth import users
+    from server.services.households import households
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secrets.token_hex(16)})
     with app.app_context():

@@ -178,7 +178,7 @@ def _pull_in_service(url: str, cursor: str, repeat: int, limit: int) -> dict:
     from server import create_app
     from server.extensions import db
     from server.models import User
-    from server.services import sync_pull
+    from server.services.sync import pull as sync_pull
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secrets.token_hex(16)})
     times = []
@@ -212,7 +212,7 @@ def push_in_service(url: str, payloads: list[dict], batch: int = 1000, runs: int
     from server.api.sync import PushSchema
     from server.extensions import db
     from server.models import Device, User
-    from server.services import sync_push
+    from server.services.sync import push as sync_push
     from sync.protocol import SCHEMA_VERSION
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secrets.token_hex(16)})
@@ -274,7 +274,7 @@ def initial_pull_in_service(url: str, limit: int) -> dict:
     from server import create_app
     from server.extensions import db
     from server.models import User
-    from server.services import sync_pull
+    from server.services.sync import pull as sync_pull
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secrets.token_hex(16)})
     spent = dict.fromkeys(("query", "records", "pull", "json", "gzip"), 0.0)

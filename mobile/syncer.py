@@ -77,7 +77,7 @@ class SyncRunner:
 
         def work():
             client = make_client(self.store, server_url)
-            user = client.login(username, password, device_name="tablet", app_version=_version())
+            user = client.login(username, password, device_name="tablet", app_version=app_version())
             self.store.set_state("server_url", server_url)
             self.store.set_state("signed_out", None)
             return user
@@ -146,7 +146,7 @@ def describe_error(error: Exception) -> str:
     return type(error).__name__
 
 
-def _version() -> str:
+def app_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:

@@ -36,7 +36,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _check_timezone(app)
 
     from server import models  # noqa: F401 - registers the tables
-    from server.services import versioning  # noqa: F401 - installs the version hooks
+    from server.services.sync import versioning  # noqa: F401 - installs the version hooks
 
     db.init_app(app)
     _sqlite_pragmas(app)

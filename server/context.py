@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 
 from flask import current_app
 
-from server.services.auth import LoginPolicy
-from server.services.schedule import local_today
+from server.services.auth.tokens import LoginPolicy
+from server.services.households.schedule import local_today
 
 
 def now() -> datetime:

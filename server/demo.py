@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from stdnum.cn import ric
 
 from server.models import Area, Household, Interview, User, Visit
-from server.services import audit, households, users
+from server.services.auth import users
+from server.services.core import audit
+from server.services.households import households
 from sync.schedule import Cycle
 
 DISTRICT = ("440104", "越秀区")

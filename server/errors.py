@@ -9,7 +9,7 @@ from flask import Flask, jsonify
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from server.services.errors import ServiceError
+from server.services.core.errors import ServiceError
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,10 @@ import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from server.models import Area, Household, User, Visit
-from server.services import auth as auth_service
-from server.services import households, users
-from server.services.transaction import unit_of_work
+from server.services.auth import tokens as auth_service
+from server.services.auth import users
+from server.services.core.transaction import unit_of_work
+from server.services.households import households
 from sync.schedule import DEFAULT_TZ
 from tests.server import idnumbers
 

@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 from server import create_app
 from server.extensions import db
 from server.models import Base, User
-from server.services.versioning import COUNTER_ID
+from server.services.sync.versioning import COUNTER_ID
 from tests.factories import (
     NOW,
     PASSWORD,

@@ -87,7 +87,9 @@ def test_the_rule_check_matches_whole_module_names(names, forbidden, expected):
 def test_the_rule_check_sees_imports():
     """The scanner notices both import forms, including ``from package import module``."""
     assert "enum" in _imports(ROOT / "sync" / "enums.py")
-    assert "server.services.errors" in _imports(ROOT / "server" / "services" / "scope.py")
+    assert "server.services.core.errors" in _imports(
+        ROOT / "server" / "services" / "core" / "scope.py"
+    )
 
 
 def _loaded_after_importing(modules: list[str], roots: set[str]) -> list[str]:

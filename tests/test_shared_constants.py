@@ -19,7 +19,9 @@ from sqlalchemy.dialects import sqlite
 
 from server.api.sync import ChangeSchema, PullQuerySchema, PushSchema
 from server.models import Household
-from server.services import sync_apply, sync_pull, sync_push
+from server.services.core import push_types
+from server.services.sync import apply, push
+from server.services.sync import pull as sync_pull
 from sync import protocol
 from sync.client import SyncClient
 from sync.enums import RecordStatus
@@ -75,7 +77,7 @@ def _tablet_accepts_edit(store: SQLiteStore, field: str) -> bool:
 
 def _server_accepts_edit(field: str) -> bool:
     try:
-        sync_apply.HOUSEHOLD_EDIT.load({field: EDIT_SAMPLES.get(field, "x")})
+        apply.HOUSEHOLD_EDIT.load({field: EDIT_SAMPLES.get(field, "x")})
     except ValidationError as error:
         assert error.messages == {field: ["Unknown field."]}
         return False
@@ -119,7 +121,7 @@ def test_the_tablet_keeps_as_many_visits_as_the_server_bundles(store):
 
     assert len(store.visits_for(HH)) == n
     assert re.findall(r"\bn <= (\d+)", sql) == [str(n)] * len(protocol.HISTORY_TIME_FIELDS)
-    assert set(protocol.HISTORY_TIME_FIELDS) == set(sync_apply.RECORDS)
+    assert set(protocol.HISTORY_TIME_FIELDS) == set(apply.RECORDS)
 
 
 @pytest.mark.parametrize("status", RecordStatus.codes())
@@ -129,9 +131,9 @@ def test_a_record_is_locked_on_the_tablet_exactly_when_the_server_refuses_to_cha
     _pull_household(store, _visit(2, 1, status))
     existing = SimpleNamespace(advisor_id=1, status=status)
     try:
-        sync_apply.check_correctable(existing, SimpleNamespace(id=1))
+        apply.check_correctable(existing, SimpleNamespace(id=1))
         server_locks = False
-    except sync_apply.Refusal:
+    except push_types.Refusal:
         server_locks = True
     try:
         store.save_visit({**_visit(2, 1)["data"], "living_conditions": "改"})
@@ -146,7 +148,7 @@ def test_the_client_speaks_within_the_servers_limits():
     defaults = inspect.signature(SyncClient).parameters
     body = {"device_id": "tablet-1", "schema_version": protocol.SCHEMA_VERSION, "mutations": []}
 
-    assert defaults["batch"].default <= sync_push.MAX_MUTATIONS
+    assert defaults["batch"].default <= push.MAX_MUTATIONS
     PullQuerySchema().load({"limit": defaults["pull_limit"].default})
     PushSchema().load(body)
     with pytest.raises(ValidationError):

@@ -6,7 +6,7 @@ from kivy.event import EventDispatcher
 from kivy.properties import StringProperty
 
 from mobile.i18n import language, tr
-from mobile.syncer import _version
+from mobile.syncer import app_version
 
 
 class SettingsViewModel(EventDispatcher):
@@ -28,7 +28,7 @@ class SettingsViewModel(EventDispatcher):
         self.lang, self.text_size, self.server_url = s.lang, s.text_size, s.server_url
         self.about = "\n".join(
             (
-                tr("settings.version", version=_version()),
+                tr("settings.version", version=app_version()),
                 tr("settings.device", device=self.ctx.store.device_id()),
                 tr("settings.data_dir", path=str(self.ctx.data_dir)),
             )

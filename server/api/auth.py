@@ -9,8 +9,8 @@ from server.api import schemas
 from server.api.blueprint import Blueprint
 from server.api.security import device, login_required
 from server.extensions import db
-from server.services import auth
-from server.services.transaction import unit_of_work
+from server.services.auth import tokens as auth
+from server.services.core.transaction import unit_of_work
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-in")
 

@@ -9,8 +9,8 @@ from server.api import schemas
 from server.api.blueprint import Blueprint
 from server.api.security import actor, login_required
 from server.extensions import db
-from server.services import households
-from server.services.transaction import unit_of_work
+from server.services.core.transaction import unit_of_work
+from server.services.households import edits, households
 
 blp = Blueprint(
     "households",
@@ -67,7 +67,7 @@ def get_household(household_id: uuid.UUID):
 
 @blp.patch("/<uuid:household_id>")
 @login_required("supervisor", "admin")
-@blp.arguments(schemas.HouseholdUpdateSchema(partial=schemas.HOUSEHOLD_EDITABLE))
+@blp.arguments(edits.HouseholdUpdateSchema(partial=edits.HOUSEHOLD_EDITABLE))
 @blp.response(200, schemas.HouseholdDetailSchema)
 @blp.alt_response(403, description="Your role may not change households")
 @blp.alt_response(404, description="No such household in your area")
@@ -87,7 +87,7 @@ def update_household(changes, household_id: uuid.UUID):
 
 @blp.patch("/<uuid:household_id>/persons/<uuid:person_id>")
 @login_required("supervisor", "admin")
-@blp.arguments(schemas.PersonUpdateSchema(partial=schemas.PERSON_EDITABLE))
+@blp.arguments(edits.PersonUpdateSchema(partial=edits.PERSON_EDITABLE))
 @blp.response(200, schemas.HouseholdDetailSchema)
 @blp.alt_response(403, description="Your role may not change households")
 @blp.alt_response(404, description="No such member in your area")

@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 from server.api.blueprint import Blueprint
 from server.api.security import actor, login_required
 from server.extensions import db
-from server.services import leads
+from server.services.leads import queue as leads
 from sync.enums import LeadStatus
 from sync.records import LeadSchema, StrictSchema
 

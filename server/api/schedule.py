@@ -9,8 +9,8 @@ from server.api.blueprint import Blueprint
 from server.api.schemas import DAY_ASKED, DB_ID, StrictSchema
 from server.api.security import actor, login_required
 from server.extensions import db
-from server.services import schedule
-from server.services.transaction import unit_of_work
+from server.services.core.transaction import unit_of_work
+from server.services.households import schedule
 from sync.policy import PolicySchema
 from sync.schedule import State
 

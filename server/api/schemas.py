@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import fields, validate
 
 from sync.enums import Role
 from sync.records import MAX_DB_INT, HouseholdSchema, PersonSchema, StrictSchema, storable_text
@@ -109,45 +109,3 @@ class HouseholdPageSchema(StrictSchema):
     total = fields.Integer()
     page = fields.Integer()
     page_size = fields.Integer()
-
-
-# What a supervisor may change on an enrolled household; the visit cycle follows. Used as
-# the load's ``partial`` too: naming the fields (not partial=True) keeps a nested override's
-# own required fields required.
-HOUSEHOLD_EDITABLE = (
-    "hardship_level",
-    "categories",
-    "cycle_override",
-    "phone",
-    "residence_address",
-    "notes",
-    "location",
-    "assigned_advisor_id",
-)
-PERSON_EDITABLE = ("health", "labour_capacity", "employment")
-
-
-def _require_a_change(data: dict) -> None:
-    # An empty PATCH would answer 200 as if something had been saved.
-    if not data:
-        raise ValidationError("Send at least one field to change.", "_schema")
-
-
-class HouseholdUpdateSchema(HouseholdSchema):
-    """Only the fields sent are changed; ``cycle_override: null`` removes an override."""
-
-    class Meta:
-        fields = HOUSEHOLD_EDITABLE
-
-    @validates_schema
-    def _not_empty(self, data: dict, **kwargs) -> None:
-        _require_a_change(data)
-
-
-class PersonUpdateSchema(PersonSchema):
-    class Meta:
-        fields = PERSON_EDITABLE
-
-    @validates_schema
-    def _not_empty(self, data: dict, **kwargs) -> None:
-        _require_a_change(data)

@@ -10,9 +10,9 @@ from flask import g, request
 from server import context
 from server.extensions import db
 from server.models import Device, User
-from server.services import auth
-from server.services.errors import Forbidden
-from server.services.transaction import unit_of_work
+from server.services.auth import tokens
+from server.services.core.errors import Forbidden
+from server.services.core.transaction import unit_of_work
 
 
 def bearer_token() -> str | None:
@@ -34,13 +34,13 @@ def login_required(*roles: str) -> Callable:
         @wraps(view)
         def wrapper(*args, **kwargs):
             now = context.now()
-            device = auth.authenticate(db.session, bearer_token(), now)
+            device = tokens.authenticate(db.session, bearer_token(), now)
             if roles and device.user.role not in roles:
                 raise Forbidden("Your role may not do this.")
-            if not auth.seen_recently(device, now):
+            if not tokens.seen_recently(device, now):
                 # A unit of its own: being seen is kept even if the request then fails.
                 with unit_of_work(db.session):
-                    auth.touch(db.session, device, now)
+                    tokens.touch(db.session, device, now)
             g.actor, g.device = device.user, device
             return view(*args, **kwargs)
 

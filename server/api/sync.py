@@ -12,9 +12,12 @@ from server.api.blueprint import Blueprint
 from server.api.schemas import StrictSchema
 from server.api.security import actor, device, login_required
 from server.extensions import db
-from server.services import sync_pull, sync_push, workflow
-from server.services.errors import TooLarge
-from server.services.transaction import unit_of_work
+from server.services.core.errors import TooLarge
+from server.services.core.transaction import unit_of_work
+from server.services.review import workflow
+from server.services.sync import pull as sync_pull
+from server.services.sync import push as sync_push
+from server.services.sync import reports
 from sync.protocol import ENTITIES, SCHEMA_VERSION
 from sync.records import InterviewSchema, VisitSchema
 
@@ -105,7 +108,7 @@ def _report(headers) -> None:
     # A unit of its own: the tablet's account of its outbox (and its being seen) is kept
     # even if the sync that follows fails, and a pull's snapshot must start afresh.
     with unit_of_work(db.session):
-        workflow.report_device(
+        reports.report_device(
             db.session,
             device=device(),
             pending=headers.get("pending"),

@@ -16,9 +16,9 @@ from server.app import instance_path
 from server.extensions import db
 from server.logredact import QuietRequestHandler
 from server.models import User
-from server.services import users
-from server.services.errors import ServiceError
-from server.services.transaction import unit_of_work
+from server.services.auth import users
+from server.services.core.errors import ServiceError
+from server.services.core.transaction import unit_of_work
 
 DEMO_PASSWORD = "tanfang-demo"
 
@@ -159,7 +159,7 @@ def create_user(
 @user.command("lockouts")
 def list_lockouts() -> None:
     """Show failed sign-ins within the throttling window, and who is locked out."""
-    from server.services import lockouts
+    from server.services.auth import lockouts
 
     rows = lockouts.list_lockouts(db.session, now=context.now(), policy=context.login_policy())
     if not rows:
@@ -176,7 +176,7 @@ def list_lockouts() -> None:
 @click.argument("username")
 def unlock_user(username: str) -> None:
     """Lift a sign-in lockout: forget USERNAME's failed sign-ins from every address."""
-    from server.services import lockouts
+    from server.services.auth import lockouts
 
     with unit_of_work(db.session):
         count = lockouts.unlock(db.session, username=username)

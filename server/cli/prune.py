@@ -13,8 +13,8 @@ import click
 
 from server import context
 from server.extensions import db
-from server.services import sync_prune
-from server.services.transaction import unit_of_work
+from server.services.core.transaction import unit_of_work
+from server.services.sync import prune as sync_prune
 
 _AGE = re.compile(r"^(\d+)([dw])$")
 # Below this a tablet that was offline over a weekend would have to pull from the start.

@@ -13,10 +13,10 @@ from server import context
 from server.extensions import db
 from server.models import User
 from server.services import roster
-from server.services.errors import Invalid
+from server.services.core.errors import Invalid
+from server.services.core.transaction import unit_of_work
 from server.services.roster import report
 from server.services.roster.write import RosterRefused
-from server.services.transaction import unit_of_work
 
 # Without --as the command line runs as the server's operator: everything, like an admin.
 _OPERATOR = User(username="cli", role="admin", display_name="command line")

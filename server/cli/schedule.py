@@ -12,8 +12,9 @@ import click
 from server import context
 from server.extensions import db
 from server.models import User
-from server.services import schedule, users
-from server.services.transaction import unit_of_work
+from server.services.auth import users
+from server.services.core.transaction import unit_of_work
+from server.services.households import schedule
 
 # The command line runs as the operator of the server: it sees everything, like an admin.
 _OPERATOR = User(username="cli", role="admin", display_name="command line")

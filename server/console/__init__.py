@@ -7,30 +7,33 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Bind the console's extensions and register its blueprint and pages."""
-    from server.console import (  # noqa: F401 - their routes and helpers register themselves
-        admin_areas,
-        admin_audit,
-        admin_devices,
-        admin_policy,
-        admin_users,
-        audit_labels,
+    # Importing a page module registers its routes and helpers on the blueprint.
+    from server.console import (  # noqa: F401
         auth,
-        caseloads,
-        dashboard,
-        due,
         errors,
         fields,
-        households,
         labels,
-        leads,
         nav,
-        review,
-        review_bulk,
-        roster,
         security,
     )
+    from server.console.admin import (  # noqa: F401
+        areas,
+        audit,
+        audit_labels,
+        devices,
+        policy,
+        users,
+    )
     from server.console.blueprint import bp
+    from server.console.caseloads import views as caseload_views  # noqa: F401
+    from server.console.dashboard import views as dashboard_views  # noqa: F401
+    from server.console.due import views as due_views  # noqa: F401
     from server.console.extensions import babel, bootstrap, csrf, login_manager
+    from server.console.households import views as household_views  # noqa: F401
+    from server.console.leads import views as lead_views  # noqa: F401
+    from server.console.review import bulk  # noqa: F401
+    from server.console.review import views as review_views  # noqa: F401
+    from server.console.roster import views as roster_views  # noqa: F401
 
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "console/translations")
     # CSRF is checked for the console's forms only (security.protect): the API's clients

@@ -11,9 +11,9 @@ from server.console.blueprint import bp
 from server.console.forms import ActionForm, LanguageForm, PasswordForm, SignInForm
 from server.console.security import LANGUAGES, SignedIn, actor, roles_required
 from server.extensions import db
-from server.services import auth, console_auth
-from server.services.errors import Forbidden, Invalid, Throttled
-from server.services.transaction import unit_of_work
+from server.services.auth import console_auth, tokens
+from server.services.core.errors import Forbidden, Invalid, Throttled
+from server.services.core.transaction import unit_of_work
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -29,7 +29,7 @@ def sign_in():
                 _("Too many failed sign-ins; try again in %(n)s s.", n=refusal.retry_after)
             )
             status = 429
-        except auth.SignInRefused:
+        except tokens.SignInRefused:
             form.form_errors.append(_("Wrong username or password."))
             status = 401
         except Forbidden:
@@ -48,14 +48,14 @@ def sign_in():
 def _sign_in(username: str, password: str):
     remote_addr, now = request.remote_addr or "-", context.now()
     with unit_of_work(db.session):
-        candidate = auth.sign_in_candidate(
+        candidate = tokens.sign_in_candidate(
             db.session,
             username=username,
             remote_addr=remote_addr,
             now=now,
             policy=context.login_policy(),
         )
-    valid = auth.password_matches(candidate, password)  # slow: outside any transaction
+    valid = tokens.password_matches(candidate, password)  # slow: outside any transaction
     with unit_of_work(db.session):
         return console_auth.finish_console_sign_in(
             db.session, candidate=candidate, valid=valid, remote_addr=remote_addr, now=now
@@ -79,8 +79,8 @@ def password():
     status = 200
     if form.validate_on_submit():
         user = actor()
-        current_ok = auth.password_matches(
-            auth.Candidate(user.username, user.id, user.password_hash), form.current_password.data
+        current_ok = tokens.password_matches(
+            tokens.Candidate(user.username, user.id, user.password_hash), form.current_password.data
         )
         try:
             with unit_of_work(db.session):

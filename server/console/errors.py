@@ -6,7 +6,7 @@ from flask import render_template
 from werkzeug.exceptions import HTTPException
 
 from server.console.blueprint import bp
-from server.services.errors import ServiceError
+from server.services.core.errors import ServiceError
 
 
 @bp.errorhandler(ServiceError)

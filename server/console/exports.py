@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from openpyxl import Workbook
 
 from server.console.labels import label
-from server.services import cells
+from server.services.core import cells
 
 
 def columns() -> list[str]:

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from server.services.console_auth import MIN_PASSWORD
+from server.services.auth.console_auth import MIN_PASSWORD
 
 
 class SignInForm(FlaskForm):

@@ -38,7 +38,7 @@ def serve_demo(folder: Path, households: int = 120):
     from server import create_app
     from server.demo import load_demo
     from server.extensions import db
-    from server.services.transaction import unit_of_work
+    from server.services.core.transaction import unit_of_work
 
     app = create_app(
         {

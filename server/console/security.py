@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from server.console.extensions import csrf, login_manager
 from server.extensions import db
 from server.models import User
-from server.services import console_auth
+from server.services.auth import console_auth
 
 LANGUAGES = ("zh", "en")
 # No inline script or style anywhere (charts are images); nothing may frame the console.
@@ -24,7 +24,7 @@ CSP = (
 
 class SignedIn:
     """What Flask-Login holds for a signed-in user: the User, keyed by
-    :func:`server.services.console_auth.session_key` (a password change ends the session)."""
+    :func:`server.services.auth.console_auth.session_key` (a password change ends the session)."""
 
     is_authenticated = True
     is_active = True

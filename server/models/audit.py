@@ -33,7 +33,7 @@ class SyncCounter(Base):
     """The single row whose value orders every synced write by commit (DESIGN §5).
 
     ``pruned_through`` is the highest version of a tombstone the retention prune removed
-    (:mod:`server.services.sync_prune`): a pull cursor from before it may have missed a
+    (:mod:`server.services.sync.prune`): a pull cursor from before it may have missed a
     deletion, so the tablet is told to pull from the start.
     """
 

@@ -72,7 +72,7 @@ class UUIDPk:
 class Versioned:
     """Rows replicated to tablets carry a commit-ordered ``version`` (DESIGN §5).
 
-    The value is never set by hand: :mod:`server.services.versioning` stamps every
+    The value is never set by hand: :mod:`server.services.sync.versioning` stamps every
     versioned row a transaction wrote, at commit, from the global ``sync_counter``.
     """
 

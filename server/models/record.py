@@ -22,7 +22,7 @@ from sync.enums import (
     Situation,
 )
 
-# Records waiting for review (server.services.workflow.REVIEWABLE), for partial indexes.
+# Records waiting for review (server.services.review.workflow.REVIEWABLE), for partial indexes.
 WAITING = "status IN ('submitted', 'resubmitted')"
 
 

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from server.models import Visit, Warning
-from server.services import sync_prune
-from server.services.transaction import unit_of_work
+from server.services.core.transaction import unit_of_work
+from server.services.sync import prune as sync_prune
 from tests.factories import nth_instant, visit_form
 
 

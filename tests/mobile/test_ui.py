@@ -16,9 +16,9 @@ from werkzeug.serving import make_server
 
 from server.demo import load_demo
 from server.models import Household, Lead, User, Visit
-from server.services import households as household_service
-from server.services import workflow
-from server.services.transaction import unit_of_work
+from server.services.core.transaction import unit_of_work
+from server.services.households import households as household_service
+from server.services.review import workflow
 from sync.schedule import DEFAULT_TZ
 from tests.mobile.remote import RemoteApp, free_port
 

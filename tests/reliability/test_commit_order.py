@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from server.extensions import db
 from server.models import Household, User
-from server.services import sync_pull
-from server.services.versioning import stamp
+from server.services.sync import pull as sync_pull
+from server.services.sync.versioning import stamp
 
 ROUNDS = 200
 

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from server.services import admin_users, areas, audit_log, devices, policy_admin
-from server.services.errors import Conflict, Forbidden, Invalid
-from server.services.transaction import unit_of_work
+from server.services.admin import accounts as admin_users
+from server.services.admin import areas, audit_log, devices
+from server.services.admin import policy as policy_admin
+from server.services.core.errors import Conflict, Forbidden, Invalid
+from server.services.core.transaction import unit_of_work
 from sync.policy import DEFAULT_POLICY, dump_policy
 from tests.factories import NOW
 

@@ -12,8 +12,8 @@ import requests
 from sqlalchemy import create_engine, select
 
 from server.models import AuditEvent, Device
-from server.services import users
-from server.services.auth import token_digest
+from server.services.auth import users
+from server.services.auth.tokens import token_digest
 from tests.factories import PASSWORD
 
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from server.models import AuditEvent, Visit
-from server.services import bulk_review, workflow
-from server.services.errors import Invalid
-from server.services.transaction import unit_of_work
+from server.services.core.errors import Invalid
+from server.services.core.transaction import unit_of_work
+from server.services.review import bulk, workflow
 from tests.factories import NOW, interview_data, visit_data
 from tests.server.sync_helpers import Tablet
 
@@ -41,11 +41,11 @@ def pushed(tablet, home):
 
 def _approve(session, actor, keys):
     with unit_of_work(session):
-        return bulk_review.bulk_approve(session, actor=actor, keys=keys, now=NOW)
+        return bulk.bulk_approve(session, actor=actor, keys=keys, now=NOW)
 
 
 def _status(session, key: str) -> str:
-    entity, rid = bulk_review.parse_key(key)
+    entity, rid = bulk.parse_key(key)
     session.expire_all()
     return session.get(workflow.MODELS[entity], rid).status
 
@@ -89,7 +89,7 @@ def test_a_record_that_needs_reading_refuses_the_whole_selection(
     world, session, pushed, entity, fields, why
 ):
     plain, flagged = pushed(), pushed(entity, **fields)
-    with pytest.raises(bulk_review.BulkRefused) as refusal:
+    with pytest.raises(bulk.BulkRefused) as refusal:
         _approve(session, world.sup_a, [plain, flagged])
     [refused] = refusal.value.refused
     assert (refused.key, refused.reasons) == (flagged, why)
@@ -103,14 +103,14 @@ def test_out_of_scope_unknown_malformed_and_reviewed_read_alike(world, session, 
     _approve(session, world.sup_a, [reviewed])
     unknown = f"visit:{uuid.uuid4()}"
     keys = [plain, reviewed, unknown, "household:1", "visit:nope"]
-    with pytest.raises(bulk_review.BulkRefused) as refusal:
+    with pytest.raises(bulk.BulkRefused) as refusal:
         _approve(session, world.sup_a, keys)
     refused = {r.key: r for r in refusal.value.refused}
     assert set(refused) == {reviewed, unknown, "household:1", "visit:nope"}
     assert all(r.reasons == ("not_in_queue",) and r.record is None for r in refused.values())
     assert _status(session, plain) == "submitted"
     # Street B's supervisor cannot tell street A's record from one that does not exist.
-    with pytest.raises(bulk_review.BulkRefused) as outside:
+    with pytest.raises(bulk.BulkRefused) as outside:
         _approve(session, world.sup_b, [foreign])
     [seen] = outside.value.refused
     assert (seen.record, seen.household, seen.reasons) == (None, None, ("not_in_queue",))
@@ -131,10 +131,10 @@ def test_an_empty_selection_is_refused(world, session, keys):
 
 
 def test_an_oversized_selection_is_refused(world, session):
-    keys = [f"visit:{uuid.uuid4()}" for _ in range(bulk_review.MAX_SELECTION + 1)]
+    keys = [f"visit:{uuid.uuid4()}" for _ in range(bulk.MAX_SELECTION + 1)]
     with pytest.raises(Invalid) as refusal:
         _approve(session, world.sup_a, keys)
-    assert not isinstance(refusal.value, bulk_review.BulkRefused)
+    assert not isinstance(refusal.value, bulk.BulkRefused)
 
 
 def test_the_same_record_twice_is_approved_once(world, session, pushed):

@@ -10,7 +10,7 @@ from stdnum.cn import ric
 
 from server.demo import load_demo
 from server.models import Area, Household, Interview, Person, User, Visit
-from server.services.transaction import unit_of_work
+from server.services.core.transaction import unit_of_work
 from sync.enums import Category
 from sync.schedule import DEFAULT_TZ
 

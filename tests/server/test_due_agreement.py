@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import true
 
 from server.models import Household
-from server.services.due import Clock, status_query, to_status
+from server.services.households.due import Clock, status_query, to_status
 from sync.schedule import completed_days, status
 from tests.factories import visit_row
 

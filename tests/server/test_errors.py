@@ -107,7 +107,7 @@ def test_unhandled_error_is_500_without_a_trace(app, client, caplog, monkeypatch
     def explode(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("server.services.auth.finish_sign_in", explode)
+    monkeypatch.setattr("server.services.auth.tokens.finish_sign_in", explode)
     with caplog.at_level(logging.ERROR):
         response = client.post(
             "/api/v1/auth/token", json={"username": "u", "password": "p", "device_id": "d"}
@@ -127,7 +127,7 @@ def test_a_busy_embedded_database_answers_503_with_retry_after(app, client, monk
             "BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked")
         )
 
-    monkeypatch.setattr("server.services.auth.finish_sign_in", busy)
+    monkeypatch.setattr("server.services.auth.tokens.finish_sign_in", busy)
     response = client.post(
         "/api/v1/auth/token", json={"username": "u", "password": "p", "device_id": "d"}
     )

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from server.models import AuditEvent, CaseloadAssignment, Device, Household
-from server.services import handover
-from server.services.errors import Conflict, Invalid, NotFound
-from server.services.transaction import unit_of_work
+from server.services.caseload import handover
+from server.services.core.errors import Conflict, Invalid, NotFound
+from server.services.core.transaction import unit_of_work
 from tests.factories import NOW, token_for
 
 

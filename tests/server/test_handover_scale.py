@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from sqlalchemy import event, func, select
 
 from server.models import CaseloadAssignment, Household
-from server.services import handover
-from server.services.transaction import unit_of_work
+from server.services.caseload import handover
+from server.services.core.transaction import unit_of_work
 from tests.factories import NOW
 
 SIZE = 2000

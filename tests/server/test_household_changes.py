@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from server.models import AuditEvent, Household
-from server.services import household_file, households
-from server.services.errors import Conflict, Invalid, NotFound
-from server.services.transaction import unit_of_work
+from server.services.core.errors import Conflict, Invalid, NotFound
+from server.services.core.transaction import unit_of_work
+from server.services.households import household_file, households
 from sync.schedule import DEFAULT_TZ
 from tests.factories import NOW
 

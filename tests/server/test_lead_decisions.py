@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from server.models import AuditEvent, Household, Lead
-from server.services import lead_decisions
-from server.services.errors import Conflict, Invalid, NotFound
-from server.services.transaction import unit_of_work
+from server.services.core.errors import Conflict, Invalid, NotFound
+from server.services.core.transaction import unit_of_work
+from server.services.leads import decisions
 from sync.schedule import DEFAULT_TZ
 from tests.factories import NOW
 from tests.server import idnumbers
@@ -46,7 +46,7 @@ def form(world, **extra) -> dict:
 
 def confirm(session, actor, lead, values):
     with unit_of_work(session):
-        return lead_decisions.confirm_lead(
+        return decisions.confirm_lead(
             session, actor=actor, lead_id=lead.id, form=values, now=NOW, tz=DEFAULT_TZ
         )
 
@@ -119,7 +119,7 @@ def test_bad_input_is_a_field_error_and_writes_nothing(world, lead, session, cha
 
 def test_declining_keeps_the_reason(world, lead, session):
     with unit_of_work(session):
-        lead_decisions.decline_lead(
+        decisions.decline_lead(
             session, actor=world.sup_a, lead_id=lead.id, reason="已纳入低保，重复上报", now=NOW
         )
     session.refresh(lead)
@@ -135,32 +135,28 @@ def test_declining_keeps_the_reason(world, lead, session):
 @pytest.mark.parametrize("reason", ["", " ", "x" * 2001])
 def test_a_decline_needs_a_reason(world, lead, session, reason):
     with pytest.raises(Invalid) as caught:
-        lead_decisions.decline_lead(
-            session, actor=world.sup_a, lead_id=lead.id, reason=reason, now=NOW
-        )
+        decisions.decline_lead(session, actor=world.sup_a, lead_id=lead.id, reason=reason, now=NOW)
     assert list(caught.value.errors) == ["reason"]
 
 
 def test_a_decided_lead_cannot_be_decided_again(world, lead, session):
     confirm(session, world.sup_a, lead, form(world))
     with pytest.raises(Conflict):
-        lead_decisions.decline_lead(
-            session, actor=world.sup_a, lead_id=lead.id, reason="重复", now=NOW
-        )
+        decisions.decline_lead(session, actor=world.sup_a, lead_id=lead.id, reason="重复", now=NOW)
     with pytest.raises(Conflict):
         confirm(session, world.sup_a, lead, form(world, external_id="LD0002"))
 
 
 def test_another_streets_supervisor_sees_no_such_lead(world, lead, session):
     with pytest.raises(NotFound):
-        lead_decisions.get_lead(session, world.sup_b, lead.id)
+        decisions.get_lead(session, world.sup_b, lead.id)
     with pytest.raises(NotFound):
         confirm(session, world.sup_b, lead, form(world))
     with pytest.raises(NotFound):
-        lead_decisions.decline_lead(
+        decisions.decline_lead(
             session, actor=world.sup_b, lead_id=lead.id, reason="不属实", now=NOW
         )
-    assert lead_decisions.get_lead(session, world.sup_district, lead.id).id == lead.id
+    assert decisions.get_lead(session, world.sup_district, lead.id).id == lead.id
 
 
 def test_the_confirmed_household_reaches_the_advisors_tablet(world, lead, client, session):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.services.paging import page_number, whole_number
+from server.services.core.paging import page_number, whole_number
 
 
 @pytest.mark.parametrize(

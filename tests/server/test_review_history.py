@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from server.services import review, workflow
-from server.services.review_history import FieldChange
-from server.services.transaction import unit_of_work
+from server.services.core.transaction import unit_of_work
+from server.services.review import queue, workflow
+from server.services.review.history import FieldChange
 from tests.factories import NOW, interview_data, visit_data, visit_row
 from tests.server.sync_helpers import Tablet
 
@@ -38,7 +38,7 @@ def _return(session, world, entity, rid, comment):
 
 def _detail(session, world, entity, rid):
     session.expire_all()
-    return review.review_detail(session, world.sup_a, entity, rid)
+    return queue.review_detail(session, world.sup_a, entity, rid)
 
 
 def test_a_correction_pushed_from_the_tablet_is_shown_field_by_field(world, session, tablet, home):

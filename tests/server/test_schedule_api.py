@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from server.models import AuditEvent
-from server.services.schedule import local_today
+from server.services.households.schedule import local_today
 from sync.policy import DEFAULT_POLICY, dump_policy
 from tests.factories import visit_row
 

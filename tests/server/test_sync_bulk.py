@@ -66,9 +66,9 @@ def test_versions_audit_and_answers_follow_the_batch(tablet, home, session):
 
 
 def test_a_record_the_database_refused_is_not_taken_for_stored(tablet, home, session, monkeypatch):
-    from server.services import sync_apply
+    from server.services.sync import apply
 
-    real = sync_apply._columns
+    real = apply._columns
 
     def sabotage(model, data):
         values = real(model, data)
@@ -76,7 +76,7 @@ def test_a_record_the_database_refused_is_not_taken_for_stored(tablet, home, ses
             values["outcome"] = "exploded"  # the CHECK constraint refuses it
         return values
 
-    monkeypatch.setattr(sync_apply, "_columns", sabotage)
+    monkeypatch.setattr(apply, "_columns", sabotage)
     vid, bad = uuid.uuid4(), visit_data(home, notes="boom")
     refused, again = tablet.push(
         [tablet.mutation("visit", vid, bad), tablet.mutation("visit", vid, bad)]

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from server.models import Household, Interview, Person, Visit, Warning
-from server.services import sync_dump
+from server.services.sync import dump as sync_dump
 from sync.records import SCHEMAS
 from tests.factories import interview_data, visit_data
 from tests.server.sync_helpers import Tablet

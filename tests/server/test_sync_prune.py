@@ -18,8 +18,8 @@ from server.models import (
     Tombstone,
     Visit,
 )
-from server.services import sync_prune
-from server.services.transaction import unit_of_work
+from server.services.core.transaction import unit_of_work
+from server.services.sync import prune as sync_prune
 from tests.factories import visit_data
 from tests.server.sync_helpers import Tablet
 

@@ -268,9 +268,9 @@ def test_only_advisors_sync(world, client, token_of):
 def test_a_row_the_database_refuses_falls_back_to_one_savepoint_each(
     tablet, home, session, monkeypatch, caplog
 ):
-    from server.services import sync_apply
+    from server.services.sync import apply
 
-    real = sync_apply._columns
+    real = apply._columns
 
     def sabotage(model, data):
         values = real(model, data)
@@ -278,7 +278,7 @@ def test_a_row_the_database_refuses_falls_back_to_one_savepoint_each(
             values["outcome"] = "exploded"  # slips past the checks; the CHECK refuses it
         return values
 
-    monkeypatch.setattr(sync_apply, "_columns", sabotage)
+    monkeypatch.setattr(apply, "_columns", sabotage)
     batch = [
         tablet.mutation("visit", uuid.uuid4(), visit_data(home)),
         tablet.mutation("visit", uuid.uuid4(), visit_data(home, notes="boom")),

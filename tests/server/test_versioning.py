@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.extensions import db
 from server.models import Household, Person, SyncCounter, Tombstone
-from server.services.versioning import next_versions, stamp
+from server.services.sync.versioning import next_versions, stamp
 
 
 def counter(session) -> int:

@@ -1,8 +1,7 @@
-"""Roster import: the monitored population's spreadsheet, checked as a whole, then upserted.
+"""Roster import: the monitored population's spreadsheet, checked as a whole, then upserted."""
 
-``plan.check`` reads and checks every row (the dry run); ``write.apply`` writes a plan
-without a refused row, set-wise. Nothing here imports Flask.
-"""
+# plan.check reads and checks every row (the dry run); write.import_roster writes a plan
+# without a refused row, set-wise.
 
 from server.services.roster.plan import Plan, RowResult, check
 from server.services.roster.reading import Table, read_table

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from server.services.identity import ENROLLED_ELSEWHERE
+from server.services.households.identity import ENROLLED_ELSEWHERE
 
 # (pattern of the schema's message, Chinese message with the pattern's groups).
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(

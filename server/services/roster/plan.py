@@ -13,7 +13,8 @@ from sqlalchemy import ARRAY, any_, bindparam, select
 from sqlalchemy.orm import Session
 
 from server.models import Household, Person, User
-from server.services import schedule, scope
+from server.services.core import scope
+from server.services.households import schedule
 from server.services.roster.areas import AreaIndex
 from server.services.roster.reading import Table
 from server.services.roster.values import HEAD_DEFAULTS, RowChecker, RowValues

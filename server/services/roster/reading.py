@@ -9,7 +9,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from server.services.errors import Invalid
+from server.services.core.errors import Invalid
 from server.services.roster.columns import COLUMNS, HEADER_MAP, normalize
 
 XLSX_MAGIC = b"PK\x03\x04"

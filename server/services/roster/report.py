@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from server.services import cells
+from server.services.core import cells
 from server.services.roster.columns import COLUMNS, header_label
 from server.services.roster.plan import RowResult
 

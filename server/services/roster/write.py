@@ -12,11 +12,12 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from server.models import AuditEvent, Household, Person, User
-from server.services import audit, versioning
-from server.services.errors import Invalid
+from server.services.core import audit
+from server.services.core.errors import Invalid
 from server.services.roster.plan import Plan, Write, check
 from server.services.roster.reading import Table
-from server.services.sync_bulk import insert_rows
+from server.services.sync import versioning
+from server.services.sync.bulk import insert_rows
 from sync.protocol import EDITABLE_HOUSEHOLD_FIELDS
 
 _HOUSEHOLD_BLANK = {c.name: None for c in Household.__table__.columns}

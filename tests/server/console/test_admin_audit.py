@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from server.console import admin_audit
-from server.services import audit, audit_log
-from server.services.transaction import unit_of_work
+from server.console.admin import audit as admin_audit
+from server.services.admin import audit_log
+from server.services.core import audit
+from server.services.core.transaction import unit_of_work
 from tests.server.console.form_errors import field_errors
 
 

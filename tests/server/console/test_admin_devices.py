@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from server.models import AuditEvent, Device
-from server.services.transaction import unit_of_work
+from server.services.core.transaction import unit_of_work
 
 
 @pytest.fixture

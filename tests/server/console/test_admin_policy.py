@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from server.models import AuditEvent, Household
-from server.services import schedule
+from server.services.households import schedule
 from sync.policy import DEFAULT_POLICY, dump_policy
 from tests.server.console.form_errors import field_errors
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from server.models import AuditEvent, User
-from server.services.transaction import unit_of_work
+from server.services.core.transaction import unit_of_work
 from sync.protocol import SCHEMA_VERSION
 from tests.factories import PASSWORD, bearer, login_body, visit_data
 from tests.server.console.conftest import Console

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from server.models import AuditEvent, Household, Lead
-from server.services.transaction import unit_of_work
+from server.services.core.transaction import unit_of_work
 from tests.server import idnumbers
 from tests.server.sync_helpers import Tablet
 from tests.server.test_leads import push_lead

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from server.models import AuditEvent, Visit
-from server.services.transaction import unit_of_work
+from server.services.core.transaction import unit_of_work
 from tests.factories import NOW, visit_row
 
 

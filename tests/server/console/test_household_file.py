@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from server.models import AuditEvent, Household
-from server.services import households, scope
-from server.services.transaction import unit_of_work
+from server.services.core import scope
+from server.services.core.transaction import unit_of_work
+from server.services.households import households
 from sync.client import SyncClient
 from sync.records import mask_id_number
 from sync.schedule import DEFAULT_TZ

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.services.transaction import unit_of_work
+from server.services.core.transaction import unit_of_work
 from tests.factories import NOW, visit_row
 
 

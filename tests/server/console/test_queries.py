@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 
 from server.extensions import db
 from server.models import Interview, User
-from server.services import audit, household_file, review
-from server.services.transaction import unit_of_work
+from server.services.core import audit
+from server.services.core.transaction import unit_of_work
+from server.services.households import household_file
+from server.services.review import queue as review
 from tests.factories import NOW, visit_row
 
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from server.models import AuditEvent, Household, Visit
-from server.services import workflow
-from server.services.transaction import unit_of_work
+from server.services.core.transaction import unit_of_work
+from server.services.review import workflow
 from tests.factories import NOW, visit_data, visit_row
 from tests.server.console.test_permissions import SEES
 from tests.server.sync_helpers import Tablet

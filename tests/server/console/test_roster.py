@@ -145,7 +145,7 @@ def test_an_upload_is_its_uploaders_alone(world, console, client, session, good)
 def test_an_advisor_session_opens_no_roster_page(world, console, session, good):
     c = console.as_user(world.sup_a)
     report = _report_path(upload(c, good))
-    from server.services.transaction import unit_of_work
+    from server.services.core.transaction import unit_of_work
 
     with unit_of_work(session):
         world.sup_a.role = "advisor"

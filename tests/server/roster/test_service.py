@@ -12,9 +12,9 @@ from stdnum.cn import ric
 
 from server.models import AuditEvent, Household, Person
 from server.services import roster
+from server.services.core.transaction import unit_of_work
 from server.services.roster import report
 from server.services.roster.write import RosterRefused
-from server.services.transaction import unit_of_work
 from sync.schedule import DEFAULT_TZ
 from tests.factories import NOW
 from tests.server.roster.conftest import EN, csv_bytes, row, xlsx_bytes

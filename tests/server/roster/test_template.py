@@ -8,9 +8,9 @@ import pytest
 
 from server.models import Area
 from server.services import roster
+from server.services.core.transaction import unit_of_work
 from server.services.roster import report
 from server.services.roster.columns import COLUMNS
-from server.services.transaction import unit_of_work
 from sync.schedule import DEFAULT_TZ
 from tests.factories import NOW
 

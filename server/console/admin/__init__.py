@@ -1,0 +1,1 @@
+"""Console pages for admins: users, tablets, areas, policy, audit log."""

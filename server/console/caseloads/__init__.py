@@ -1,0 +1,1 @@
+"""Console pages for caseloads and handovers."""

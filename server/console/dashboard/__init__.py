@@ -1,0 +1,1 @@
+"""The console's dashboard and its charts."""

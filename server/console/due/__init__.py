@@ -1,0 +1,1 @@
+"""Console pages for the due and overdue lists and their exports."""

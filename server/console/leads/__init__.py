@@ -1,0 +1,1 @@
+"""Console pages for leads (走访发现): the queue and one lead's decision."""

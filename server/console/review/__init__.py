@@ -1,0 +1,1 @@
+"""Console pages for reviewing field records: the queue, one record, bulk approval."""

@@ -1,0 +1,1 @@
+"""Console pages for roster import: upload, dry-run report, import."""

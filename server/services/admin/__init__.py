@@ -1,0 +1,1 @@
+"""What admins run: accounts, devices, areas, the schedule policy, the audit log."""

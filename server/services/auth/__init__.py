@@ -1,0 +1,1 @@
+"""Who is signing in: device tokens, console sessions, accounts, lockouts."""

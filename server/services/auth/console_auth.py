@@ -1,0 +1,91 @@
+"""Console sign-in (a browser session, no device token) and password changes."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from server.models import LoginFailure, User
+from server.services.auth.tokens import Candidate, SignInRefused, hash_password
+from server.services.core import audit, paging
+from server.services.core.errors import Forbidden, Invalid
+
+# Who may use the console at all; advisors work on their tablets.
+CONSOLE_ROLES = frozenset({"supervisor", "admin"})
+MIN_PASSWORD = 8
+
+
+def finish_console_sign_in(
+    session: Session, *, candidate: Candidate, valid: bool, remote_addr: str, now: datetime
+) -> User:
+    """Step 3 of a console sign-in (steps 1–2 are :func:`server.services.auth.tokens.
+    sign_in_candidate` and ``password_matches``): the user, or a refusal that is kept.
+
+    A wrong password is recorded like the API's, so the throttle counts both together. A
+    right password of an advisor is refused only after the check, so the answer tells a
+    stranger nothing about which accounts are advisors.
+    """
+    user = session.get(User, candidate.user_id) if candidate.user_id is not None else None
+    if user is None or not user.active or not valid:
+        session.add(LoginFailure(username=candidate.username, remote_addr=remote_addr, at=now))
+        raise SignInRefused("Wrong username or password.")
+    session.execute(delete(LoginFailure).where(LoginFailure.username == candidate.username))
+    if user.role not in CONSOLE_ROLES:
+        raise Forbidden("The console is for supervisors and admins.")
+    audit.record(
+        session, actor=user, action="console_login", entity="user", entity_id=user.id, now=now
+    )
+    return user
+
+
+def session_key(user: User) -> str:
+    """What the browser session remembers of the user: the id and a fingerprint of the
+    password hash, so a password change (or reset) signs out every other session."""
+    digest = hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    return f"{user.id}.{digest}"
+
+
+def user_for_session(session: Session, key: str) -> User | None:
+    """The active console user a session key names, or None if it no longer holds."""
+    user_id, _, _digest = key.partition(".")
+    number = paging.whole_number(user_id)
+    if number is None:
+        return None
+    user = session.get(User, number)
+    if user is None or not user.active or session_key(user) != key:
+        return None
+    return user
+
+
+def change_password(
+    session: Session,
+    *,
+    actor: User,
+    current_ok: bool,
+    new_password: str,
+    now: datetime,
+    method: str = "scrypt",
+) -> User:
+    """Set a new password once the caller has checked the current one (``current_ok``,
+    slow, outside the transaction)."""
+    errors: dict[str, list[str]] = {}
+    if not current_ok:
+        errors["current_password"] = ["Wrong password."]
+    if len(new_password) < MIN_PASSWORD:
+        errors["new_password"] = [f"At least {MIN_PASSWORD} characters."]
+    if errors:
+        raise Invalid("The password was not changed.", errors)
+    actor.password_hash = hash_password(new_password, method)
+    audit.record(
+        session,
+        actor=actor,
+        action="password_change",
+        entity="user",
+        entity_id=actor.id,
+        now=now,
+        diff={"password_hash": ["***", "***"]},
+    )
+    return actor

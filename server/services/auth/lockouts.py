@@ -1,0 +1,57 @@
+"""Failed sign-ins as an admin sees them: who is throttled, from where, and lifting it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from server.models import LoginFailure
+from server.services.auth.tokens import LoginPolicy
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """Failures of one username from one address within the window."""
+
+    username: str
+    remote_addr: str
+    failures: int
+    last_at: datetime
+    locked: bool
+
+
+def list_lockouts(session: Session, *, now: datetime, policy: LoginPolicy) -> list[Lockout]:
+    """Every (username, address) with failures in the window, most failures first;
+    ``locked`` when that pair or the username as a whole is at its limit."""
+    since = now - policy.window
+    rows = session.execute(
+        select(
+            LoginFailure.username, LoginFailure.remote_addr, func.count(), func.max(LoginFailure.at)
+        )
+        .where(LoginFailure.at > since)
+        .group_by(LoginFailure.username, LoginFailure.remote_addr)
+        .order_by(func.count().desc(), LoginFailure.username)
+    ).all()
+    per_user: dict[str, int] = {}
+    for username, _addr, count, _last in rows:
+        per_user[username] = per_user.get(username, 0) + count
+    return [
+        Lockout(
+            username=username,
+            remote_addr=addr,
+            failures=count,
+            last_at=last,
+            locked=count >= policy.max_per_user_address
+            or per_user[username] >= policy.max_per_user,
+        )
+        for username, addr, count, last in rows
+    ]
+
+
+def unlock(session: Session, *, username: str) -> int:
+    """Forget every failed sign-in of ``username`` (from any address); how many there were."""
+    result = session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    return result.rowcount or 0

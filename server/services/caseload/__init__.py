@@ -1,0 +1,1 @@
+"""Which advisor holds which household: assignments and handovers."""

@@ -1,0 +1,1 @@
+"""The shared ground of every service: errors, transactions, audit, scope, paging."""

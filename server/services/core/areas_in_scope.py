@@ -1,0 +1,33 @@
+"""The communities and advisors a console user may filter by (their area, never more)."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from server.models import Area, User
+from server.services.core import scope
+
+
+def _streets(session: Session, actor: User):
+    if actor.role == "admin":
+        return select(Area.id).where(Area.kind == "street")
+    return sorted(scope.street_ids(session, actor))
+
+
+def communities(session: Session, actor: User) -> list[Area]:
+    """Communities of the streets in the actor's area, by name."""
+    stmt = select(Area).where(
+        Area.kind == "community", Area.parent_id.in_(_streets(session, actor))
+    )
+    return list(session.scalars(stmt.order_by(Area.name)))
+
+
+def advisors(session: Session, actor: User) -> list[User]:
+    """Advisors working in a street (or one of its communities) of the actor's area."""
+    streets = _streets(session, actor)
+    in_community = select(Area.id).where(Area.parent_id.in_(streets))
+    stmt = select(User).where(
+        User.role == "advisor", or_(User.area_id.in_(streets), User.area_id.in_(in_community))
+    )
+    return list(session.scalars(stmt.order_by(User.display_name)))

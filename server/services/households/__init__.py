@@ -1,0 +1,1 @@
+"""Households and their people: records, identity, the file, the schedule, the due list."""

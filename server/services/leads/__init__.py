@@ -1,0 +1,1 @@
+"""Leads (走访发现): pushed from the field, queued by street, decided by supervisors."""

@@ -1,0 +1,1 @@
+"""Figures for the dashboard: completion, sync health, visits per month, warnings."""

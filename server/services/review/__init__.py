@@ -1,0 +1,1 @@
+"""The supervisors' review of field records: queue, bulk approval, history, workflow."""

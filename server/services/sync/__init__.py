@@ -1,0 +1,1 @@
+"""The sync protocol's server side: push, pull, retention and commit-ordered versions."""
