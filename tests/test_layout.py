@@ -136,3 +136,53 @@ def test_no_private_name_is_imported_from_another_package(top):
                 if private and home != _package_of(path):
                     offences.append(f"{path.relative_to(ROOT)}: {node.module}.{alias.name}")
     assert offences == []
+
+
+def _named_in_the_docs(text: str) -> tuple[set[str], set[str]]:
+    """The directories and modules the code blocks' layout trees name, as paths (a tree's
+    first line is a root such as ``server/`` or ``server/console/``; two spaces a level)."""
+    dirs: set[str] = set()
+    modules: set[str] = set()
+    for block in text.split("```")[1::2]:
+        stack: list[tuple[int, str]] = []
+        for line in block.splitlines():
+            if not line.strip():
+                continue
+            indent = len(line) - len(line.lstrip(" "))
+            token = line.split()[0].rstrip(",")
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+            parent = stack[-1][1] if stack else ""
+            if token.endswith("/") and "{" not in token:
+                path = f"{parent}/{token[:-1]}" if parent else token[:-1]
+                dirs.add(path)
+                stack.append((indent, path))
+            elif token.endswith(".py") and parent:
+                modules.add(f"{parent}/{token}")
+                if "/" in token:  # ``testing/driver.py`` names its directory too
+                    dirs.add(f"{parent}/{token.rsplit('/', 1)[0]}")
+    return dirs, modules
+
+
+def test_the_architecture_page_names_every_package_and_nothing_gone():
+    """docs/architecture.md's layout trees stay true: every package of server/, sync/ and
+    mobile/ is named, and every directory or module they name exists."""
+    dirs, modules = _named_in_the_docs((ROOT / "docs" / "architecture.md").read_text("utf-8"))
+    packages = {
+        str(init.parent.relative_to(ROOT))
+        for top in ("server", "sync", "mobile")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert sorted(packages - dirs) == []
+    mine = ("server", "sync", "mobile", "tests", "bench")
+    gone = sorted(p for p in dirs | modules if p.startswith(mine) and not (ROOT / p).exists())
+    assert gone == []
+
+
+def test_the_tree_reader_follows_indentation():
+    """Guard the guard."""
+    text = "```\nserver/   x\n  api/     y\n    a.py  z\n  b.py\nsync/\n  c.py, d.py\n```"
+    assert _named_in_the_docs(text) == (
+        {"server", "server/api", "sync"},
+        {"server/api/a.py", "server/b.py", "sync/c.py"},
+    )
