@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sync.protocol import SCHEMA_VERSION, canonical_json
-from sync.store_handover import is_stale
+from sync.store.push import is_stale
 from sync.transport import ClientError, Transport
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from marshmallow import (
 )
 
 from sync.enums import Category, HardshipLevel, Health, Labeled, LabourCapacity
-from sync.records import storable_text
+from sync.fields import storable_text
 from sync.schedule import Cycle
 
 # Higher is more frequent; a rule may only move a household up this scale.

@@ -7,7 +7,8 @@ from datetime import date
 from marshmallow import fields, validate
 
 from sync.enums import Role
-from sync.records import MAX_DB_INT, HouseholdSchema, PersonSchema, StrictSchema, storable_text
+from sync.fields import MAX_DB_INT, storable_text
+from sync.records import HouseholdSchema, PersonSchema, StrictSchema
 
 
 class ErrorSchema(StrictSchema):

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from sync import store_rows, store_schema
-from sync.store import SQLiteStore, StoreError
+from sync.store import SQLiteStore, StoreError, outbox
+from sync.store import rows as store_rows
+from sync.store import schema as store_schema
 from tests.sync.store_contract.builders import (
     HH,
     change,
@@ -154,7 +155,7 @@ def test_a_failure_between_record_and_outbox_writes_neither(path, monkeypatch):
         def fail(*args, **kwargs):
             raise OSError("disk went away")
 
-        monkeypatch.setattr(SQLiteStore, "_enqueue", fail)
+        monkeypatch.setattr(outbox, "enqueue", fail)
         with pytest.raises(OSError):
             store.save_visit(visit_input())
         with pytest.raises(OSError):

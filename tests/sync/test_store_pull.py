@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from sync import store_pull
 from sync.store import SQLiteStore
+from sync.store import pull as store_pull
 from tests.sync.store_contract.builders import (
     HH,
     HH2,

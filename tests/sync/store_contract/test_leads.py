@@ -7,7 +7,7 @@ import uuid
 import pytest
 from marshmallow import ValidationError
 
-from sync.store_leads import LeadLocked
+from sync.store import LeadLocked
 from tests.sync.store_contract.builders import HH, change, lead_input, pull, send_all
 from tests.sync.store_contract.builders import result as answer
 

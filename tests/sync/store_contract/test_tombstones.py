@@ -1,5 +1,5 @@
 """Tombstones and pruning: a household leaves with its bundle, but only once nothing is
-pending or drafted for it; history is kept to 12 records."""
+pending, drafted or waiting for the advisor's attention; history is kept to 12 records."""
 
 from __future__ import annotations
 
@@ -60,6 +60,35 @@ def test_a_household_tombstone_waits_for_drafts(store):
     assert store.record("visit", draft["id"])["local_state"] == "draft"
 
     store.discard_draft("visit", draft["id"])
+    assert store.household(HH) is None
+
+
+def test_a_household_tombstone_waits_for_a_refused_visit(store):
+    refused = store.save_visit(visit_input())
+    store.apply_results([result(m, "rejected", reason="invalid") for m in send_all(store)])
+    assert store.pending_count() == 0  # only the needs-attention item is left
+
+    counts = pull(store, change("household", None, id=HH, version=90, reason="unassigned"))
+
+    assert counts == {**counts, "deferred": 1, "deleted": 0}
+    assert store.household(HH) is not None
+    assert store.record("visit", refused["id"])["local_state"] == "attention"
+    (item,) = store.attention_items()
+    store.dismiss_attention(item["id"])  # never accepted: a draft again, still the advisor's
+    assert store.record("visit", refused["id"])["local_state"] == "draft"
+    store.discard_draft("visit", refused["id"])
+    assert store.household(HH) is None
+
+
+def test_a_household_tombstone_waits_for_a_flagged_edit_until_it_is_dismissed(store):
+    store.update_household(HH, {"phone": "13900139000"})
+    store.apply_results([result(m, "conflict", fields=["phone"]) for m in send_all(store)])
+
+    assert pull(store, change("household", None, id=HH, version=90))["deferred"] == 1
+    assert store.household(HH)["local_state"] == "attention"
+
+    (item,) = store.attention_items()
+    store.dismiss_attention(item["id"])
     assert store.household(HH) is None
 
 

@@ -1,8 +1,4 @@
-"""Reading and writing the tablet store's rows: records, key columns, outbox, pruning, wire.
-
-Everything here runs inside a transaction of :mod:`sync.store`; the tables are
-:mod:`sync.store_schema`'s.
-"""
+"""Row-level SQL of the tablet store on a bare connection: records, outbox, busy, wire form."""
 
 from __future__ import annotations
 
@@ -150,6 +146,32 @@ def upsert_sql(entity: str, names: list[str]) -> str:
     )
 
 
+def as_dict(row: sqlite3.Row) -> dict[str, Any]:
+    """A stored record as the store hands it out: its data plus ``version`` and
+    ``local_state``."""
+    record = loads(row["data"])
+    record["version"] = row["version"]
+    record["local_state"] = row["local_state"]
+    return record
+
+
+def read_state(conn: sqlite3.Connection, key: str) -> Any:
+    """The JSON value stored under ``key`` in ``sync_state``, or None."""
+    row = conn.execute("SELECT value FROM sync_state WHERE key = ?", (key,)).fetchone()
+    return None if row is None else loads(row[0])
+
+
+def write_state(conn: sqlite3.Connection, key: str, value: Any) -> None:
+    """Store a JSON value under ``key`` in ``sync_state``; None deletes the key."""
+    if value is None:
+        conn.execute("DELETE FROM sync_state WHERE key = ?", (key,))
+    else:
+        conn.execute(
+            "INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)",
+            (key, canonical_json(value)),
+        )
+
+
 def outbox_rows(conn: sqlite3.Connection, entity: str, record_id: str) -> list[sqlite3.Row]:
     """The record's queued or sent mutations, oldest first."""
     return conn.execute(
@@ -166,29 +188,60 @@ def has_attention(conn: sqlite3.Connection, entity: str, record_id: str) -> bool
     return row is not None
 
 
-def household_busy(conn: sqlite3.Connection, household_id: str) -> bool:
-    """Whether the household still has mutations to push or drafts in progress.
+# The one definition of a busy household: something of the advisor's is not settled with
+# the server — a mutation in the outbox (queued, or sent without an answer), a needs-
+# attention item (refused or in conflict, until the advisor dismisses it), or a visit or
+# interview that is a draft, pending or flagged. A busy household outlives its tombstone, a
+# pull from the start and a change of hands, so nothing recorded in the field is dropped
+# because a caseload changed (DESIGN §5). One (table, condition) per reason, rendered both
+# as a set (:data:`BUSY_HOUSEHOLDS`) and as a per-household test (:func:`household_busy`).
+_BUSY_WHEN = (
+    ("outbox", "1"),  # every row: queued, or sent and not answered
+    # The column allows NULL, and one NULL in a NOT IN list makes it match nothing.
+    ("attention", "household_id IS NOT NULL"),
+    ("visit", "local_state != 'synced'"),
+    ("interview", "local_state != 'synced'"),
+)
+# The ids of every busy household, as a subquery.
+BUSY_HOUSEHOLDS = " UNION ".join(
+    f"SELECT household_id FROM {table} WHERE {condition}" for table, condition in _BUSY_WHEN
+)
+# One EXISTS per reason: index look-ups, but for attention (a few undismissed rows).
+_ONE_BUSY = "SELECT " + " OR ".join(
+    f"EXISTS (SELECT 1 FROM {table} WHERE household_id = :h AND {condition})"
+    for table, condition in _BUSY_WHEN
+)
 
-    Such a household survives its tombstone until it is not busy: nothing recorded in the
-    field is dropped because a caseload changed (DESIGN §5).
-    """
-    row = conn.execute(
-        """SELECT EXISTS (SELECT 1 FROM outbox WHERE household_id = :h)
-               OR EXISTS (SELECT 1 FROM visit WHERE household_id = :h AND local_state = 'draft')
-               OR EXISTS (SELECT 1 FROM interview
-                          WHERE household_id = :h AND local_state = 'draft')""",
-        {"h": household_id},
-    ).fetchone()
-    return bool(row[0])
+
+def household_busy(conn: sqlite3.Connection, household_id: str) -> bool:
+    """Whether the household is busy (see ``_BUSY_WHEN``): its tombstone must wait."""
+    return bool(conn.execute(_ONE_BUSY, {"h": household_id}).fetchone()[0])
+
+
+def defer_tombstone(
+    conn: sqlite3.Connection, household_id: str, version: int | None, reason: str | None, now: str
+) -> None:
+    """Keep a busy household's tombstone until it is not busy (:func:`household_busy`)."""
+    conn.execute(
+        """INSERT OR REPLACE INTO deferred_tombstone (entity, id, version, reason, created_at)
+           VALUES ('household', ?, ?, ?, ?)""",
+        (household_id, version, reason, now),
+    )
+
+
+def forget_tombstones(conn: sqlite3.Connection, household_ids: Iterable[str]) -> None:
+    """Forget these households' deferred tombstones, if any."""
+    conn.executemany(
+        "DELETE FROM deferred_tombstone WHERE entity = 'household' AND id = ?",
+        [(household_id,) for household_id in household_ids],
+    )
 
 
 def delete_household(conn: sqlite3.Connection, household_id: str) -> None:
     """Drop a household and everything stored under it, and its deferred tombstone."""
     for table in ENTITIES:
         conn.execute(f"DELETE FROM {table} WHERE household_id = ?", (household_id,))
-    conn.execute(
-        "DELETE FROM deferred_tombstone WHERE entity = 'household' AND id = ?", (household_id,)
-    )
+    forget_tombstones(conn, [household_id])
 
 
 def prune_history(conn: sqlite3.Connection, household_ids: Iterable[str]) -> int:

@@ -1,4 +1,4 @@
-"""The tablet store's exceptions (shared by :mod:`sync.store` and its mixins)."""
+"""The tablet store's exceptions."""
 
 from __future__ import annotations
 
@@ -13,3 +13,7 @@ class RecordLocked(StoreError):
 
 class UnknownRecord(StoreError, LookupError):
     """No such record on this tablet."""
+
+
+class LeadLocked(RuntimeError):
+    """The lead already reached the server, which keeps it as reported."""

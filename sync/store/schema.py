@@ -1,34 +1,4 @@
-"""The tablet store's layout and its migrations (``PRAGMA user_version``), for :mod:`sync.store`.
-
-Rows are read and written by :mod:`sync.store_rows`; a record's state transitions
-(acknowledged, flagged, pulled, tombstoned, settled) are :mod:`sync.store_state`.
-
-Layout (schema version 4; version 2 added ``outbox.author_id``, 3 ``repull_seen``, 4 the
-``lead`` table):
-
-- one table per entity — ``household``, ``person``, ``visit``, ``interview``, ``warning`` —
-  with ``id`` (TEXT PK), ``household_id`` (a household's own id for ``household``, so one
-  ``DELETE … WHERE household_id = ?`` per table drops a household's bundle), ``version``
-  (the newest server version known), a few key columns for queries, ``data`` (the wire
-  record as canonical JSON: what the tablet shows), ``server_data`` (the last server copy
-  when it differs from ``data``, i.e. while the record is not ``synced``; NULL otherwise)
-  and ``local_state`` (``synced`` | ``draft`` | ``pending`` | ``attention``);
-- ``lead`` (走访发现, push only: :data:`sync.protocol.PUSH_ONLY_ENTITIES`), laid out the
-  same way; a lead belongs to no household, so its ``household_id`` is its own id;
-- ``outbox``: queued push mutations, ``mutation_id`` AUTOINCREMENT so an id is never reused
-  even after its row is deleted;
-- ``attention``: pushes the server answered ``conflict`` or ``rejected``, kept (with the
-  payload sent) until the advisor dismisses them;
-- ``deferred_tombstone``: household tombstones waiting for the household's pushes/drafts;
-- ``sync_state``: key → JSON value (cursor, device_id, token, server_url, user, …);
-- ``repull_seen``: (entity, id) sent by a pull from the start still under way.
-
-A record's ``local_state``: ``draft`` (the advisor's, never pushed), ``pending`` (mutations
-in the outbox), ``attention`` (undismissed conflict/rejection), else ``synced``.
-
-There are no foreign keys between entity tables on purpose: a pull page is ordered by
-version, not parent-first, so a person may arrive before its household.
-"""
+"""The tablet store's tables and their migrations by ``PRAGMA user_version``."""
 
 from __future__ import annotations
 
@@ -39,6 +9,32 @@ from datetime import UTC, datetime
 
 from sync.protocol import canonical_json
 
+# Layout (schema version 4; version 2 added ``outbox.author_id``, 3 ``repull_seen``, 4 the
+# ``lead`` table):
+#
+# - one table per entity — ``household``, ``person``, ``visit``, ``interview``, ``warning`` —
+#   with ``id`` (TEXT PK), ``household_id`` (a household's own id for ``household``, so one
+#   ``DELETE … WHERE household_id = ?`` per table drops a household's bundle), ``version``
+#   (the newest server version known), a few key columns for queries, ``data`` (the wire
+#   record as canonical JSON: what the tablet shows), ``server_data`` (the last server copy
+#   when it differs from ``data``, i.e. while the record is not ``synced``; NULL otherwise)
+#   and ``local_state`` (``synced`` | ``draft`` | ``pending`` | ``attention``);
+# - ``lead`` (走访发现, push only: :data:`sync.protocol.PUSH_ONLY_ENTITIES`), laid out the
+#   same way; a lead belongs to no household, so its ``household_id`` is its own id;
+# - ``outbox``: queued push mutations, ``mutation_id`` AUTOINCREMENT so an id is never reused
+#   even after its row is deleted;
+# - ``attention``: pushes the server answered ``conflict`` or ``rejected``, kept (with the
+#   payload sent) until the advisor dismisses them;
+# - ``deferred_tombstone``: household tombstones waiting while the household is busy
+#   (:func:`sync.store.rows.household_busy`);
+# - ``sync_state``: key → JSON value (cursor, device_id, token, server_url, user, …);
+# - ``repull_seen``: (entity, id) sent by a pull from the start still under way.
+#
+# A record's ``local_state``: ``draft`` (the advisor's, never pushed), ``pending`` (mutations
+# in the outbox), ``attention`` (undismissed conflict/rejection), else ``synced``.
+#
+# There are no foreign keys between entity tables on purpose: a pull page is ordered by
+# version, not parent-first, so a person may arrive before its household.
 LOCAL_STATES = ("synced", "draft", "pending", "attention")
 
 
@@ -138,7 +134,7 @@ def _v2_outbox_author(conn: sqlite3.Connection) -> None:
 
 def _v3_repull_seen(conn: sqlite3.Connection) -> None:
     # What a pull from the start (the server refused an old cursor) sent again, so what it
-    # did not send can go when it ends: :mod:`sync.store_repull`.
+    # did not send can go when it ends: :mod:`sync.store.repull`.
     conn.execute(
         """CREATE TABLE repull_seen (
             entity TEXT NOT NULL,

@@ -1,0 +1,195 @@
+"""The field types and validators the wire schemas (:mod:`sync.records`) are made of."""
+
+from __future__ import annotations
+
+import decimal
+import unicodedata
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as StdnumError
+
+from sync.enums import Labeled
+
+# Upper bound for money: far above any household income, and it keeps a typo such as an
+# ID number pasted into the income box from reaching a NUMERIC(12, 2) column.
+MONEY_LIMIT = decimal.Decimal("10000000")
+# Area and user ids are INTEGER columns; anything above 2**31 - 1 would crash the query.
+MAX_DB_INT = 2**31 - 1
+# The date is already this far ahead somewhere on Earth (UTC+14), so "not after today"
+# needs no time zone and never refuses a date that is today where the user is.
+_EARLIEST_ZONE_AHEAD = timedelta(hours=14)
+
+
+def latest_today() -> date:
+    """The latest calendar date anywhere on Earth right now (the date in UTC+14)."""
+    return (datetime.now(UTC) + _EARLIEST_ZONE_AHEAD).date()
+
+
+def not_before_or_future(first: date):
+    """A validator: the date lies between ``first`` and today (nowhere in the future)."""
+
+    def check(value: date) -> None:
+        if value < first:
+            raise ValidationError(f"Must not be before {first.isoformat()}.")
+        if value > latest_today():
+            raise ValidationError("Must not be in the future.")
+
+    return check
+
+
+def storable_text(value: str) -> None:
+    """Refuse text no database stores: NUL (PostgreSQL) and lone surrogates (not UTF-8).
+
+    Both arrive in valid JSON (``"\\u0000"``, ``"\\ud800"``) and would otherwise fail in the
+    driver, as a 500 instead of a field error.
+    """
+    if "\x00" in value:
+        raise ValidationError("Must not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("Must be valid Unicode text.") from None
+
+
+class Text(fields.String):
+    """A string that is trimmed on load and bounded in length.
+
+    A blank value of a field that allows ``None`` loads as ``None``, because tablet forms
+    send ``""`` for an empty optional box and the server should store one kind of "empty".
+    """
+
+    def __init__(self, max_length: int, min_length: int = 0, **kwargs: Any) -> None:
+        if min_length:
+            message = "Must be between {min} and {max} characters long."
+        else:
+            message = "Must be at most {max} characters long."
+        validators = [
+            storable_text,
+            validate.Length(min=min_length or None, max=max_length, error=message),
+        ]
+        if extra := kwargs.pop("validate", None):
+            validators.append(extra)
+        super().__init__(validate=validators, **kwargs)
+        # Runs before marshmallow's None check, so a blank optional value becomes None.
+        self.pre_load.insert(0, self._tidy)
+
+    def _tidy(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value  # let String report "Not a valid string."
+        value = value.strip()
+        return None if value == "" and self.allow_none else value
+
+
+class Code(fields.String):
+    """One code of a closed :class:`~sync.enums.Labeled` enumeration."""
+
+    def __init__(self, enum: type[Labeled], **kwargs: Any) -> None:
+        self.enum = enum
+        super().__init__(validate=validate.OneOf(enum.codes()), **kwargs)
+
+
+class UniqueList(fields.List):
+    """A list field whose items must be distinct."""
+
+    default_error_messages = {"duplicate": "Contains duplicates: {values}."}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[Any]:
+        items = super()._deserialize(value, attr, data, **kwargs)
+        seen: set[Any] = set()
+        repeated = [item for item in items if item in seen or seen.add(item)]
+        if repeated:
+            shown = ", ".join(dict.fromkeys(str(item) for item in repeated))
+            raise self.make_error("duplicate", values=shown)
+        return items
+
+
+class CodeSet(UniqueList):
+    """A set of codes of one enumeration, loaded in the enumeration's declaration order.
+
+    The order is fixed so that two loads of the same set compare equal and a per-field
+    merge (DESIGN §5) never reports a conflict for a mere reordering.
+    """
+
+    def __init__(self, enum: type[Labeled], **kwargs: Any) -> None:
+        self.enum = enum
+        super().__init__(Code(enum), **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[str]:
+        codes = super()._deserialize(value, attr, data, **kwargs)
+        order = {code: index for index, code in enumerate(self.enum.codes())}
+        return sorted(codes, key=order.__getitem__)
+
+
+class Money(fields.Decimal):
+    """An amount in yuan: a Decimal with 2 places, sent as a string, 0 <= x < 10,000,000."""
+
+    default_error_messages = {"places": "Must have at most 2 decimal places."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        in_range = validate.Range(
+            min=0,
+            max=MONEY_LIMIT,
+            max_inclusive=False,
+            error="Must be at least 0 and less than 10,000,000.",
+        )
+        super().__init__(places=2, as_string=True, validate=in_range, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> decimal.Decimal:
+        amount = super()._deserialize(value, attr, data, **kwargs)
+        # The parent quantizes silently; rounding someone's income is not our call.
+        if amount != decimal.Decimal(str(value).strip()):
+            raise self.make_error("places")
+        return amount
+
+
+class ResidentId(fields.String):
+    """A 居民身份证号, checked with ``stdnum.cn.ric`` and loaded in compact upper-case ASCII
+    (full-width digits and Ｘ are folded), alike on the server and the tablet."""
+
+    default_error_messages = {"ric": "Not a valid resident ID number (居民身份证号)."}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        # NFKC folds full-width input (０-９, Ｘ from a Chinese IME) to ASCII; stdnum alone
+        # folds the digits but not the Ｘ check character.
+        text = unicodedata.normalize("NFKC", super()._deserialize(value, attr, data, **kwargs))
+        try:
+            return ric.validate(text)
+        except StdnumError as error:
+            raise self.make_error("ric") from error
+
+
+def aware_datetime(**kwargs: Any) -> fields.AwareDateTime:
+    """An ISO date-time that must carry its UTC offset."""
+    # A naive time from a tablet is ambiguous (device clock zone vs area zone), so refuse it.
+    messages = {"invalid_awareness": "Must include a timezone offset, e.g. +08:00."}
+    return fields.AwareDateTime(format="iso", error_messages=messages, **kwargs)
+
+
+def int_id(**kwargs: Any) -> fields.Integer:
+    """A database id: a strict integer from 1 to :data:`MAX_DB_INT`."""
+    in_range = validate.Range(min=1, max=MAX_DB_INT, error="Must be a positive integer.")
+    return fields.Integer(strict=True, validate=in_range, **kwargs)
+
+
+def coordinate(limit: int, **kwargs: Any) -> fields.Float:
+    """A latitude or longitude between ``-limit`` and ``limit`` degrees."""
+    in_range = validate.Range(min=-limit, max=limit, error="Must be between {min} and {max}.")
+    return fields.Float(validate=in_range, **kwargs)
+
+
+def phone_number() -> Text:
+    """An optional phone number: digits, spaces, '+' and '-'."""
+    digits = validate.Regexp(r"^[0-9 +\-]+$", error="May contain only digits, spaces, '+' and '-'.")
+    return Text(20, min_length=5, load_default=None, validate=digits)
+
+
+class StoredDate(fields.Date):
+    """A date that may already be in its ISO form when dumped (from a JSON column)."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        if isinstance(value, str):
+            return value
+        return super()._serialize(value, attr, obj, **kwargs)
