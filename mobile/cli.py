@@ -1,4 +1,4 @@
-"""``tanfang app``: a click command the server CLI finds through an entry point."""
+"""``tanfang app`` (found by entry point), ``tanfang-app`` and ``python -m mobile``: one command."""
 
 from __future__ import annotations
 
