@@ -23,7 +23,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--frames", type=int, default=240)
     args = parser.parse_args()
-    from mobile.main import configure_kivy
+    from mobile.window import configure_kivy
 
     configure_kivy(Path(tempfile.mkdtemp(prefix="tanfang-kivy-")))
     from kivy.app import App

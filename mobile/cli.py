@@ -1,4 +1,4 @@
-"""``tanfang app``: a click command the server CLI finds through an entry point."""
+"""``tanfang app`` (found by entry point), ``tanfang-app`` and ``python -m mobile``: one command."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ import click
 @click.option("--portrait", is_flag=True, help="Open an 800×1280 window instead of 1280×800.")
 def app_command(server_url: str | None, data_dir: Path | None, portrait: bool) -> None:
     """Start the tablet app on this desktop."""
-    from mobile.main import LANDSCAPE, run
+    from mobile.main import run
     from mobile.platform.paths import default_data_dir
+    from mobile.window import LANDSCAPE
 
     if not logging.getLogger().handlers:
         logging.basicConfig(

@@ -9,21 +9,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import tempfile
 from pathlib import Path
-
-
-def save_window(path: str) -> str:
-    """Save the window as ``path`` (Kivy's screenshot adds a counter; take it back off)."""
-    from kivy.core.window import Window
-
-    target = Path(path)
-    saved = Window.screenshot(name=str(target))
-    if saved:
-        os.replace(saved, target)
-    return str(target)
 
 
 def main(argv: list[str] | None = None) -> int:

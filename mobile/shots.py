@@ -63,7 +63,7 @@ def render(tmp: Path, out: Path) -> None:
     """Render every screen to ``out`` (the app runs in this process)."""
     proc, url = start_demo_server(tmp)
     try:
-        from mobile.main import configure_kivy
+        from mobile.window import configure_kivy
 
         configure_kivy(tmp / "app")
         from mobile.app import TanfangApp
@@ -112,7 +112,7 @@ class Script:
 def _steps(app, url: str, out: Path) -> Step:
     from kivy.core.window import Window
 
-    from mobile.screenshots import save_window
+    from mobile.window import save_window
 
     def shot(name: str) -> Step:
         yield 0.6

@@ -19,8 +19,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build a Tanfang app from the environment as it is now; ``config`` overrides it (tests).
 
-    Refuses (RuntimeError) to build one with the development secret key unless testing or
-    debugging: see :func:`_settle_secret_key`.
+    Refuses (``ConfigError``) to build one with the development secret key unless testing or
+    debugging (see :func:`_settle_secret_key`), or with an unknown time zone.
     """
     app = _flask()
     app.config.from_object(settings.Config)
@@ -52,38 +52,25 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server import console
 
     console.init_app(app)
-    from server.cli import commands
-
-    commands.init_app(app)
     return app
 
 
 def _flask() -> Flask:
-    configured = os.environ.get("TANFANG_INSTANCE_PATH")
     return Flask(
-        "server",
-        instance_path=str(Path(configured).resolve()) if configured else None,
-        instance_relative_config=True,
+        "server", instance_path=str(settings.instance_path()), instance_relative_config=True
     )
-
-
-def instance_path() -> Path:
-    """The instance folder an app made now would use (``TANFANG_INSTANCE_PATH``, else
-    Flask's default beside the package)."""
-    return Path(_flask().instance_path)
 
 
 def _settle_secret_key(app: Flask) -> None:
     """``TANFANG_SECRET_KEY``, else the instance folder's key file, else the development key
     — which signs nothing outside tests and debugging: the console's sessions depend on it."""
-    if not app.config.get("SECRET_KEY"):
+    given = app.config.get("SECRET_KEY")
+    if not given:
         kept = settings.instance_secret_key(Path(app.instance_path))
         app.config["SECRET_KEY"] = kept or settings.DEV_SECRET_KEY
     if app.config["SECRET_KEY"] == settings.DEV_SECRET_KEY and not (app.testing or app.debug):
-        raise RuntimeError(
-            "Refusing to start with the development secret key: set TANFANG_SECRET_KEY "
-            "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
-        )
+        problem = "is the development secret key" if given else "is not set"
+        raise settings.ConfigError(f"TANFANG_SECRET_KEY {problem}: {settings.MAKE_A_KEY}")
 
 
 def _check_timezone(app: Flask) -> None:
@@ -91,7 +78,7 @@ def _check_timezone(app: Flask) -> None:
     try:
         ZoneInfo(app.config["TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise RuntimeError(f"TANFANG_TIMEZONE is not a known zone: {exc}") from exc
+        raise settings.ConfigError(f"TANFANG_TIMEZONE is not a known zone: {exc}") from exc
 
 
 def _sqlite_pragmas(app: Flask) -> None:

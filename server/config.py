@@ -15,6 +15,11 @@ from sync.schedule import DEFAULT_TZ
 DEV_SECRET_KEY = "dev-only-change-me"
 # The instance folder's own key, made by ``tanfang demo`` (and read whenever it exists).
 SECRET_KEY_FILE = "secret_key"
+MAKE_A_KEY = "export TANFANG_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')"
+
+
+class ConfigError(RuntimeError):
+    """A setting no app can start with; the message is one line that says how to fix it."""
 
 
 class Config:
@@ -75,6 +80,18 @@ def from_env(environ: Mapping[str, str]) -> dict[str, Any]:
         # werkzeug's scrypt by default; tests may choose a cheaper method explicitly.
         "PASSWORD_METHOD": env("PASSWORD_METHOD", "scrypt"),
     }
+
+
+def instance_path(environ: Mapping[str, str] | None = None) -> Path:
+    """The instance folder: ``TANFANG_INSTANCE_PATH``, else Flask's default for the package."""
+    configured = (os.environ if environ is None else environ).get("TANFANG_INSTANCE_PATH")
+    if configured:
+        return Path(configured).resolve()
+    # Flask's own rule (beside the package in a checkout, under <prefix>/var when installed),
+    # imported here so that reading the settings does not load Flask.
+    from flask import Flask
+
+    return Path(Flask("server").instance_path)
 
 
 def instance_secret_key(instance: Path) -> str | None:

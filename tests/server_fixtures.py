@@ -104,7 +104,13 @@ def client(app):
 
 @pytest.fixture
 def runner(app):
-    return app.test_cli_runner()
+    """``runner.invoke(args=[...])`` runs the ``tanfang`` command line on this app."""
+    from server.cli.group import cli
+
+    # The group marks the process as Flask's CLI (FLASK_RUN_FROM_CLI): undone after each run.
+    runner = app.test_cli_runner(env={"FLASK_RUN_FROM_CLI": None})
+    runner.invoke = functools.partial(runner.invoke, cli)
+    return runner
 
 
 @pytest.fixture

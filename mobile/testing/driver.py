@@ -157,7 +157,7 @@ class Driver:
         scroll_frames(self._find(request), int(request.get("frames", 240)), finish)
 
     def cmd_screenshot(self, request, finish) -> None:
-        from mobile.screenshots import save_window
+        from mobile.window import save_window
 
         finish(save_window(request["path"]))
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 
 import click
-from flask import Flask, current_app
-from flask.cli import ScriptInfo
+from flask import current_app
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
 from server import config as settings
 from server import context
-from server.app import instance_path
 from server.extensions import db
 from server.logredact import QuietRequestHandler
 from server.models import User
@@ -21,18 +20,6 @@ from server.services.core.errors import ServiceError
 from server.services.core.transaction import unit_of_work
 
 DEMO_PASSWORD = "tanfang-demo"
-
-
-def init_app(app: Flask) -> None:
-    """Register the commands on the app's CLI (``demo`` hangs on the group: see there)."""
-    app.cli.add_command(serve)
-    app.cli.add_command(user)
-    app.cli.add_command(demo_data)
-    from server.cli import prune, roster, schedule
-
-    app.cli.add_command(schedule.group)
-    app.cli.add_command(roster.group)
-    app.cli.add_command(prune.prune)
 
 
 @click.command()
@@ -44,7 +31,7 @@ def demo(host: str, port: int, households: int) -> None:
     if not os.environ.get("TANFANG_SECRET_KEY"):
         # The demo keeps a random key of its own in the instance folder, made before the
         # app (which refuses the development key outside testing and debugging).
-        settings.ensure_instance_secret_key(instance_path())
+        settings.ensure_instance_secret_key(settings.instance_path())
     app = click.get_current_context().ensure_object(ScriptInfo).load_app()
     with app.app_context():
         _demo(host, port, households)
@@ -98,6 +85,7 @@ def _print_accounts() -> None:
 @click.option(
     "--workers", default=max(2, (os.cpu_count() or 1) * 2 + 1), show_default=True, type=int
 )
+@with_appcontext  # builds the app once here, so a misconfiguration stops it before forking
 def serve(bind: str, workers: int) -> None:
     """Serve with gunicorn (production); set TANFANG_DATABASE_URL first."""
     from gunicorn.app.base import BaseApplication
@@ -118,7 +106,7 @@ def serve(bind: str, workers: int) -> None:
     _Gunicorn().run()
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def user() -> None:
     """Manage accounts."""
 
@@ -186,6 +174,7 @@ def unlock_user(username: str) -> None:
 @click.command("demo-data")
 @click.option("--households", default=300, show_default=True, type=int)
 @click.option("--seed", default=20261123, show_default=True, type=int)
+@with_appcontext
 def demo_data(households: int, seed: int) -> None:
     """Load the demo areas, accounts and N households into an empty database."""
     from server.demo import load_demo

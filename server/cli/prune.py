@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 
 import click
+from flask.cli import with_appcontext
 
 from server import context
 from server.extensions import db
@@ -44,6 +45,7 @@ def parse_age(_ctx: click.Context | None, _param: click.Parameter | None, text: 
 )
 @click.option("--dry-run", is_flag=True, help="count what would go; change nothing")
 @click.option("--batch", default=1000, show_default=True, type=click.IntRange(min=1))
+@with_appcontext
 def prune(age: timedelta, dry_run: bool, batch: int) -> None:
     """Remove push answers and tombstones no tablet can still need (run it nightly)."""
     before = context.now() - age

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from server import context
@@ -22,7 +23,7 @@ from server.services.roster.write import RosterRefused
 _OPERATOR = User(username="cli", role="admin", display_name="command line")
 
 
-@click.group("roster")
+@click.group("roster", cls=AppGroup)
 def group() -> None:
     """Roster of the monitored population (低收入人口): import from CSV or XLSX."""
 

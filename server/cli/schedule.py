@@ -8,6 +8,7 @@ import unicodedata
 from datetime import date, datetime
 
 import click
+from flask.cli import AppGroup
 
 from server import context
 from server.extensions import db
@@ -30,7 +31,7 @@ COLUMNS = (
 )
 
 
-@click.group("schedule")
+@click.group("schedule", cls=AppGroup)
 def group() -> None:
     """Visit schedule: due lists and cycle refresh."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 
@@ -16,26 +17,41 @@ from sync.transport import HttpTransport, SyncError
 @click.option(
     "--server",
     "server_url",
-    required=True,
     envvar="TANFANG_SERVER",
-    help="server base URL, e.g. http://127.0.0.1:5000",
+    help="server base URL, e.g. http://127.0.0.1:5000  [required]",
 )
 @click.option(
     "--db",
     "db_path",
-    required=True,
     type=click.Path(dir_okay=False),
-    help="the tablet store (SQLite file; created if missing)",
+    help="the tablet store (SQLite file; created if missing)  [required]",
 )
 @click.option("--batch", default=100, show_default=True, help="mutations per push")
-@click.pass_context
-def group(ctx: click.Context, server_url: str, db_path: str, batch: int) -> None:
+def group(server_url: str | None, db_path: str | None, batch: int) -> None:
     """Act as a tablet: sign in, push the outbox, pull changes."""
-    store = SQLiteStore(db_path)
-    transport = HttpTransport(server_url)
-    ctx.call_on_close(store.close)
-    ctx.call_on_close(transport.close)
-    ctx.obj = SyncClient(store, transport, batch=batch)
+
+
+def pass_client(command):
+    """Call ``command`` with the client the group's options describe, made when it runs.
+
+    Not in the group's callback, which runs before a subcommand reads ``--help``: there
+    ``tanfang sync login --help`` would have needed a server and opened a store.
+    """
+
+    @click.pass_context
+    @functools.wraps(command)
+    def run(ctx: click.Context, /, **params):
+        given = ctx.parent.params
+        for name, option in (("server_url", "--server"), ("db_path", "--db")):
+            if given[name] is None:
+                raise click.UsageError(f"Missing option '{option}'.", ctx=ctx.parent)
+        store = SQLiteStore(given["db_path"])
+        transport = HttpTransport(given["server_url"])
+        ctx.call_on_close(store.close)
+        ctx.call_on_close(transport.close)
+        return command(SyncClient(store, transport, batch=given["batch"]), **params)
+
+    return run
 
 
 def _progress(phase: str, done: int, total: int | None) -> None:
@@ -53,7 +69,7 @@ def _run(action):
 @click.option("--username", required=True)
 @click.option("--password", envvar="TANFANG_PASSWORD", prompt=True, hide_input=True)
 @click.option("--device-name", default="tanfang sync")
-@click.pass_obj
+@pass_client
 def login(client: SyncClient, username: str, password: str, device_name: str) -> None:
     """Sign in (the password is read from a prompt or TANFANG_PASSWORD, never echoed)."""
     user = _run(
@@ -63,7 +79,7 @@ def login(client: SyncClient, username: str, password: str, device_name: str) ->
 
 
 @group.command()
-@click.pass_obj
+@pass_client
 def status(client: SyncClient) -> None:
     """What waits to be pushed, what needs attention, and the last sync."""
     store = client.store
@@ -80,7 +96,7 @@ def status(client: SyncClient) -> None:
 
 
 @group.command()
-@click.pass_obj
+@pass_client
 def push(client: SyncClient) -> None:
     """Send the outbox."""
     counts = _run(lambda: client.push(_progress))
@@ -88,7 +104,7 @@ def push(client: SyncClient) -> None:
 
 
 @group.command()
-@click.pass_obj
+@pass_client
 def pull(client: SyncClient) -> None:
     """Fetch changes until there are no more."""
     changes, pages = _run(lambda: client.pull(_progress))
@@ -96,7 +112,7 @@ def pull(client: SyncClient) -> None:
 
 
 @group.command("sync")
-@click.pass_obj
+@pass_client
 def sync_(client: SyncClient) -> None:
     """Push, then pull."""
     report = _run(lambda: client.sync(_progress))

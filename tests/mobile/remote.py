@@ -22,9 +22,22 @@ def free_port() -> int:
 class RemoteApp:
     """The app in its own process (so it can be killed and restarted) under ``display``."""
 
-    def __init__(self, data_dir: Path, server_url: str, display: str, *, portrait=False) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        server_url: str,
+        display: str,
+        *,
+        portrait=False,
+        command: list[str] | None = None,
+        poll: float = 0.2,
+    ) -> None:
         self.data_dir, self.server_url, self.display = data_dir, server_url, display
         self.portrait = portrait
+        # How the app is started (bench/app.py compares tanfang app with tanfang-app), and
+        # how often to look whether it is up (the benchmark looks more often).
+        self.command = command or [sys.executable, "-m", "mobile"]
+        self.poll = poll
         self.proc: subprocess.Popen | None = None
         self._stream = None
         self._sock: socket.socket | None = None
@@ -34,7 +47,7 @@ class RemoteApp:
         port = free_port()
         env = {**os.environ, "DISPLAY": self.display, "TANFANG_DRIVER_PORT": str(port)}
         env["KIVY_HOME"] = str(self.data_dir / "kivy")
-        args = [sys.executable, "-m", "mobile", "--server", self.server_url]
+        args = [*self.command, "--server", self.server_url]
         args += ["--data-dir", str(self.data_dir)] + (["--portrait"] if self.portrait else [])
         self._log = open(self.data_dir.parent / f"{self.data_dir.name}-app.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT)
@@ -46,7 +59,7 @@ class RemoteApp:
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("the app did not start; see its log") from None
-                time.sleep(0.2)
+                time.sleep(self.poll)
         self._sock.settimeout(60)
         self._stream = self._sock.makefile("rwb")
         self.wait_for(lambda: self.call("screen") in ("signin", "pin"), "first screen")
@@ -77,7 +90,7 @@ class RemoteApp:
         while not check():
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for {what}")
-            time.sleep(0.2)
+            time.sleep(self.poll)
 
     def wait_synced(self, timeout: float = 60) -> None:
         time.sleep(0.3)

@@ -248,16 +248,3 @@ def test_gunicorn_access_log_has_no_search_terms(migrated, tmp_path):
     _assert_redacted(log)
     assert "/api/v1/households?q=[redacted]&page=1" in log
     assert "not-a-real-token" not in log
-
-
-def test_app_commands_refuse_to_run_with_the_development_key(tmp_path):
-    exe = shutil.which("tanfang", path=str(Path(sys.executable).parent)) or "tanfang"
-    env = {**os.environ, "TANFANG_INSTANCE_PATH": str(tmp_path / "instance")}
-    for name in ("TANFANG_DATABASE_URL", "TANFANG_SECRET_KEY", "FLASK_DEBUG"):
-        env.pop(name, None)
-    result = subprocess.run(
-        [exe, "schedule", "refresh"], env=env, capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode != 0
-    assert "development secret key" in result.stderr
-    assert not (tmp_path / "instance" / "tanfang.sqlite3").exists()

@@ -37,7 +37,7 @@ def test_the_environment_is_read_when_the_app_is_made(clean_env):
 @pytest.mark.parametrize(
     ("env", "config", "refused"),
     [
-        ({}, {}, "development secret key"),
+        ({}, {}, "TANFANG_SECRET_KEY is not set"),
         ({"TANFANG_SECRET_KEY": DEV_SECRET_KEY}, {}, "development secret key"),
         ({}, {"SECRET_KEY": DEV_SECRET_KEY}, "development secret key"),
         ({"TANFANG_SECRET_KEY": "s3cret-from-the-operator"}, {}, None),
