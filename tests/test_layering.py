@@ -151,8 +151,7 @@ def test_the_pure_sync_tests_run_without_the_server_stack():
 
 GRAPH_PACKAGES = ("server", "sync", "mobile", "bench")
 # Circles not broken yet, each the set of modules in it; the test tolerates exactly these.
-# It must be empty: leads <-> sync_apply goes as those modules move to server/services/leads/
-# and server/services/sync/apply.py (delete the entry then; a stale one fails the test).
+# It stays empty: a circle is broken, not listed (a stale entry fails the test below).
 KNOWN_CIRCLES: set[frozenset[str]] = set()
 
 

@@ -186,3 +186,14 @@ def test_the_tree_reader_follows_indentation():
         {"server", "server/api", "sync"},
         {"server/api/a.py", "server/b.py", "sync/c.py"},
     )
+
+
+@pytest.mark.parametrize("top", ["server", "sync", "mobile", "bench"])
+def test_no_module_is_over_400_lines(top):
+    """Small modules a newcomer can read (migrations aside: Alembic writes them)."""
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in sorted((ROOT / top).rglob("*.py"))
+        if "versions" not in p.parts and (n := len(p.read_text("utf-8").splitlines())) > 400
+    }
+    assert long == {}
