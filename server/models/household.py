@@ -6,7 +6,18 @@ import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, select, text
+from sqlalchemy import (
+    Date,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from server.models.area import Area
@@ -24,6 +35,10 @@ from sync.enums import (
 )
 from sync.protocol import EDITABLE_HOUSEHOLD_FIELDS
 
+# The rows the ID-number rule covers: members of active households that have a number.
+ACTIVE_MEMBER = "household_status = 'active' AND id_number IS NOT NULL"
+STATUS_LENGTH = max(len(c) for c in HouseholdStatus.codes())
+
 
 class Household(UUIDPk, Versioned, Base):
     """A monitored household (户). 人户分离 when registration ≠ residence street."""
@@ -38,6 +53,9 @@ class Household(UUIDPk, Versioned, Base):
     __table_args__ = (
         Index("ix_household_registration_street_id", "registration_street_id"),
         Index("ix_household_residence_street_id", "residence_street_id"),
+        # What a member's household_status refers to (see Person): the pair is unique
+        # because the id alone is.
+        UniqueConstraint("id", "status", name="uq_household_id_status"),
     )
 
     external_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -71,7 +89,9 @@ class Household(UUIDPk, Versioned, Base):
     )
 
     persons: Mapped[list[Person]] = relationship(
-        back_populates="household", order_by="Person.birth_date"
+        back_populates="household",
+        order_by="Person.birth_date",
+        foreign_keys="Person.household_id",
     )
 
     @property
@@ -117,6 +137,25 @@ class Person(UUIDPk, Versioned, Base):
 
     __tablename__ = "person"
     __tombstone__ = "person"
+    # One ID number, one active household, as a database rule (docs/architecture.md):
+    # household_status copies the household's status — the composite foreign key keeps it
+    # equal (ON UPDATE CASCADE follows a household closed or reopened) — so a partial
+    # unique index can cover "members of active households" without a second table.
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["household_id", "household_status"],
+            ["household.id", "household.status"],
+            name="fk_person_household_status",
+            onupdate="CASCADE",
+        ),
+        Index(
+            "ux_person_active_id_number",
+            "id_number",
+            unique=True,
+            postgresql_where=text(ACTIVE_MEMBER),
+            sqlite_where=text(ACTIVE_MEMBER),
+        ),
+    )
 
     household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("household.id"), index=True)
     name: Mapped[str] = mapped_column(String(50))
@@ -127,8 +166,14 @@ class Person(UUIDPk, Versioned, Base):
     health: Mapped[str] = enum_column(Health)
     labour_capacity: Mapped[str] = enum_column(LabourCapacity)
     employment: Mapped[str] = enum_column(Employment)
+    # Kept by the database (see __table_args__); set on insert to the household's status.
+    household_status: Mapped[str] = mapped_column(
+        String(STATUS_LENGTH), default="active", server_default=text("'active'")
+    )
 
-    household: Mapped[Household] = relationship(back_populates="persons")
+    household: Mapped[Household] = relationship(
+        back_populates="persons", foreign_keys=[household_id]
+    )
 
 
 class CaseloadAssignment(UUIDPk, Versioned, Base):
@@ -139,6 +184,17 @@ class CaseloadAssignment(UUIDPk, Versioned, Base):
     """
 
     __tablename__ = "caseload_assignment"
+    # One open assignment per household: the backstop behind the household row lock that
+    # every reassignment takes (two at once must not leave two holders).
+    __table_args__ = (
+        Index(
+            "ux_caseload_assignment_open",
+            "household_id",
+            unique=True,
+            postgresql_where=text("ended_at IS NULL"),
+            sqlite_where=text("ended_at IS NULL"),
+        ),
+    )
 
     household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("household.id"), index=True)
     advisor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)

@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.models import CaseloadAssignment, Household, User
 from server.services.core import audit, scope
-from server.services.core.errors import Invalid
+from server.services.core.constraints import broke, flushed
+from server.services.core.errors import Conflict, Invalid
 
 # Households per ``IN (…)`` when ending open assignments (SQLite's parameter limit).
 _CHUNK = 900
@@ -49,6 +51,9 @@ def assign_many(
     assignments of them all (a street's 7,000 households must not cost a query each).
 
     Households already held by ``advisor_id`` are left alone; returns those that moved.
+    The caller holds the households' row locks (what they are held by decides the change);
+    should one still have gained an open assignment meanwhile, the database's one-open-
+    assignment index refuses it, answered as :class:`Conflict`.
     """
     moving = [
         h
@@ -74,6 +79,21 @@ def assign_many(
     for row in open_rows:
         if row.advisor_id != advisor_id:
             row.ended_at = now
+    try:
+        with flushed(session):
+            _open(session, moving, advisor_id, actor, now)
+    except IntegrityError as error:
+        if not broke(error, "ux_caseload_assignment_open", "caseload_assignment", "household_id"):
+            raise
+        raise Conflict(
+            "The household was reassigned by someone else at the same time.",
+            {"assigned_advisor_id": ["Reassigned meanwhile; reload and try again."]},
+        ) from error
+    return moving
+
+
+def _open(session: Session, moving, advisor_id: int | None, actor: User | None, now) -> None:
+    """Move each household to ``advisor_id``: open its assignment, record the change."""
     for household in moving:
         old = household.assigned_advisor_id
         household.assigned_advisor_id = advisor_id
@@ -96,7 +116,6 @@ def assign_many(
             now=now,
             diff={"assigned_advisor_id": [old, advisor_id]},
         )
-    return moving
 
 
 def check_advisor(session: Session, advisor_id: int | None, streets: set[int]) -> None:

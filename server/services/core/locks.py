@@ -32,6 +32,9 @@ def locked(session: Session, model: type[T], ids: Iterable, *, where=None) -> di
             .where(model.id.in_(wanted[start : start + _CHUNK]))
             .order_by(model.id)
             .with_for_update(key_share=True, of=model)
+            # A row read earlier in this transaction is read again: what decides the
+            # write must be what the lock protects, not the copy held from before.
+            .execution_options(populate_existing=True)
         )
         if where is not None:
             stmt = stmt.where(where)

@@ -8,11 +8,13 @@ from datetime import date, datetime
 from types import SimpleNamespace
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from server.models import Area, Household, Person, User
 from server.services.caseload import assignments as caseload
 from server.services.core import audit, scope
+from server.services.core.constraints import broke, flushed
 from server.services.core.errors import Conflict, Invalid, NotFound
 from server.services.core.paging import Page
 from server.services.households import identity, schedule
@@ -125,7 +127,18 @@ def enrol_household(
     errors = _check_references(session, actor, data) | identity.id_number_errors(session, persons)
     if errors:
         raise Invalid("The household cannot be enrolled.", errors)
-    return create_household(session, actor=actor, data=data, persons=persons, now=now, tz=tz)
+    try:
+        with flushed(session):
+            return create_household(
+                session, actor=actor, data=data, persons=persons, now=now, tz=tz
+            )
+    except IntegrityError as error:
+        # Another enrolment of the same person committed after the check above: the
+        # database's rule refused this one; the check, run again, now says which member.
+        if not broke(error, identity.ACTIVE_ID_NUMBER_INDEX, "person", "id_number"):
+            raise
+        errors = identity.id_number_errors(session, persons) or identity.someone_enrolled()
+        raise Invalid("The household cannot be enrolled.", errors) from error
 
 
 def create_household(
@@ -157,7 +170,10 @@ def create_household(
         diff=audit.changes(household),
     )
     for member in persons:
-        person = Person(**{"id": uuid.uuid4(), **member, "household_id": household.id})
+        person = Person(
+            **{"id": uuid.uuid4(), **member, "household_id": household.id},
+            household_status=household.status or "active",  # its copy (models.household)
+        )
         household.persons.append(person)
         audit.record(
             session,
@@ -184,12 +200,13 @@ def _in_scope(
 
     ``lock`` holds its row until the transaction ends (PostgreSQL; SQLite's transactions
     take the whole database), so a version compared against it cannot change meanwhile.
+    The lock is :func:`locks.locked`'s (FOR NO KEY UPDATE, the row read afresh).
     """
     stmt = select(Household).where(
         Household.id == household_id, scope.household_filter(session, actor)
     )
     if lock:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
     household = session.scalar(stmt) if household_id is not None else None
     if household is None:
         raise NotFound("No such household, or it is outside your area.")
@@ -257,7 +274,9 @@ def update_household(
     caller's form was built from) a household changed meanwhile is a :class:`Conflict`
     and nothing is written.
     """
-    household = _in_scope(session, actor, household_id, lock=base_version is not None)
+    # Locked whether or not a version is compared: a reassignment decides on who holds it,
+    # and a tablet's merge (push) must not read it half way through (docs/architecture.md).
+    household = _in_scope(session, actor, household_id, lock=True)
     if base_version is not None and household.version != base_version:
         raise Conflict(
             "The household was changed by someone else since you opened it.",
@@ -314,7 +333,7 @@ def update_person(
     tz: str,
 ) -> Person:
     """Change a member's health, labour capacity or employment; the cycle follows."""
-    _in_scope(session, actor, household_id)
+    _in_scope(session, actor, household_id, lock=True)  # household before member: lock order
     person = session.get(Person, person_id)
     if person is None or person.household_id != household_id:
         raise NotFound("No such member in this household.")

@@ -11,6 +11,13 @@ from server.models import Household, Person
 # scope, and which household (or street) holds the person is not theirs to learn.
 ENROLLED_ELSEWHERE = "This person is already a member of an active household."
 TWICE_HERE = "The same ID number appears twice in this household."
+# The database's form of the rule (models.household.Person), behind the check below.
+ACTIVE_ID_NUMBER_INDEX = "ux_person_active_id_number"
+
+
+def someone_enrolled() -> dict[str, list[str]]:
+    """The field error when the database refused a member but no longer says which."""
+    return {"persons": [ENROLLED_ELSEWHERE]}
 
 
 def id_number_errors(session: Session, persons: list[dict]) -> dict[str, dict]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from server.models import AuditEvent, Household, Person, User
@@ -94,7 +94,8 @@ def _write(session: Session, writes: list[Write], actor: User, now: datetime) ->
             new_households.append(
                 _HOUSEHOLD_BLANK | values | {"id": write.household_id, "version": version}
             )
-            new_heads.append(_person_row(write, write.head, version := version + 1))
+            head = _person_row(write, write.head, version := version + 1)
+            new_heads.append(head | {"household_status": new_households[-1]["status"]})
             diff = {k: [None, v] for k, v in values.items() if v is not None}
             diff["reason"] = [None, reason]
         else:
@@ -112,8 +113,8 @@ def _write(session: Session, writes: list[Write], actor: User, now: datetime) ->
         diff |= _head_diff(write)
         events.append(_event(actor_id, "create" if write.new else "update", write, diff, now))
     insert_rows(session, Household, new_households)
-    insert_rows(session, Person, new_heads)
     _update_each(session, Household, household_updates)
+    insert_rows(session, Person, _household_status(session, new_heads))
     _update_each(session, Person, head_updates)
     insert_rows(session, AuditEvent, events)
 
@@ -129,6 +130,22 @@ def _person_row(write: Write, values: dict, version: int) -> dict:
             "version": version,
         }
     )
+
+
+def _household_status(session: Session, heads: list[dict]) -> list[dict]:
+    """Each head with its household's status, which the database requires it to copy (the
+    ID-number rule: models.household.Person); an existing household's is read back."""
+    unknown = [h["household_id"] for h in heads if h["household_status"] is None]
+    status = (
+        dict(
+            session.execute(select(Household.id, Household.status).where(Household.id.in_(unknown)))
+        )
+        if unknown
+        else {}
+    )
+    return [
+        h | {"household_status": h["household_status"] or status[h["household_id"]]} for h in heads
+    ]
 
 
 def _bind(values: dict[str, Any]) -> dict[str, Any]:

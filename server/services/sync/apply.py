@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from server.models import CaseloadAssignment, Household, Interview, User, Visit
-from server.services.core import audit
+from server.services.core import audit, locks
 from server.services.core.push_types import FUTURE_TOLERANCE, Pusher, Refusal, payload_hash
 from server.services.sync.bulk import Bulk
 from sync.protocol import (
@@ -34,26 +34,41 @@ HOUSEHOLD_EDIT = HouseholdSchema(only=EDITABLE_HOUSEHOLD_FIELDS, partial=EDITABL
 
 
 class Known:
-    """What the batch refers to, read with one query per table: the ids of its
-    visits/interviews the server already has, and its households (held here: the session
-    holds loaded objects only weakly, so a ``session.get`` per mutation would select the
-    household again, autoflushing the batch a mutation at a time)."""
+    """What the batch refers to, read with one query per table and locked until commit (in
+    the one lock order: households, then records, each in ascending id): its households
+    (held here: the session holds loaded objects only weakly, so a ``session.get`` per
+    mutation would select the household again, autoflushing the batch a mutation at a time)
+    and the ids of its visits/interviews the server already has.
+
+    The locks are what make a merge or a caseload check decide on the household as it is:
+    a console edit committed meanwhile waits, or is read. The version counter is taken
+    later, when the batch is stamped, so it is the last lock (docs/architecture.md)."""
 
     def __init__(self, session: Session, mutations: list[dict]):
-        self.ids: set[uuid.UUID] = set()
         wanted: set[uuid.UUID] = set()
-        for entity, (model, _) in RECORDS.items():
-            mine = [m for m in mutations if m["entity"] == entity]
-            ids = {m["id"] for m in mine}
-            if ids:
-                self.ids.update(session.scalars(select(model.id).where(model.id.in_(ids))))
-            for m in mine:
-                try:
-                    wanted.add(uuid.UUID(str(m["data"].get("household_id"))))
-                except (TypeError, ValueError, AttributeError):
-                    pass  # the record's own validation reports it
-        rows = session.scalars(select(Household).where(Household.id.in_(wanted))) if wanted else []
-        self.households = {h.id: h for h in rows}
+        record_ids: dict[type, set] = {model: set() for model, _ in RECORDS.values()}
+        for m in mutations:
+            if m["entity"] == "household":
+                wanted.update(_uuids([m["id"]]))
+            elif m["entity"] in RECORDS:
+                record_ids[RECORDS[m["entity"]][0]].add(m["id"])
+                data = m["data"] if isinstance(m["data"], dict) else {}
+                wanted.update(_uuids([data.get("household_id")]))
+        self.households = locks.locked(session, Household, wanted)
+        self.ids: set[uuid.UUID] = set()
+        for model, ids in record_ids.items():
+            self.ids.update(locks.locked(session, model, _uuids(ids)))
+
+
+def _uuids(values) -> set[uuid.UUID]:
+    """The values that are ids (the mutation's own validation reports the others)."""
+    found = set()
+    for value in values:
+        try:
+            found.add(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+        except (TypeError, ValueError, AttributeError):
+            pass
+    return found
 
 
 def upsert_record(
@@ -67,7 +82,7 @@ def update_household(
     session: Session, pusher: Pusher, mutation: dict, now: datetime, known: Known, bulk: Bulk
 ) -> tuple[Any, dict]:
     """Merge a household edit field by field; a field changed on both sides is a conflict."""
-    return _update_household(session, pusher, mutation, now, bulk)
+    return _update_household(session, pusher, mutation, now, known, bulk)
 
 
 def _schema(schema_cls):
@@ -229,15 +244,14 @@ def _caseload_check(
     raise _out_of_reach()
 
 
-def _update_household(session: Session, pusher: Pusher, mutation: dict, now: datetime, bulk: Bulk):
+def _update_household(
+    session: Session, pusher: Pusher, mutation: dict, now: datetime, known: Known, bulk: Bulk
+):
     # A handed-over tablet's edit also lands when the household went to its new advisor.
     owners = {u.id for u in (pusher.author, pusher.delivered_by) if u is not None}
-    household = session.scalar(
-        select(Household).where(
-            and_(Household.id == mutation["id"], Household.assigned_advisor_id.in_(owners))
-        )
-    )
-    if household is None:
+    # Locked by Known: the merge below decides on the row as committed, and it stays so.
+    household = next(iter(known.households.get(i) for i in _uuids([mutation["id"]])), None)
+    if household is None or household.assigned_advisor_id not in owners:
         raise _out_of_reach()
     if mutation.get("base_version") is None:
         raise Refusal(

@@ -12,13 +12,15 @@ importers, tests) is covered without calling anything.
 
 from __future__ import annotations
 
-from sqlalchemy import event, inspect, update
+from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session, scoped_session
 
 from server.models.audit import SyncCounter
 from server.models.base import Versioned
 
 COUNTER_ID = 1
+# Ids per ``IN (…)`` when locking the rows to stamp (SQLite's parameter limit).
+_CHUNK = 500
 _KEY = "tanfang_versioned_written"
 
 
@@ -119,18 +121,54 @@ def stamp(session: Session) -> None:
     # Without flushing first: rows still pending are then inserted with their version,
     # written once instead of inserted and then updated.
     with session.no_autoflush:
+        committed = _lock_existing(session, rows)
         top = next_versions(session, len(rows))
     for offset, obj in enumerate(rows):
         obj.version = top - len(rows) + 1 + offset
         if id(obj) in merged:
+            # Per key onto the row's field_versions as locked now, never the whole dict
+            # of an earlier read: a key another writer stamped meanwhile is kept.
+            base = committed.get(id(obj), obj.field_versions)
             obj.field_versions = {
-                **(obj.field_versions or {}),
+                **(base or {}),
                 **dict.fromkeys(sorted(merged[id(obj)]), obj.version),
             }
     session.flush()
     # That flush saw the stamped rows' own changes again: they are numbered already.
     written.clear()
     session.info.pop(_MERGE_KEY, None)
+
+
+def _lock_existing(session: Session, rows: list[Versioned]) -> dict[int, dict]:
+    """Lock the stored rows about to be stamped, so the counter is the last lock taken.
+
+    Without this, the flush after numbering would lock a changed row only after the
+    counter — the reverse of a writer that locked its row first and then commits (a
+    deadlock). Households go first, then other tables, each in ascending id (the one lock
+    order); rows the caller locked already cost nothing more. Returns the committed
+    ``field_versions`` of the rows merged per field, keyed by ``id(obj)``.
+    """
+    by_model: dict[type, dict] = {}
+    for obj in rows:
+        if inspect(obj).persistent:
+            by_model.setdefault(type(obj), {})[obj.id] = obj
+    committed: dict[int, dict] = {}
+    for model in sorted(by_model, key=lambda m: (m.__tablename__ != "household", m.__tablename__)):
+        objs = by_model[model]
+        merged = hasattr(model, "__merge_fields__")
+        columns = (model.id, model.field_versions) if merged else (model.id,)
+        ids = sorted(objs)
+        for start in range(0, len(ids), _CHUNK):
+            stmt = (
+                select(*columns)
+                .where(model.id.in_(ids[start : start + _CHUNK]))
+                .order_by(model.id)
+                .with_for_update(key_share=True, of=model)
+            )
+            for row in session.execute(stmt):
+                if merged:
+                    committed[id(objs[row.id])] = row.field_versions
+    return committed
 
 
 def _still_written(session: Session, obj: Versioned) -> bool:

@@ -1,0 +1,52 @@
+"""Database rules behind the row locks: one open caseload assignment per household, and
+one ID number per active household (person.household_status, kept equal to its
+household's status by a composite foreign key with ON UPDATE CASCADE, under a partial
+unique index).
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-03 14:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+# revision identifiers, used by Alembic.
+revision = '0010'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+OPEN = "ended_at IS NULL"
+ACTIVE_MEMBER = "household_status = 'active' AND id_number IS NOT NULL"
+
+
+def upgrade():
+    with op.batch_alter_table('caseload_assignment', schema=None) as batch_op:
+        batch_op.create_index('ux_caseload_assignment_open', ['household_id'], unique=True, postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
+
+    with op.batch_alter_table('household', schema=None) as batch_op:
+        batch_op.create_unique_constraint('uq_household_id_status', ['id', 'status'])
+
+    with op.batch_alter_table('person', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('household_status', sa.String(length=6), server_default=sa.text("'active'"), nullable=False))
+    op.execute(
+        "UPDATE person SET household_status = "
+        "(SELECT status FROM household WHERE household.id = person.household_id)"
+    )
+    with op.batch_alter_table('person', schema=None) as batch_op:
+        batch_op.create_foreign_key('fk_person_household_status', 'household', ['household_id', 'household_status'], ['id', 'status'], onupdate='CASCADE')
+        batch_op.create_index('ux_person_active_id_number', ['id_number'], unique=True, postgresql_where=sa.text(ACTIVE_MEMBER), sqlite_where=sa.text(ACTIVE_MEMBER))
+
+
+def downgrade():
+    with op.batch_alter_table('person', schema=None) as batch_op:
+        batch_op.drop_index('ux_person_active_id_number', postgresql_where=sa.text(ACTIVE_MEMBER), sqlite_where=sa.text(ACTIVE_MEMBER))
+        batch_op.drop_constraint('fk_person_household_status', type_='foreignkey')
+        batch_op.drop_column('household_status')
+
+    with op.batch_alter_table('household', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_household_id_status', type_='unique')
+
+    with op.batch_alter_table('caseload_assignment', schema=None) as batch_op:
+        batch_op.drop_index('ux_caseload_assignment_open', postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
