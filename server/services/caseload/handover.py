@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Area, AuditEvent, Device, Household, User
 from server.services.caseload import assignments
-from server.services.core import areas_in_scope, audit, paging, scope
+from server.services.core import areas_in_scope, audit, locks, paging, scope
 from server.services.core.errors import Conflict, Invalid, NotFound
 
 KINDS = ("household", "community", "advisor")  # one household, a community, a caseload
@@ -59,15 +59,10 @@ def _selected(
     instead of both ending the same assignment and opening one each."""
     visible = scope.household_filter(session, actor)
     stmt = select(Household).where(visible, Household.status == "active")
-    if lock:
-        stmt = stmt.with_for_update(of=Household)
     if request.kind == "household":
         # By the number supervisors know it by (the roster's external id).
-        rows = list(session.scalars(stmt.where(Household.external_id == request.source.strip())))
-        if not rows:
-            raise NotFound("No such household, or it is outside your area.")
-        return rows
-    if request.kind == "community":
+        stmt = stmt.where(Household.external_id == request.source.strip())
+    elif request.kind == "community":
         community_id = _int(request.source)
         area = session.get(Area, community_id) if community_id is not None else None
         if area is None or area.kind != "community" or not scope.can_see_area(session, actor, area):
@@ -80,7 +75,15 @@ def _selected(
         stmt = stmt.where(Household.assigned_advisor_id == advisor_id)
     else:
         raise NotFound("No such kind of move.")
-    return list(session.scalars(stmt.order_by(Household.external_id)))
+    rows = list(session.scalars(stmt.order_by(Household.external_id)))
+    if lock:
+        # Locked in ascending id (the one lock order), the selection checked again under
+        # the lock: a household moved meanwhile is no longer the source's and drops out.
+        held = locks.locked(session, Household, [h.id for h in rows], where=stmt.whereclause)
+        rows = [held[h.id] for h in rows if h.id in held]
+    if not rows and request.kind == "household":
+        raise NotFound("No such household, or it is outside your area.")
+    return rows
 
 
 def _int(value: str) -> int | None:

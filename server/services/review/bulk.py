@@ -79,6 +79,7 @@ def _load(session: Session, actor: User, wanted: dict[str, tuple[str, uuid.UUID]
             select(model, Household)
             .join(Household, Household.id == model.household_id)
             .where(model.id.in_(ids), scope.household_filter(session, actor))
+            .order_by(model.id)  # ascending: the one lock order (docs/architecture.md)
             .with_for_update(of=model)
         ).all()
         for record, household in rows:
