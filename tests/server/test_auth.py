@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 from sqlalchemy import create_engine, select
+from werkzeug.security import check_password_hash
 
 from server.models import AuditEvent, Device
-from server.services.auth import users
+from server.services.auth import tokens
 from server.services.auth.tokens import token_digest
 from tests.factories import PASSWORD
 
@@ -213,37 +213,37 @@ def _write_briefly(url: str) -> None:
     engine.dispose()
 
 
-def test_the_password_is_hashed_outside_the_write_transaction(world, live_server, session, app):
-    # A deliberately slow hash (~1 s; pbkdf2 lets other threads run meanwhile).
-    slow = users.create_user(
-        session,
-        actor=None,
-        username="slowhash",
-        password=PASSWORD,
-        role="advisor",
-        area=world.street_a,
-        display_name="慢",
-        now=datetime.now(UTC),
-        password_method="pbkdf2:sha256:1500000",
-    )
-    session.commit()  # services flush; the test ends its unit (and SQLite's write lock)
+def test_the_password_is_hashed_outside_the_write_transaction(
+    world, live_server, session, app, monkeypatch
+):
+    """While the sign-in is checking the password, another writer is not kept waiting:
+    the check is held open (an event, not a slow hash) until a write has gone through."""
+    hashing, written = threading.Event(), threading.Event()
+
+    def held_check(stored_hash: str, password: str) -> bool:
+        hashing.set()
+        assert written.wait(20), "the test never wrote"
+        return check_password_hash(stored_hash, password)
+
+    monkeypatch.setattr(tokens, "check_password_hash", held_check)
+    username = world.adv_a.username
+    session.commit()  # the test's own unit ends (and SQLite's write lock with it)
     answers = []
     signer = threading.Thread(
         target=lambda: answers.append(
             requests.post(
                 f"{live_server}/api/v1/auth/token",
-                json={"username": slow.username, "password": PASSWORD, "device_id": "t"},
+                json={"username": username, "password": PASSWORD, "device_id": "t"},
                 timeout=30,
             ).status_code
         )
     )
     signer.start()
-    writes = 0
-    while signer.is_alive():
+    try:
+        assert hashing.wait(20), "the sign-in never checked the password"
         # Fails with "database is locked" / a lock timeout if the sign-in holds the lock.
         _write_briefly(app.config["SQLALCHEMY_DATABASE_URI"])
-        writes += 1
-        time.sleep(0.05)
-    signer.join()
+    finally:
+        written.set()
+        signer.join(30)
     assert answers == [201]
-    assert writes >= 3

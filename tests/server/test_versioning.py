@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +9,7 @@ from sqlalchemy.orm import Session
 from server.extensions import db
 from server.models import Household, Person, SyncCounter, Tombstone
 from server.services.sync.versioning import next_versions, stamp
+from tests.locking import Racer, backend_pid, wait_until_blocked
 
 
 def counter(session) -> int:
@@ -123,23 +121,9 @@ def _household_columns(world) -> dict:
 @pytest.mark.usefixtures("world")
 def test_the_counter_lock_orders_concurrent_writers_by_commit(app):
     """A second writer cannot take a number until the first commits (PostgreSQL)."""
-    first = Session(db.engine)
-    second = Session(db.engine)
-    try:
+    with Session(db.engine) as first:
         taken_first = next_versions(first, 1)
-        result: dict[str, int] = {}
-
-        def take() -> None:
-            result["second"] = next_versions(second, 1)
-            second.commit()
-
-        thread = threading.Thread(target=take)
-        thread.start()
-        time.sleep(0.3)
-        assert thread.is_alive(), "the second writer must wait for the first to commit"
+        second = Racer(db.engine, lambda s: next_versions(s, 1)).start()
+        wait_until_blocked(db.engine, backend_pid(first), second)
         first.commit()
-        thread.join(timeout=10)
-        assert result["second"] == taken_first + 1
-    finally:
-        first.close()
-        second.close()
+        assert second.join() == taken_first + 1
