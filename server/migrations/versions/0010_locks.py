@@ -21,7 +21,29 @@ OPEN = "ended_at IS NULL"
 ACTIVE_MEMBER = "household_status = 'active' AND id_number IS NOT NULL"
 
 
+def _refuse_duplicates():
+    """The indexes cannot be built over rows that already break them: say which rule, so
+    the operator resolves those households first (nothing is changed by this migration)."""
+    checks = {
+        "households with more than one open caseload assignment": (
+            "SELECT count(*) FROM (SELECT household_id FROM caseload_assignment "
+            "WHERE ended_at IS NULL GROUP BY household_id HAVING count(*) > 1) AS d"
+        ),
+        "ID numbers held by members of more than one active household": (
+            "SELECT count(*) FROM (SELECT p.id_number FROM person p JOIN household h "
+            "ON h.id = p.household_id WHERE h.status = 'active' AND p.id_number IS NOT NULL "
+            "GROUP BY p.id_number HAVING count(*) > 1) AS d"
+        ),
+    }
+    bind = op.get_bind()
+    for what, query in checks.items():
+        found = bind.execute(sa.text(query)).scalar()
+        if found:
+            raise RuntimeError(f"Cannot upgrade to 0010: {found} {what}; resolve them first.")
+
+
 def upgrade():
+    _refuse_duplicates()
     with op.batch_alter_table('caseload_assignment', schema=None) as batch_op:
         batch_op.create_index('ux_caseload_assignment_open', ['household_id'], unique=True, postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
 
