@@ -55,6 +55,36 @@ def enqueue(
     return cursor.lastrowid
 
 
+def rebase(tx: Tx, acknowledged: Any, version: int) -> int:
+    """The server acknowledged household update ``acknowledged`` (an outbox row) at
+    ``version``: later never-sent updates of the same household that change only fields it
+    changed are rebased onto ``version``; returns how many.
+
+    The advisor made them on top of that edit, whose values the server held at
+    ``version``, so measured against it they conflict with nobody (else the server would
+    see the advisor's own edit as "changed on the server too"). An update that also changes
+    other fields keeps its base: for those the tablet knows nothing newer, and rebasing
+    would hide a change made on the server meanwhile. A row already sent is left as it was
+    sent.
+    """
+    if acknowledged["entity"] != "household" or acknowledged["op"] != "update":
+        return 0
+    fields = set(rows.loads(acknowledged["payload"]))
+    later = tx.conn.execute(
+        """SELECT mutation_id, payload FROM outbox
+           WHERE entity = 'household' AND op = 'update' AND record_id = ?
+             AND mutation_id > ? AND state = 'queued' AND attempts = 0
+             AND COALESCE(base_version, 0) < ?""",
+        (acknowledged["record_id"], acknowledged["mutation_id"], version),
+    ).fetchall()
+    moved = [r["mutation_id"] for r in later if set(rows.loads(r["payload"])) <= fields]
+    tx.conn.executemany(
+        "UPDATE outbox SET base_version = ? WHERE mutation_id = ?",
+        [(version, mutation_id) for mutation_id in moved],
+    )
+    return len(moved)
+
+
 def withdraw(tx: Tx, entity: str, record_id: str) -> None:
     """Take a record's mutations out of the outbox; RecordLocked once any was sent."""
     # Back to draft is only possible while nothing was sent: the server may already have
