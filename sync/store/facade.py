@@ -228,8 +228,8 @@ class SQLiteStore:
 
         ``applied``/``duplicate``: the mutation leaves the outbox and the record takes the
         returned version (``synced`` once nothing else is pending for it); a household
-        update's later never-sent updates of only its fields rebase onto that version
-        (:func:`sync.store.outbox.rebase`). ``conflict``/
+        update's later never-sent update rebases onto that version for the fields it
+        changed (:func:`sync.store.outbox.rebase`). ``conflict``/
         ``rejected``: the mutation leaves the outbox for the needs-attention list, with the
         server's messages and the payload sent; the record is marked ``attention``. It is
         never retried nor dropped silently. A refusal of the mutation *id*

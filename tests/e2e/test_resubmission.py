@@ -1,7 +1,6 @@
-"""A returned record resubmitted unchanged, twice: each resubmission reaches the review queue.
+"""A returned visit resubmitted unchanged, twice: each resubmission goes back to review."""
 
-A real store and client against the app, in-process and over real HTTP (issue 16 case 1).
-"""
+# A real store and client against the app, in-process and over real HTTP (issue 16 case 1).
 
 from __future__ import annotations
 

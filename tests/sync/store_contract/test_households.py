@@ -101,11 +101,18 @@ def test_an_acknowledged_update_rebases_later_updates_of_its_fields(store):
     ]
 
 
-def test_an_update_of_other_fields_keeps_its_base(store):
+def test_an_update_also_of_other_fields_is_split_and_they_keep_their_base(store):
     store.update_household(HH, {"phone": "13900001111"})
     [first] = send_all(store)
     store.update_household(HH, {"phone": "13900002222", "notes": "三楼"})
 
     store.apply_results([result(first, version=25)])
 
-    assert [m["base_version"] for m in store.pending_mutations()] == [10]
+    assert [(m["base_version"], m["data"]) for m in store.pending_mutations()] == [
+        (10, {"notes": "三楼"}),
+        (25, {"phone": "13900002222"}),
+    ]
+    # A later edit folds into the rebased part, the last queued.
+    store.update_household(HH, {"phone": "13900003333"})
+    assert [m["data"] for m in store.pending_mutations()][-1] == {"phone": "13900003333"}
+    assert store.household(HH)["phone"] == "13900003333"
