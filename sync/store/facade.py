@@ -227,7 +227,9 @@ class SQLiteStore:
         """Apply a push response's results, one per mutation, in one commit.
 
         ``applied``/``duplicate``: the mutation leaves the outbox and the record takes the
-        returned version (``synced`` once nothing else is pending for it). ``conflict``/
+        returned version (``synced`` once nothing else is pending for it); a household
+        update's later never-sent update rebases onto that version for the fields it
+        changed (:func:`sync.store.outbox.rebase`). ``conflict``/
         ``rejected``: the mutation leaves the outbox for the needs-attention list, with the
         server's messages and the payload sent; the record is marked ``attention``. It is
         never retried nor dropped silently. A refusal of the mutation *id*

@@ -66,7 +66,10 @@ def save(tx: Tx, entity: str, data: dict[str, Any], draft: bool) -> dict[str, An
         now=tx.now,
     )
     if not draft:
-        outbox.enqueue(tx, entity, "upsert", record_id, household_id, record, None)
+        # The version the tablet saw: the server tells a new resubmission of a record it
+        # returned from a replay of the earlier one by it (same content either way).
+        base_version = row["version"] if row else None
+        outbox.enqueue(tx, entity, "upsert", record_id, household_id, record, base_version)
     return rows.as_dict(rows.get_record(tx.conn, entity, record_id))
 
 

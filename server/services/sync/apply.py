@@ -54,6 +54,9 @@ class Known:
                     pass  # the record's own validation reports it
         rows = session.scalars(select(Household).where(Household.id.in_(wanted))) if wanted else []
         self.households = {h.id: h for h in rows}
+        # household id → field → the version at which an earlier mutation of this batch
+        # left that field at the tablet's value (see :func:`note_acknowledged`).
+        self.acknowledged: dict[uuid.UUID, dict[str, int]] = {}
 
 
 def upsert_record(
@@ -67,7 +70,7 @@ def update_household(
     session: Session, pusher: Pusher, mutation: dict, now: datetime, known: Known, bulk: Bulk
 ) -> tuple[Any, dict]:
     """Merge a household edit field by field; a field changed on both sides is a conflict."""
-    return _update_household(session, pusher, mutation, now, bulk)
+    return _update_household(session, pusher, mutation, now, known, bulk)
 
 
 def _schema(schema_cls):
@@ -119,7 +122,7 @@ def _upsert_record(
     stored = bulk.get(record_id)
     if stored is None and record_id in known.ids:
         stored = session.get(model, record_id)
-    if stored is not None and stored.advisor_id == user.id and stored.payload_hash == digest:
+    if is_duplicate(stored, user, digest, mutation.get("base_version")):
         # This very record is stored already (a replay whose bookkeeping is gone, or sent
         # again under a new mutation id): the server holds it, nothing changes.
         return stored, {"status": "duplicate"}
@@ -158,6 +161,21 @@ def _upsert_record(
     diff = {"fields": [None, sorted(data)]} if action == "sync_create" else audit.changes(row)
     _audit(bulk, pusher, action, entity, record_id, now, diff)
     return row, {}
+
+
+def is_duplicate(stored, user: User, digest: str, base_version: int | None) -> bool:
+    """True when ``stored`` already is this very mutation: same author and content, and not
+    a new resubmission of a returned record.
+
+    Equal content alone is not enough: a record returned again and resubmitted unchanged
+    carries the content the server stored with its previous resubmission. The tablet's
+    ``base_version`` (the version it had seen) tells the two apart: at or above the stored
+    version, it saw the return, so this is a status transition to apply; below it (or
+    absent: an older tablet), it is the earlier resubmission again.
+    """
+    if stored is None or stored.advisor_id != user.id or stored.payload_hash != digest:
+        return False
+    return stored.status != "returned" or base_version is None or base_version < stored.version
 
 
 def _audit(bulk: Bulk, pusher: Pusher, action, entity, entity_id, now, diff) -> None:
@@ -229,7 +247,9 @@ def _caseload_check(
     raise _out_of_reach()
 
 
-def _update_household(session: Session, pusher: Pusher, mutation: dict, now: datetime, bulk: Bulk):
+def _update_household(
+    session: Session, pusher: Pusher, mutation: dict, now: datetime, known: Known, bulk: Bulk
+):
     # A handed-over tablet's edit also lands when the household went to its new advisor.
     owners = {u.id for u in (pusher.author, pusher.delivered_by) if u is not None}
     household = session.scalar(
@@ -249,7 +269,8 @@ def _update_household(session: Session, pusher: Pusher, mutation: dict, now: dat
         changes = HOUSEHOLD_EDIT.load(mutation["data"])
     except ValidationError as error:
         raise Refusal("invalid", "The change is not valid.", error.messages) from error
-    conflicts = _merge(household, changes, mutation["base_version"])
+    seen = known.acknowledged.get(household.id, {})
+    conflicts = _merge(household, changes, mutation["base_version"], seen)
     diff = audit.changes(household)
     if diff:
         _audit(bulk, pusher, "sync_update", "household", household.id, now, diff)
@@ -266,11 +287,33 @@ def _update_household(session: Session, pusher: Pusher, mutation: dict, now: dat
     }
 
 
-def _merge(household: Household, changes: dict, base_version: int) -> list[str]:
+def note_acknowledged(known: Known, mutation: dict, result: dict, version: int | None) -> None:
+    """Remember a household update of this batch answered ``applied``/``duplicate``: its
+    fields held the tablet's values at ``version`` (a replay's stored version; for one
+    applied now, the household's version before the batch is stamped, which is at least
+    every field's).
+
+    The tablet made its later edits of that household on top of it, so for these fields
+    their base is at least ``version``: its own earlier value is no conflict (the answer to
+    edit 1 lost, then edit 1 and edit 2 sent together). Other fields keep their own base.
+    """
+    if (mutation["entity"], mutation["op"]) != ("household", "update"):
+        return
+    if result.get("status") not in {"applied", "duplicate"} or version is None:
+        return
+    seen = known.acknowledged.setdefault(mutation["id"], {})
+    for field in mutation["data"]:
+        seen[field] = max(seen.get(field, 0), version)
+
+
+def _merge(
+    household: Household, changes: dict, base_version: int, seen: dict[str, int]
+) -> list[str]:
     conflicts = []
     for field, value in changes.items():
         changed_at = (household.field_versions or {}).get(field, 0)
-        if changed_at > base_version and getattr(household, field) != _plain(value):
+        base = max(base_version, seen.get(field, 0))
+        if changed_at > base and getattr(household, field) != _plain(value):
             conflicts.append(field)
             continue
         setattr(household, field, value)  # location: Household.location sets both columns

@@ -27,7 +27,7 @@ from server.services.auth.tokens import token_digest
 from server.services.core.errors import Forbidden, Invalid
 from server.services.core.push_types import Pusher, Refusal
 from server.services.sync import versioning
-from server.services.sync.apply import Known
+from server.services.sync.apply import Known, note_acknowledged
 from server.services.sync.bulk import Bulk, insert_rows
 from server.services.sync.handlers import apply_mutation
 from sync.protocol import STALE_MUTATION_REASONS, canonical_json
@@ -188,6 +188,7 @@ def _one(
     mutation_id, print_ = mutation["mutation_id"], mutation_fingerprint(mutation)
     if mutation_id <= mark.high_water:
         answer = _replay(session, pusher, mutation, print_, mark.high_water)
+        note_acknowledged(known, mutation, answer, answer.get("version"))
         return _Outcome(answer, mutation, print_, new=False)
     mark.high_water = mutation_id
     savepoint = session.begin_nested() if safe else None
@@ -199,6 +200,7 @@ def _one(
             session.flush()
             savepoint.commit()
         result = {"mutation_id": mutation_id, "status": "applied", **extra}
+        note_acknowledged(known, mutation, result, getattr(row, "version", None))
         return _Outcome(result, mutation, print_, row)
     except Refusal as refusal:
         if savepoint is not None:
