@@ -78,6 +78,7 @@ class SyncViewModel(EventDispatcher):
             texts = [
                 message(m[0]) if isinstance(m, list) else str(m)
                 for m in (item.get("errors") or {}).values()
+                if m  # a field named without a message says nothing to show
             ]
             pairs = []
             title = tr("sync.rejected", message="; ".join(texts) or (item.get("reason") or ""))

@@ -1,5 +1,4 @@
-"""The real app under Xvfb: stored records open read-only unless there is something to
-correct, and a record the server refused is given up only after a confirmation."""
+"""The real app under Xvfb: stored records open read-only; a refused one is discarded on asking."""
 
 from __future__ import annotations
 
