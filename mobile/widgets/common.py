@@ -140,7 +140,7 @@ class DueRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
 
 
 class RecordRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
-    """A visit or interview with its receipt; a returned one opens for correction."""
+    """A record with its receipt; a tap opens it (editable only when returned or a draft)."""
 
     record_id = StringProperty("")
     entity = StringProperty("")
