@@ -215,6 +215,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "error.phone": ("只能包含数字、空格、+ 和 -", "Digits, spaces, '+' and '-' only"),
     "error.length": ("长度应为 {min}–{max} 个字符", "Must be {min} to {max} characters long"),
     "error.too_long": ("最多 {max} 个字符", "At most {max} characters"),
+    "error.not_in_caseload": ("不在本人负责的家庭中", "Not in your caseload"),
     "error.generic": ("无效：{message}", "Invalid: {message}"),
 }
 
@@ -225,6 +226,7 @@ VALIDATION_MESSAGES = {
     "Not a valid decimal.": "error.number",
     "Field may not be null.": "error.required",
     "May contain only digits, spaces, '+' and '-'.": "error.phone",
+    "Not in your caseload.": "error.not_in_caseload",
 }
 
 # The shared schemas' length messages carry their bounds: pattern → catalog key.

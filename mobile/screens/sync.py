@@ -53,7 +53,9 @@ class SyncScreen(BaseScreen):
                 box.add_widget(row)
             buttons = BoxLayout(size_hint_y=None, height="52dp", spacing="8dp")
             if item["refused"]:
-                # Field work the server did not take: giving it up is asked for first.
+                # Field work the server did not take: which record, and giving it up is
+                # asked for first.
+                box.add_widget(Caption(text=item["what"]))
                 button = TButton(text=tr("sync.discard"), background_color=(0.75, 0.2, 0.2, 1))
                 button.bind(on_release=lambda _b, i=item: self.ask_discard(i))
                 buttons.add_widget(button)

@@ -92,6 +92,8 @@ def test_discarding_a_refused_visit_asks_first_and_cancel_keeps_it(tablet, demo_
     app.tap(id="nav_sync")
     [item] = app.vm("attention")
     assert item["refused"] and item["status"] == "rejected"
+    assert item["title"] == "服务器拒收：不在本人负责的家庭中"
+    shot(app, "refused-in-attention")
 
     app.tap(text="放弃这条记录")
     assert app.call("popup") == "放弃这条记录？"
