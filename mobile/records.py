@@ -41,6 +41,23 @@ def returned(store) -> list[dict[str, Any]]:
     return [r for r in mine(store) if stage(r) == "returned"]
 
 
+def editable(store, entity: str, record: dict[str, Any]) -> bool:
+    """Whether opening ``record`` gives its editable form rather than a view.
+
+    Only a record the supervisor returned, or the signed-in advisor's own unsubmitted
+    draft, is edited; a lead only while the server refuses it. Anything else (waiting to
+    be sent, received, approved, waiting for attention) is shown read-only, so opening and
+    leaving it can never withdraw a queued record or turn it back into a draft.
+    """
+    kind = stage(record)
+    if entity == "lead":
+        return kind == "attention"
+    if kind == "returned":
+        return True
+    user = store.get_state("user") or {}
+    return kind == "draft" and record.get("advisor_id") == user.get("id")
+
+
 def open_draft(store) -> dict[str, Any] | None:
     """The form left unfinished (``{entity, household_id, form}``), if any."""
     return store.get_state(OPEN_DRAFT)
