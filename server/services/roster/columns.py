@@ -94,6 +94,14 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("status", "状态", False, "在册 / 已销户（空白为在册）", (), "在册"),
     Column("notes", "备注", False, "最多 2000 字", (), ""),
+    Column(
+        "last_visit_on",
+        "最近走访日期",
+        False,
+        "新建户的走访周期从此日起算（空白为导入之日）",
+        ("最近走访",),
+        "",
+    ),
 )
 BY_KEY = {c.key: c for c in COLUMNS}
 
