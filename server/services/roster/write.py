@@ -68,18 +68,22 @@ def import_roster(
     expect: str | None = None,
     upload_id: str | None = None,
     progress: Callable[[int], None] | None = None,
-    on_written: Callable[[], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> Outcome:
     """Check ``table`` again and write it, all or nothing (:class:`RosterRefused`).
 
     ``digest`` (the file's SHA-256) names the file in the audit trail. ``expect`` is the
     fingerprint of the approved dry run: a different plan now is refused
     (:class:`PlanChanged`). ``upload_id`` is imported once (:class:`numbering.AlreadyImported`).
-    A file that changes nothing writes no versions and no audit events. ``on_written`` is
-    called once the rows are written, before they are numbered (the counter is taken last).
+    A file that changes nothing writes no versions and no audit events. ``on_stage`` is
+    told "planned" once the plan is read under its locks and "written" once the rows are
+    written, before they are numbered (the counter is taken last): progress for a caller,
+    a place to pause for a test.
     """
+    stage = on_stage or (lambda _name: None)
     record = numbering.claim(session, upload_id=upload_id, digest=digest, actor=actor, now=now)
     plan = _locked_plan(session, actor=actor, table=table, now=now, tz=tz, progress=progress)
+    stage("planned")
     if plan.refused:
         raise RosterRefused(plan)
     if expect is not None and plan.fingerprint != expect:
@@ -100,8 +104,7 @@ def import_roster(
         diff={"counts": plan.counts, "encoding": plan.encoding},
     )
     session.flush()
-    if on_written is not None:
-        on_written()
+    stage("written")
     numbering.renumber(session, placeholders)
     return Outcome(plan, written=True)
 
