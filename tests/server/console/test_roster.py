@@ -162,3 +162,29 @@ def test_an_advisor_session_opens_no_roster_page(world, console, session, good):
         assert c.get(path).status_code == 403, path
     assert _confirm(c, report).status_code == 403
     assert _households(session) == 0
+
+
+def test_the_import_is_the_plan_the_page_showed_or_nothing(world, console, session):
+    """The confirm form carries the dry run's fingerprint: data changed meanwhile means
+    nothing is imported and the page shows the new plan (with what a re-import keeps)."""
+    from server.services.core.transaction import unit_of_work
+
+    c = console.as_user(world.sup_a)
+    rows = [row(n) for n in range(1, 4)]
+    assert _confirm(c, _report_path(upload(c, csv_bytes(rows)))).status_code == 302
+    report = _report_path(upload(c, csv_bytes([{**rows[0], "phone": "13700137000"}, *rows[1:]])))
+    shown = c.get(report).get_data(as_text=True)
+    assert "方案指纹" in shown
+    home = session.scalar(select(Household).where(Household.external_id == "R00002"))
+    with unit_of_work(session):
+        home.residence_address = "控制台改的地址"
+    _confirm(c, report, fingerprint=re.search(r'value="([0-9a-f]{32})"', shown).group(1))
+    page = c.get(report).get_data(as_text=True)
+    assert "预演后数据已发生变化" in page and "保留：走访中已更新" in page
+    session.expire_all()
+    first = session.scalar(select(Household).where(Household.external_id == "R00001"))
+    assert first.phone == "13800138000"  # nothing imported
+    assert _confirm(c, report).status_code == 302
+    session.expire_all()
+    assert session.get(Household, first.id).phone == "13700137000"
+    assert session.get(Household, home.id).residence_address == "控制台改的地址"
