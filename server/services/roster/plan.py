@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from types import SimpleNamespace
 from typing import Any
 
@@ -67,7 +68,7 @@ class Plan:
     # tablets never see it): ``{household id: imported_values}``.
     bases: dict[uuid.UUID, dict] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """What the plan writes, hashed: the import of an approved dry run writes only if
         the database still gives the very same plan (new ids are random: left out)."""
