@@ -49,9 +49,11 @@ def three_way(
                 changes[key] = value
             continue
         if base is not None and key in base and plain(now) != base[key]:
-            if plain(value) != plain(now):
+            if plain(value) == plain(now):
+                imported[key] = plain(value)  # the file caught up: that is the base now
+            else:
                 kept.append(key)
-            imported[key] = base[key]
+                imported[key] = base[key]
             continue
         imported[key] = plain(value)
         if now != value:
