@@ -160,3 +160,16 @@ def test_a_last_visit_in_the_future_is_refused(world, session):
     data = _with_last_visit([row(1, last_visit_on="2027-01-01")])
     ((column, message),) = dry_run(session, world.admin, data).results[0].errors
     assert (column, message) == ("last_visit_on", "不得晚于今天。")
+
+
+def test_the_import_sets_its_fields_versions_and_keeps_the_others(world, session, rows):
+    """Case 6 (both databases): field_versions is merged per key, renumbered at the end."""
+    do_import(session, world.admin, csv_bytes(rows))
+    home = household(session, "R00001")
+    with unit_of_work(session):
+        home.notes = "控制台：独居"
+    notes_version = household(session, "R00001").field_versions["notes"]
+    do_import(session, world.admin, csv_bytes([{**rows[0], "phone": "13700137000"}, *rows[1:]]))
+    home = household(session, "R00001")
+    assert home.field_versions == {"notes": notes_version, "phone": home.version}
+    assert home.version > notes_version and home.persons[0].version > 0
