@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from mobile import records as mobile_records
 from server.models import AuditEvent, Visit
-from server.services.sync.reports import DISCARD_ACTION
 from tests.factories import visit_form
 
 
@@ -81,7 +80,7 @@ def test_a_refused_visit_stays_until_discarded_and_the_discard_is_reported(
     assert tablet.store.discard_reports() == []
     session.expire_all()
     assert session.get(Visit, uuid.UUID(made["id"])) is None
-    (event,) = session.scalars(select(AuditEvent).where(AuditEvent.action == DISCARD_ACTION))
+    (event,) = session.scalars(select(AuditEvent).where(AuditEvent.action == "discard_on_tablet"))
     assert event.entity_id == made["id"] and event.actor_id == world.adv_a.id
     assert event.diff["record"][0]["visited_at"] == made["visited_at"]  # the last copy
     assert event.diff["reason"] == [None, "not_in_caseload"]

@@ -144,7 +144,7 @@ def waiting_returned(session: Session, household_ids: list[uuid.UUID]) -> list[V
     """The visits and interviews of these households returned and not yet corrected,
     oldest first: after a move only the new holder can act on them."""
     found: list[Visit | Interview] = []
-    for model, when in ((Visit, Visit.visited_at), (Interview, Interview.interviewed_at)):
+    for model in (Visit, Interview):
         for start in range(0, len(household_ids), CHUNK):
             chunk = household_ids[start : start + CHUNK]
             found.extend(
