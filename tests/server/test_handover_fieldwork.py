@@ -13,7 +13,7 @@ from sqlalchemy import select
 from server.models import AuditEvent, DeviceSync, Visit
 from server.services.caseload import handover
 from server.services.core.transaction import unit_of_work
-from server.services.review import workflow
+from server.services.review import queue, workflow
 from tests.factories import visit_data
 from tests.server.sync_helpers import Tablet
 
@@ -166,6 +166,9 @@ def test_the_new_holder_receives_an_old_returned_visit_and_may_correct_it(
         successor.id,
         "已补充",
     )
+    # The supervisor sees what the correction changed, not its bookkeeping.
+    detail = queue.review_detail(session, world.sup_a, "visit", old)
+    assert [c.field for c in detail.changes] == ["notes"]
     # Sent again under a new mutation id: the very record the server holds.
     [again] = holder.push([holder.mutation("visit", old, data)])
     assert again["status"] == "duplicate"
