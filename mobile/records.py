@@ -37,8 +37,17 @@ def mine(store) -> list[dict[str, Any]]:
 
 
 def returned(store) -> list[dict[str, Any]]:
-    """Records the supervisor returned, not yet corrected on this tablet."""
-    return [r for r in mine(store) if stage(r) == "returned"]
+    """Records the supervisor returned, not yet corrected on this tablet: the signed-in
+    advisor's, and any of a household they now hold (after a handover the holder corrects
+    them; the author stays)."""
+    me = (store.get_state("user") or {}).get("id")
+    return [
+        r
+        for r in all_records(store)
+        if stage(r) == "returned"
+        and me is not None
+        and me in (r.get("advisor_id"), r["household"].get("assigned_advisor_id"))
+    ]
 
 
 def editable(store, entity: str, record: dict[str, Any]) -> bool:

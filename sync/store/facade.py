@@ -264,10 +264,23 @@ class SQLiteStore:
         """Remove one needs-attention item (the advisor has seen it); False if unknown.
 
         Its record then settles: synced to the server copy when nothing else is pending or
-        flagged, or back to a draft when the server never accepted it.
+        flagged, or back to a draft when the server never accepted it. A record refused as
+        no longer the advisor's (``not_in_caseload``) is discarded instead, and the discard
+        queued for the server (:meth:`discard_reports`): call this only after the advisor
+        confirmed.
         """
         with self._writing() as tx:
             return attention.dismiss(tx, item_id)
+
+    def discard_reports(self) -> list[dict[str, Any]]:
+        """Records discarded on this tablet that the server has not yet been told of."""
+        with self._reading() as tx:
+            return attention.discard_reports(tx)
+
+    def forget_discard_reports(self, report_ids: list[str]) -> None:
+        """The server recorded these discard reports."""
+        with self._writing() as tx:
+            attention.forget_reports(tx, report_ids)
 
     # -------------------------------------------------------------- sync state
 

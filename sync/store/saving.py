@@ -15,8 +15,9 @@ from sync.store.tx import Tx
 
 # Keys a record read from the store may carry that the caller does not set: what the store
 # adds (version, local_state) and what only the store or the server decides (status,
-# review_comment). Dropped, so a dict the store handed out can be saved again as it is.
-STORE_KEYS = frozenset({"version", "local_state", "status", "review_comment"})
+# review_comment, corrected_by_id). Dropped, so a dict the store handed out can be saved
+# again as it is.
+STORE_KEYS = frozenset({"version", "local_state", "status", "review_comment", "corrected_by_id"})
 
 
 def prepare(tx: Tx, entity: str, data: dict[str, Any]) -> dict[str, Any]:

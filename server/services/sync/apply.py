@@ -128,7 +128,7 @@ def _upsert_record(
         return stored, {"status": "duplicate"}
     if stored is None:
         household = known.households.get(data["household_id"])
-        flag = _caseload_check(session, user, household, data["household_id"], data[when])
+        flag = _caseload_check(session, pusher, household, data["household_id"], data[when])
         if pusher.delivered_by is not None:
             flag = ",".join(f for f in (flag, "handed_over") if f)
         values = {
@@ -143,7 +143,7 @@ def _upsert_record(
         known.ids.add(record_id)  # a second mutation of this id in the batch corrects it
         action = "sync_create"
     else:
-        check_correctable(stored, user)
+        check_correctable(stored, user, known.households.get(stored.household_id))
         if data["household_id"] != stored.household_id:
             # A correction passes none of a new record's checks, so it may not move.
             raise Refusal(
@@ -154,6 +154,8 @@ def _upsert_record(
         for name, value in _columns(model, data).items():
             setattr(stored, name, value)
         stored.status = "resubmitted"
+        if user.id != stored.advisor_id:
+            stored.corrected_by_id = user.id  # the holder after a handover; the author stays
         stored.payload_hash = digest
         row, action = stored, "sync_correct"
     # A new record's values are the record itself; its trail names the fields set. A
@@ -173,7 +175,8 @@ def is_duplicate(stored, user: User, digest: str, base_version: int | None) -> b
     version, it saw the return, so this is a status transition to apply; below it (or
     absent: an older tablet), it is the earlier resubmission again.
     """
-    if stored is None or stored.advisor_id != user.id or stored.payload_hash != digest:
+    mine = stored is not None and user.id in (stored.advisor_id, stored.corrected_by_id)
+    if not mine or stored.payload_hash != digest:
         return False
     return stored.status != "returned" or base_version is None or base_version < stored.version
 
@@ -216,10 +219,15 @@ def _out_of_reach() -> Refusal:
     )
 
 
-def check_correctable(existing, user: User) -> None:
+def check_correctable(existing, user: User, household: Household | None = None) -> None:
     """Refuse a correction of another advisor's record, or of one under review or approved
-    (the statuses the tablet locks too: :data:`sync.protocol.LOCKED_STATUSES`)."""
-    if existing.advisor_id != user.id:
+    (the statuses the tablet locks too: :data:`sync.protocol.LOCKED_STATUSES`).
+
+    A returned record may also be corrected by the household's current holder (loaded in
+    ``household``): after a handover its author no longer has it, and nobody else would.
+    """
+    holder = household is not None and household.assigned_advisor_id == user.id
+    if existing.advisor_id != user.id and not (holder and existing.status == "returned"):
         raise _out_of_reach()
     if existing.status == "approved":
         raise Refusal("locked", "The record is approved and locked; make a new record.")
@@ -228,10 +236,13 @@ def check_correctable(existing, user: User) -> None:
 
 
 def _caseload_check(
-    session: Session, user: User, household: Household | None, household_id: uuid.UUID, at
+    session: Session, pusher: Pusher, household: Household | None, household_id: uuid.UUID, at
 ) -> str | None:
-    """None if the household (``household_id``, loaded or None) is the advisor's; a flag if
-    it was theirs when the record was made; a refusal otherwise."""
+    """None if the household (``household_id``, loaded or None) is the author's; the flag
+    ``left_caseload`` if it was theirs when the record was made, or it left their caseload
+    before this tablet could know (it had not pulled the move when the record was made); a
+    refusal otherwise."""
+    user = pusher.author
     if household is None:
         raise _out_of_reach()
     if household.assigned_advisor_id == user.id:
@@ -244,7 +255,28 @@ def _caseload_check(
     )
     if session.scalar(held.limit(1)) is not None:
         return "left_caseload"
+    moved = session.scalar(
+        select(CaseloadAssignment.version)
+        .where(
+            CaseloadAssignment.household_id == household_id,
+            CaseloadAssignment.advisor_id == user.id,
+            CaseloadAssignment.assigned_at <= at,
+            CaseloadAssignment.ended_at.is_not(None),
+        )
+        .order_by(CaseloadAssignment.ended_at.desc())
+        .limit(1)
+    )
+    if moved is not None and not _knew_of_move(pusher, moved, at):
+        return "left_caseload"
     raise _out_of_reach()
+
+
+def _knew_of_move(pusher: Pusher, moved_version: int, at) -> bool:
+    """Whether the tablet had pulled the move (the ended assignment's version, where its
+    tombstone sorts) before ``at``. Only the latest advance of its pull is kept, so this
+    errs towards keeping the record, never towards refusing it."""
+    pulled = pusher.pulled_through >= moved_version and pusher.pulled_at is not None
+    return pulled and pusher.pulled_at <= at
 
 
 def _update_household(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -82,6 +82,8 @@ def push(
         )
     pusher = _pusher(session, device, body.get("on_behalf_of"))
     mark = _lock_device(session, pusher)
+    # What the tablet had pulled decides whether a record made after a move is kept.
+    pusher = replace(pusher, pulled_through=mark.pulled_through, pulled_at=mark.pulled_at)
     print_ = fingerprint(raw)
     earlier = session.get(IdempotentReply, (pusher.author.id, pusher.device_id, key))
     if earlier is not None:
