@@ -37,8 +37,34 @@ def mine(store) -> list[dict[str, Any]]:
 
 
 def returned(store) -> list[dict[str, Any]]:
-    """Records the supervisor returned, not yet corrected on this tablet."""
-    return [r for r in mine(store) if stage(r) == "returned"]
+    """Records the supervisor returned, not yet corrected on this tablet: the signed-in
+    advisor's, and any of a household they now hold (after a handover the holder corrects
+    them; the author stays)."""
+    me = (store.get_state("user") or {}).get("id")
+    return [
+        r
+        for r in all_records(store)
+        if stage(r) == "returned"
+        and me is not None
+        and me in (r.get("advisor_id"), r["household"].get("assigned_advisor_id"))
+    ]
+
+
+def editable(store, entity: str, record: dict[str, Any]) -> bool:
+    """Whether opening ``record`` gives its editable form rather than a view.
+
+    Only a record the supervisor returned, or the signed-in advisor's own unsubmitted
+    draft, is edited; a lead only while the server refuses it. Anything else (waiting to
+    be sent, received, approved, waiting for attention) is shown read-only, so opening and
+    leaving it can never withdraw a queued record or turn it back into a draft.
+    """
+    kind = stage(record)
+    if entity == "lead":
+        return kind == "attention"
+    if kind == "returned":
+        return True
+    user = store.get_state("user") or {}
+    return kind == "draft" and record.get("advisor_id") == user.get("id")
 
 
 def open_draft(store) -> dict[str, Any] | None:

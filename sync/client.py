@@ -46,6 +46,8 @@ class Store(Protocol):
     def author_token(self, author_id: int) -> str | None: ...
     def forget_author_tokens(self) -> None: ...
     def settle_handover(self) -> int: ...
+    def discard_reports(self) -> list[dict[str, Any]]: ...
+    def forget_discard_reports(self, report_ids: list[str]) -> None: ...
 
 
 @dataclass
@@ -55,6 +57,7 @@ class SyncReport:
     pushed: dict[str, int] = field(default_factory=dict)
     pulled: int = 0
     pages: int = 0
+    discards: int = 0  # discarded records reported to the server
 
     @property
     def needs_attention(self) -> int:
@@ -156,6 +159,17 @@ class SyncClient:
             body["on_behalf_of"] = token
         return body, ids
 
+    def report_discards(self) -> int:
+        """Tell the server of refused records the advisor discarded (with each record, so
+        the office keeps the last copy); returns how many were reported."""
+        reports = self.store.discard_reports()
+        if not reports:
+            return 0
+        body = {"device_id": self.store.device_id(), "discards": reports}
+        self.transport.report_discards(body)
+        self.store.forget_discard_reports([r["id"] for r in reports])
+        return len(reports)
+
     def pull(self, progress: Progress | None = None) -> tuple[int, int]:
         """Pull pages until ``has_more`` is false; returns (changes, pages)."""
         changes = pages = 0
@@ -186,6 +200,7 @@ class SyncClient:
         """Push everything pending, then pull everything new."""
         report = SyncReport()
         report.pushed = self.push(progress)
+        report.discards = self.report_discards()
         report.pulled, report.pages = self.pull(progress)
         self.store.settle_handover()
         self.store.set_state("last_sync_at", datetime.now(UTC).isoformat())

@@ -197,6 +197,8 @@ class VisitSchema(RecordSchema):
     status = Code(RecordStatus, load_default=RecordStatus.draft.value)
     # Written by the supervisor's review (DESIGN §6), never by the tablet.
     review_comment = fields.String(dump_only=True)
+    # Who corrected a returned record other than its author (the holder after a handover).
+    corrected_by_id = int_id(dump_only=True)
 
     @validates_schema(skip_on_field_errors=False)
     def _check_times(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -218,6 +220,7 @@ class InterviewSchema(RecordSchema):
     notes = Text(4000, load_default="")
     status = Code(RecordStatus, load_default=RecordStatus.draft.value)
     review_comment = fields.String(dump_only=True)
+    corrected_by_id = int_id(dump_only=True)
 
 
 class WarningSchema(RecordSchema):

@@ -141,6 +141,11 @@ class Transport(abc.ABC):
             idempotent=True,  # mutation ids and the Idempotency-Key make a replay harmless
         )
 
+    def report_discards(self, body: dict) -> dict:
+        """Tell the server of records discarded on the tablet: ``{recorded}``; safe to
+        repeat (each report has its own id)."""
+        return self.request("POST", f"{API}/sync/discards", json=body, idempotent=True)
+
     def _headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
         headers = {"Accept": "application/json", "Accept-Encoding": "gzip"}
         if self._token:

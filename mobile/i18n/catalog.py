@@ -122,6 +122,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     "visit.fix_errors": ("请修正标红的项目", "Please correct the marked fields"),
     "visit.submitted": ("已提交，等待上传", "Submitted; waiting to send"),
     "visit.review_comment": ("退回意见：{comment}", "Returned: {comment}"),
+    "form.view_only": ("仅供查看（不能修改）· {state}", "View only (cannot be changed) · {state}"),
+    "form.locked": (
+        "服务器已收下这条记录，不能再修改",
+        "The server holds this record; it can no longer be changed",
+    ),
     # interview form
     "interview.title": ("邻里访问 · {name}", "Neighbourhood interview · {name}"),
     "interview.role": ("受访人身份", "Interviewee role"),
@@ -178,6 +183,16 @@ CATALOG: dict[str, tuple[str, str]] = {
     "sync.keep_mine": ("用本机的值", "Use mine"),
     "sync.keep_theirs": ("用服务器的值", "Keep the server's"),
     "sync.dismiss": ("知道了", "Dismiss"),
+    "sync.discard": ("放弃这条记录", "Discard this record"),
+    "sync.discard_title": ("放弃这条记录？", "Discard this record?"),
+    "sync.discard_body": (
+        "服务器没有收下这条记录。放弃后，本机不再保留它，记录的内容无法找回：\n{what}",
+        "The server did not take this record. Once discarded it is no longer kept on this "
+        "tablet and what it recorded cannot be recovered:\n{what}",
+    ),
+    "sync.discard_what": ("{kind} · {household} · {when}", "{kind} · {household} · {when}"),
+    "sync.discard_keep": ("取消，保留记录", "Cancel, keep it"),
+    "sync.discard_confirm": ("确认放弃", "Discard it"),
     "sync.signed_out": ("登录已失效，请重新登录", "Signed out; please sign in again"),
     # settings
     "settings.title": ("设置", "Settings"),
@@ -200,6 +215,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "error.phone": ("只能包含数字、空格、+ 和 -", "Digits, spaces, '+' and '-' only"),
     "error.length": ("长度应为 {min}–{max} 个字符", "Must be {min} to {max} characters long"),
     "error.too_long": ("最多 {max} 个字符", "At most {max} characters"),
+    "error.not_in_caseload": ("不在本人负责的家庭中", "Not in your caseload"),
     "error.generic": ("无效：{message}", "Invalid: {message}"),
 }
 
@@ -210,6 +226,7 @@ VALIDATION_MESSAGES = {
     "Not a valid decimal.": "error.number",
     "Field may not be null.": "error.required",
     "May contain only digits, spaces, '+' and '-'.": "error.phone",
+    "Not in your caseload.": "error.not_in_caseload",
 }
 
 # The shared schemas' length messages carry their bounds: pattern → catalog key.

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.popup import Popup
 
 from mobile.i18n import tr
 from mobile.screens import BaseScreen
 from mobile.viewmodels.sync import SyncViewModel
 from mobile.widgets.common import Caption, TButton
+
+
+class DiscardPopup(Popup):
+    """Asks before a refused record is given up, saying what would be lost."""
+
+    what = StringProperty("")
+
+    def __init__(self, on_confirm, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._on_confirm = on_confirm
+
+    def confirm(self) -> None:
+        self.dismiss()
+        self._on_confirm()
 
 
 class SyncScreen(BaseScreen):
@@ -36,6 +52,15 @@ class SyncScreen(BaseScreen):
                 row.add_widget(Caption(text=pair["theirs"], size_hint_y=1))
                 box.add_widget(row)
             buttons = BoxLayout(size_hint_y=None, height="52dp", spacing="8dp")
+            if item["refused"]:
+                # Field work the server did not take: which record, and giving it up is
+                # asked for first.
+                box.add_widget(Caption(text=item["what"]))
+                button = TButton(text=tr("sync.discard"), background_color=(0.75, 0.2, 0.2, 1))
+                button.bind(on_release=lambda _b, i=item: self.ask_discard(i))
+                buttons.add_widget(button)
+                box.add_widget(buttons)
+                continue
             if item["status"] == "conflict":
                 choices = (("sync.keep_mine", "mine"), ("sync.keep_theirs", "theirs"))
             else:
@@ -45,6 +70,14 @@ class SyncScreen(BaseScreen):
                 button.bind(on_release=lambda _b, i=item["id"], k=keep: self.vm.resolve(i, k))
                 buttons.add_widget(button)
             box.add_widget(buttons)
+
+    def ask_discard(self, item: dict) -> DiscardPopup:
+        """Open the confirmation; only its confirm button discards."""
+        popup = DiscardPopup(
+            lambda: self.vm.discard(item["id"]), title=tr("sync.discard_title"), what=item["what"]
+        )
+        popup.open()
+        return popup
 
 
 SCREEN = SyncScreen

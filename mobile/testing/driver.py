@@ -17,6 +17,10 @@ from kivy.clock import Clock
 
 log = logging.getLogger(__name__)
 TIMEOUT = 20.0
+# What a test may read from the app's store (never write: the app does that).
+STORE_READS = frozenset(
+    {"outbox_items", "record", "get_state", "attention_items", "pending_count", "household"}
+)
 
 
 class Driver:
@@ -76,12 +80,19 @@ class Driver:
         manager = self.app.manager
         return manager.get_screen(manager.current)
 
+    def _modal(self):
+        """The topmost open popup, if any (it takes the touches, so lookups go there)."""
+        from kivy.core.window import Window
+        from kivy.uix.modalview import ModalView
+
+        return next((w for w in Window.children if isinstance(w, ModalView)), None)
+
     def _find(self, request: dict[str, Any]):
-        screen = self._screen()
+        screen = self._modal() or self._screen()
         if "id" in request:
             widget = screen.ids.get(request["id"])
             if widget is None:
-                raise LookupError(f"no id {request['id']!r} on {screen.name}")
+                raise LookupError(f"no id {request['id']!r} on {_name(screen)}")
             return widget
         root = screen
         if "row" in request:  # a RecycleView row by the attribute it shows
@@ -97,7 +108,7 @@ class Driver:
         for widget in root.walk():
             if getattr(widget, "text", None) == text and _shown(widget):
                 return widget
-        raise LookupError(f"no visible widget with text {text!r} on {screen.name}")
+        raise LookupError(f"no visible widget with text {text!r} on {_name(screen)}")
 
     # ---------------------------------------------------------------- commands
 
@@ -142,6 +153,18 @@ class Driver:
         value = getattr(vm, request["attr"])
         finish(json.loads(json.dumps(value, default=str)))
 
+    def cmd_popup(self, request, finish) -> None:
+        """The open popup's title, or None."""
+        modal = self._modal()
+        finish(None if modal is None else getattr(modal, "title", type(modal).__name__))
+
+    def cmd_store(self, request, finish) -> None:
+        """A read of the app's own store (``method`` from STORE_READS, with ``args``)."""
+        if request["method"] not in STORE_READS:
+            raise PermissionError(f"{request['method']} is not a read the driver offers")
+        value = getattr(self.app.ctx.store, request["method"])(*request.get("args", []))
+        finish(json.loads(json.dumps(value, default=str)))
+
     def cmd_taps(self, request, finish) -> None:
         if request.get("reset"):
             self.taps = 0
@@ -160,6 +183,10 @@ class Driver:
         from mobile.window import save_window
 
         finish(save_window(request["path"]))
+
+
+def _name(root) -> str:
+    return getattr(root, "name", "") or type(root).__name__
 
 
 def _parents(widget):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from typing import Any
 
@@ -10,7 +11,7 @@ from kivy.event import EventDispatcher
 from kivy.properties import BooleanProperty, DictProperty, StringProperty
 from marshmallow import ValidationError
 
-from mobile import records
+from mobile import receipts, records
 from mobile.i18n import message, tr
 from sync.store import RecordLocked
 
@@ -31,6 +32,8 @@ class RecordFormViewModel(EventDispatcher):
     title = StringProperty("")
     review_comment = StringProperty("")
     is_submitted = BooleanProperty(False)
+    read_only = BooleanProperty(False)  # a view of a stored record: no autosave, no submit
+    view_only = StringProperty("")  # why it is read-only, shown above the form
 
     __events__ = ("on_submitted",)
 
@@ -39,6 +42,7 @@ class RecordFormViewModel(EventDispatcher):
         self.ctx = ctx
         self.household: dict[str, Any] = {}
         self._trigger = None
+        self._saved: dict[str, Any] = {}  # the form as loaded or last written
         self.form = dict(self.defaults)  # kv rules read every key before a form opens
 
     # ----------------------------------------------------------------- opening
@@ -47,9 +51,11 @@ class RecordFormViewModel(EventDispatcher):
         """A fresh record for the household, started now."""
         now = self.ctx.now().isoformat()
         self._open(household_id, {**self.defaults, "id": str(uuid.uuid4()), "started_at": now})
+        self._mark_saved()
 
     def open_existing(self, record: dict[str, Any]) -> None:
-        """Correct a stored record (a draft, or one the supervisor returned)."""
+        """Open a stored record: editable when it is returned or the advisor's own draft
+        (:func:`mobile.records.editable`), else read-only, its values shown."""
         # None from the server (no income, no level) is an empty field on the form.
         known = {k: v for k, v in record.items() if k in self.defaults and v is not None}
         form = {**self.defaults, **known}
@@ -62,17 +68,32 @@ class RecordFormViewModel(EventDispatcher):
             if record.get("review_comment")
             else ""
         )
+        if not records.editable(self.ctx.store, self.entity, record):
+            known = self.ctx.store.get_state("receipts") or {}
+            state = receipts.describe(record, known, self.ctx.tz)
+            self.read_only, self.view_only = True, tr("form.view_only", state=state)
+        self._mark_saved()
 
     def restore(self, draft: dict[str, Any]) -> None:
         """Continue the form left unfinished (after a kill, a lock or a restart)."""
         self._open(draft["household_id"], {**self.defaults, **draft["form"]})
+        self._mark_saved()
 
     def _open(self, household_id: str, form: dict[str, Any]) -> None:
         self.household = self.ctx.store.household(household_id) or {}
         self.form = form
         self.form["household_id"] = household_id
         self.errors, self.notice, self.review_comment, self.is_submitted = {}, "", "", False
+        self.read_only, self.view_only = False, ""
         self.title = self._title()
+
+    def _mark_saved(self) -> None:
+        # Autosave compares against this: opening and leaving a form writes nothing.
+        self._saved = copy.deepcopy(dict(self.form))
+
+    def changed(self) -> bool:
+        """Something differs from what was loaded (or last autosaved)."""
+        return dict(self.form) != self._saved
 
     def _title(self) -> str:
         return self.household.get("head_name", "")
@@ -81,7 +102,7 @@ class RecordFormViewModel(EventDispatcher):
 
     def set(self, key: str, value: Any) -> None:
         """One field changed: keep it and schedule the autosave."""
-        if self.form.get(key) == value:
+        if self.read_only or self.form.get(key) == value:
             return
         self.form[key] = value
         self.errors.pop(key, None)
@@ -115,12 +136,14 @@ class RecordFormViewModel(EventDispatcher):
     # ---------------------------------------------------------------- saving
 
     def autosave(self) -> bool:
-        """Keep the raw form (always) and a draft record (its valid fields); True if stored."""
-        if self.is_submitted:
+        """Keep the raw form and a draft record (its valid fields) when something changed;
+        True if a draft record was stored."""
+        if self.is_submitted or self.read_only or not self.changed() or self._queued():
             return False
         records.remember_draft(
             self.ctx.store, self.entity, self.form["household_id"], dict(self.form)
         )
+        self._mark_saved()
         if not self.ready_for_draft():
             return False
         data = self.payload()
@@ -139,13 +162,25 @@ class RecordFormViewModel(EventDispatcher):
         self.notice = tr("visit.autosaved")
         return True
 
+    def _queued(self) -> bool:
+        # A record waiting to be sent is never turned back into a draft implicitly: a draft
+        # write would withdraw it from the outbox.
+        stored = self.ctx.store.record(self.entity, self.form.get("id", ""))
+        return stored is not None and stored["local_state"] == "pending"
+
     def submit(self) -> bool:
         """Validate with the shared schema and queue the record for sync in one commit."""
+        if self.read_only:
+            return False
         try:
             self._save(self.submission(), draft=False)
         except ValidationError as error:
             self._show(error)
             self.notice = tr("visit.fix_errors")
+            return False
+        except RecordLocked:
+            # The server holds it as submitted or approved (a stale form): say so, no crash.
+            self.notice = tr("form.locked")
             return False
         self.is_submitted = True
         records.forget_draft(self.ctx.store)

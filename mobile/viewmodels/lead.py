@@ -32,8 +32,7 @@ class LeadFormViewModel(LocatedFormViewModel):
 
     def open_existing(self, record: dict[str, Any]) -> None:
         """A lead the server refused, opened to correct and send again."""
-        super().open_existing({**record, "household_id": ""})
-        self.form["started_at"] = record["found_at"]
+        super().open_existing({**record, "household_id": "", "started_at": record["found_at"]})
 
     def _open(self, household_id: str, form: dict[str, Any]) -> None:
         super()._open("", form)

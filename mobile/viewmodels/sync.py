@@ -12,6 +12,7 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Stri
 from mobile.i18n import message, tr
 
 STALE_AFTER = timedelta(hours=24)
+FIELD_WORK = {"visit": "visited_at", "interview": "interviewed_at", "lead": "found_at"}
 
 
 def _shown(value: Any) -> str:
@@ -77,9 +78,11 @@ class SyncViewModel(EventDispatcher):
             texts = [
                 message(m[0]) if isinstance(m, list) else str(m)
                 for m in (item.get("errors") or {}).values()
+                if m  # a field named without a message says nothing to show
             ]
             pairs = []
             title = tr("sync.rejected", message="; ".join(texts) or (item.get("reason") or ""))
+        refused = item["status"] == "rejected" and item["entity"] in FIELD_WORK
         return {
             "id": item["id"],
             "status": item["status"],
@@ -88,7 +91,26 @@ class SyncViewModel(EventDispatcher):
             "entity": item["entity"],
             "record_id": item["record_id"],
             "payload": payload,
+            "refused": refused,
+            "what": self._what(item, payload) if refused else "",
         }
+
+    def _what(self, item: dict[str, Any], payload: dict[str, Any]) -> str:
+        """A refused record in words (kind · household · when): what discarding it loses."""
+        entity = item["entity"]
+        if entity == "lead":
+            kind, household = tr("lead.new"), payload.get("head_name") or "—"
+        else:
+            kind = tr("household.visit" if entity == "visit" else "household.interview")
+            found = self.ctx.store.household(item.get("household_id") or "") or {}
+            household = found.get("head_name") or "—"
+        stamp = payload.get(FIELD_WORK[entity])
+        when = (
+            datetime.fromisoformat(stamp).astimezone(self.ctx.tz).strftime("%Y-%m-%d %H:%M")
+            if stamp
+            else "—"
+        )
+        return tr("sync.discard_what", kind=kind, household=household, when=when)
 
     def sync_now(self) -> bool:
         """Start a sync in the background; False if one is already running."""
@@ -125,6 +147,12 @@ class SyncViewModel(EventDispatcher):
         if keep == "mine" and item["status"] == "conflict" and item["entity"] == "household":
             mine = {pair["field"]: item["payload"].get(pair["field"]) for pair in item["pairs"]}
             store.update_household(item["record_id"], mine)
+        self.refresh()
+
+    def discard(self, item_id: int) -> None:
+        """The advisor confirmed: give up a refused record (the store settles it and tells
+        the server). Only ever called after the confirmation popup."""
+        self.ctx.store.dismiss_attention(item_id)
         self.refresh()
 
     def on_synced(self) -> None:

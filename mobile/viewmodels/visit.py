@@ -37,7 +37,8 @@ class VisitFormViewModel(LocatedFormViewModel):
         super()._open(household_id, form)
         self.persons = [(p["id"], p["name"]) for p in self.household.get("persons", [])]
         self.has_last = self._last_visit() is not None
-        self.use_location(self.ctx.locator.fix)
+        # A stored visit keeps where it was made; a new one takes the device's fix.
+        self.use_location(self.form.get("location") or self.ctx.locator.fix)
 
     def _title(self) -> str:
         return tr("visit.title", name=self.household.get("head_name", ""))

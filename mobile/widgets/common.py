@@ -44,6 +44,19 @@ class TArea(TextInput):
     key = StringProperty("")
 
 
+class FormBody(BoxLayout):
+    """A form's fields. ``locked`` (a view of a stored record) ignores taps on them, so
+    the values read as clearly as when editing (a disabled widget greys them out); the
+    scroll view around it still scrolls."""
+
+    locked = BooleanProperty(False)
+
+    def on_touch_down(self, touch) -> bool:
+        if self.locked and self.collide_point(*touch.pos):
+            return True
+        return super().on_touch_down(touch)
+
+
 class Caption(Label):
     """A wrapping label that grows to its text."""
 
@@ -127,7 +140,7 @@ class DueRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
 
 
 class RecordRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
-    """A visit or interview with its receipt; a returned one opens for correction."""
+    """A record with its receipt; a tap opens it (editable only when returned or a draft)."""
 
     record_id = StringProperty("")
     entity = StringProperty("")

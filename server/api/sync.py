@@ -100,6 +100,27 @@ class PushResultSchema(StrictSchema):
     server_time = fields.String()
 
 
+class DiscardSchema(StrictSchema):
+    id = fields.UUID(required=True, metadata={"description": "the report's own id (repeats)"})
+    entity = fields.String(required=True, validate=validate.OneOf(["visit", "interview"]))
+    record_id = fields.UUID(required=True)
+    household_id = fields.UUID(required=True)
+    reason = fields.String(required=True, validate=validate.Length(1, 64))
+    record = fields.Dict(required=True, metadata={"description": "the record as discarded"})
+    discarded_at = fields.AwareDateTime(required=True)
+
+
+class DiscardsSchema(StrictSchema):
+    device_id = fields.String(required=True, validate=validate.Length(1, 64))
+    discards = fields.List(
+        fields.Nested(DiscardSchema), required=True, validate=validate.Length(1, 1000)
+    )
+
+
+class DiscardsResultSchema(StrictSchema):
+    recorded = fields.Integer()
+
+
 class ReturnSchema(StrictSchema):
     comment = fields.String(required=True, validate=validate.Length(2, 2000))
 
@@ -126,6 +147,14 @@ def _report(headers) -> None:
 def pull(args, **headers):
     """Changes for your caseload after `cursor`, in commit order (see docs/api.md)."""
     _report(headers)
+    with unit_of_work(db.session):
+        reports.note_pulled(
+            db.session,
+            actor=actor(),
+            device_id=device().device_id,
+            cursor=args["cursor"],
+            now=context.now(),
+        )
     # Every read of one pull comes from one snapshot (DESIGN §5).
     with unit_of_work(db.session, snapshot=True):
         page = sync_pull.pull(
@@ -163,6 +192,24 @@ def push(body, key, **headers):
     # through spares dumping up to 1,000 results a second time (PushResultSchema still
     # documents it).
     return jsonify(answer)
+
+
+@blp.post("/sync/discards")
+@login_required("advisor")
+@blp.arguments(DiscardsSchema)
+@blp.response(200, DiscardsResultSchema)
+@blp.alt_response(403, description="Only advisors' tablets sync; device mismatch")
+def discards(body):
+    """Records the advisor discarded after the server refused them (docs/api.md)."""
+    with unit_of_work(db.session):
+        recorded = reports.record_discards(
+            db.session,
+            device=device(),
+            device_id=body["device_id"],
+            discards=body["discards"],
+            now=context.now(),
+        )
+    return {"recorded": recorded}
 
 
 def _review(entity: str, schema):

@@ -17,7 +17,7 @@ from server.services import roster
 from server.services.core.errors import Invalid
 from server.services.core.transaction import unit_of_work
 from server.services.roster import report
-from server.services.roster.write import RosterRefused
+from server.services.roster.write import PlanChanged, RosterRefused
 
 # Without --as the command line runs as the server's operator: everything, like an admin.
 _OPERATOR = User(username="cli", role="admin", display_name="command line")
@@ -47,6 +47,10 @@ def _summary(plan: roster.Plan, written: bool | None) -> None:
     counts = plan.counts
     line = "  ".join(f"{report.ACTIONS[k]} {v}" for k, v in counts.items())
     click.echo(f"{len(plan.results)} rows ({plan.encoding}): {line}")
+    kept = sum(len(r.kept) for r in plan.results)
+    if kept:
+        click.echo(f"保留 {kept}: values changed since the last import stay (see --report)")
+    click.echo(f"fingerprint: {plan.fingerprint}")
     for result in plan.refused[:20]:
         for line in report.result_lines(result):
             click.echo(f"  第 {line[0]} 行 {line[1]} [{line[3]}] {line[4]}", err=True)
@@ -68,10 +72,16 @@ def _summary(plan: roster.Plan, written: bool | None) -> None:
     help="write the row-by-row report here (.csv, UTF-8 with BOM, or .xlsx)",
 )
 @click.option("--as", "username", help="import as this supervisor or admin (their scope)")
+@click.option(
+    "--expect",
+    metavar="FP",
+    help="import only if the plan is still the dry run's (its fingerprint); else exit 1",
+)
 def import_command(
-    file: Path, dry_run: bool, report_path: Path | None, username: str | None
+    file: Path, dry_run: bool, report_path: Path | None, username: str | None, expect: str | None
 ) -> None:
-    """Check FILE (CSV or XLSX) and import it, all or nothing; exit 1 if a row is refused."""
+    """Check FILE (CSV or XLSX) and import it, all or nothing; exit 1 if a row is refused
+    or (with --expect) if the plan is no longer the one the dry run showed."""
     data = file.read_bytes()
     actor = _actor(username)
     try:
@@ -82,7 +92,12 @@ def import_command(
                 click.echo(f"{key}: {message}", err=True)
         sys.exit(1)
     with click.progressbar(length=len(table.rows), label="checking", file=sys.stderr) as bar:
-        plan, written = _run(table, actor, data, dry_run, bar.update)
+        try:
+            plan, written = _run(table, actor, data, dry_run, expect, bar.update)
+        except PlanChanged as changed:
+            click.echo(f"fingerprint: {changed.plan.fingerprint} (expected {expect})", err=True)
+            click.echo(changed.errors["fingerprint"][0], err=True)
+            sys.exit(1)
     if report_path is not None:
         _write_report(plan, report_path)
     _summary(plan, written)
@@ -91,7 +106,7 @@ def import_command(
         sys.exit(1)
 
 
-def _run(table, actor: User, data: bytes, dry_run: bool, progress):
+def _run(table, actor: User, data: bytes, dry_run: bool, expect: str | None, progress):
     """The plan, and whether it was written (None for a dry run)."""
     session = db.session
     if dry_run:
@@ -109,6 +124,7 @@ def _run(table, actor: User, data: bytes, dry_run: bool, progress):
                 now=context.now(),
                 tz=context.tz(),
                 digest=hashlib.sha256(data).hexdigest(),
+                expect=expect,
                 progress=progress,
             )
     except RosterRefused as refused:

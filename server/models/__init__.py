@@ -7,6 +7,7 @@ from server.models.household import CaseloadAssignment, Household, Person
 from server.models.lead import Lead
 from server.models.policy import SchedulePolicy
 from server.models.record import Interview, Visit
+from server.models.roster import RosterImport
 from server.models.sync import DeviceMutation, DeviceSync, IdempotentReply, Tombstone
 from server.models.user import Device, LoginFailure, User
 from server.models.warning import Warning
@@ -25,6 +26,7 @@ __all__ = [
     "Lead",
     "LoginFailure",
     "Person",
+    "RosterImport",
     "SchedulePolicy",
     "SyncCounter",
     "Tombstone",

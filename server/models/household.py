@@ -87,6 +87,9 @@ class Household(UUIDPk, Versioned, Base):
     field_versions: Mapped[dict] = mapped_column(
         JSONType, default=dict, server_default=text("'{}'")
     )
+    # What the last roster import wrote to each household column it manages (JSON-safe
+    # values): a re-import keeps a value changed since by anyone else (docs/roster.md).
+    imported_values: Mapped[dict | None] = mapped_column(JSONType)
 
     persons: Mapped[list[Person]] = relationship(
         back_populates="household",

@@ -42,6 +42,9 @@ class FieldRecord(UUIDPk, Versioned):
     # SHA-256 of the pushed data last applied: a replay of the same record is recognised
     # by it even when the push bookkeeping that answered it first is gone (pruned).
     payload_hash: Mapped[str | None] = mapped_column(String(64))
+    # Who corrected a returned record when it was not its author: the household's holder
+    # after a handover. The author (``advisor_id``) stays.
+    corrected_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
 class Visit(FieldRecord, Base):

@@ -40,6 +40,11 @@ class DeviceSync(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
     device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     high_water: Mapped[int] = mapped_column(BigInteger, default=0)
+    # What the tablet has pulled: every change sorted at or below this version was applied
+    # there (its pull cursor says so), and since when. A push compares it with a caseload
+    # change: a record made before the tablet could know of a move is kept, flagged.
+    pulled_through: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    pulled_at: Mapped[datetime | None]
 
 
 class DeviceMutation(Base):

@@ -227,7 +227,9 @@ class SQLiteStore:
         """Apply a push response's results, one per mutation, in one commit.
 
         ``applied``/``duplicate``: the mutation leaves the outbox and the record takes the
-        returned version (``synced`` once nothing else is pending for it). ``conflict``/
+        returned version (``synced`` once nothing else is pending for it); a household
+        update's later never-sent update rebases onto that version for the fields it
+        changed (:func:`sync.store.outbox.rebase`). ``conflict``/
         ``rejected``: the mutation leaves the outbox for the needs-attention list, with the
         server's messages and the payload sent; the record is marked ``attention``. It is
         never retried nor dropped silently. A refusal of the mutation *id*
@@ -259,13 +261,24 @@ class SQLiteStore:
             return attention.items(tx)
 
     def dismiss_attention(self, item_id: int) -> bool:
-        """Remove one needs-attention item (the advisor has seen it); False if unknown.
+        """Remove one needs-attention item (seen by the advisor); False if unknown.
 
-        Its record then settles: synced to the server copy when nothing else is pending or
-        flagged, or back to a draft when the server never accepted it.
-        """
+        Its record settles: synced to the server copy when nothing else is pending or
+        flagged, else back to a draft. A record refused as ``not_in_caseload`` is discarded
+        and the discard queued for the server (:meth:`discard_reports`): call this only
+        after the advisor confirmed."""
         with self._writing() as tx:
             return attention.dismiss(tx, item_id)
+
+    def discard_reports(self) -> list[dict[str, Any]]:
+        """Records discarded on this tablet that the server has not yet been told of."""
+        with self._reading() as tx:
+            return attention.discard_reports(tx)
+
+    def forget_discard_reports(self, report_ids: list[str]) -> None:
+        """The server recorded these discard reports."""
+        with self._writing() as tx:
+            attention.forget_reports(tx, report_ids)
 
     # -------------------------------------------------------------- sync state
 

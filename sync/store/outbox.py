@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sync.protocol import canonical_json
@@ -53,6 +54,54 @@ def enqueue(
         ),
     )
     return cursor.lastrowid
+
+
+def rebase(tx: Tx, acknowledged: sqlite3.Row, version: int) -> None:
+    """The server acknowledged household update ``acknowledged`` (an outbox row) at
+    ``version``: the household's later never-sent update is rebased onto ``version`` for
+    the fields that one changed.
+
+    The advisor made it on top of that edit, whose values the server held at ``version``,
+    so for those fields it conflicts with nobody (else the server would see the advisor's
+    own edit as "changed on the server too"). Its other fields keep their base: for those
+    the tablet knows nothing newer, and rebasing would hide a change made on the server
+    meanwhile, so an update with both is split in two (the rebased part queued last, where
+    later edits fold into it). A row already sent is left as it was sent.
+    """
+    if acknowledged["entity"] != "household" or acknowledged["op"] != "update":
+        return
+    fields = set(rows.loads(acknowledged["payload"]))
+    # At most one: later edits fold into the household's never-sent update (enqueue).
+    later = tx.conn.execute(
+        """SELECT mutation_id, payload FROM outbox
+           WHERE entity = 'household' AND op = 'update' AND record_id = ?
+             AND mutation_id > ? AND state = 'queued' AND attempts = 0
+             AND COALESCE(base_version, 0) < ?""",
+        (acknowledged["record_id"], acknowledged["mutation_id"], version),
+    ).fetchall()
+    for row in later:
+        payload = rows.loads(row["payload"])
+        rebased = {k: v for k, v in payload.items() if k in fields}
+        kept = {k: v for k, v in payload.items() if k not in fields}
+        if not rebased:
+            continue
+        if not kept:
+            tx.conn.execute(
+                "UPDATE outbox SET base_version = ?, updated_at = ? WHERE mutation_id = ?",
+                (version, tx.now, row["mutation_id"]),
+            )
+            continue
+        tx.conn.execute(
+            "UPDATE outbox SET payload = ?, updated_at = ? WHERE mutation_id = ?",
+            (canonical_json(kept), tx.now, row["mutation_id"]),
+        )
+        tx.conn.execute(
+            """INSERT INTO outbox (entity, record_id, household_id, op, base_version, payload,
+                                   author_id, created_at, updated_at)
+               SELECT entity, record_id, household_id, op, ?, ?, author_id, created_at, ?
+               FROM outbox WHERE mutation_id = ?""",
+            (version, canonical_json(rebased), tx.now, row["mutation_id"]),
+        )
 
 
 def withdraw(tx: Tx, entity: str, record_id: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sync.protocol import STALE_MUTATION_REASONS, canonical_json
-from sync.store import rows, state
+from sync.store import outbox, rows, state
 from sync.store.errors import StoreError
 from sync.store.tx import Tx
 
@@ -82,6 +82,7 @@ def apply_results(tx: Tx, results: list[dict[str, Any]]) -> None:
             version = int(result["version"])
             if not state.acknowledge_created(tx, row, version):
                 state.acknowledge(tx, row, version)
+            outbox.rebase(tx, row, version)
         elif outcome in ("conflict", "rejected"):
             state.flag(tx, row, result)
         else:

@@ -248,8 +248,8 @@ def prune_history(conn: sqlite3.Connection, household_ids: Iterable[str]) -> int
     """Delete synced visits/interviews beyond the latest ``HISTORY_PER_HOUSEHOLD`` (12) per
     household, as the server's bundle does; return the count.
 
-    Drafts are not history and do not count; pending and needs-attention records count
-    towards the 12 but are never deleted.
+    Drafts are not history and do not count; pending, needs-attention and returned records
+    (the advisor still has to act on them) count towards the 12 but are never deleted.
     """
     ids = canonical_json(sorted(set(household_ids)))
     deleted = 0
@@ -257,13 +257,14 @@ def prune_history(conn: sqlite3.Connection, household_ids: Iterable[str]) -> int
         cursor = conn.execute(
             f"""DELETE FROM {table} WHERE id IN (
                     SELECT id FROM (
-                        SELECT id, local_state, ROW_NUMBER() OVER (
+                        SELECT id, local_state, status, ROW_NUMBER() OVER (
                             PARTITION BY household_id ORDER BY {time_column} DESC, id DESC
                         ) AS position
                         FROM {table}
                         WHERE local_state != 'draft'
                           AND household_id IN (SELECT value FROM json_each(?))
-                    ) WHERE position > ? AND local_state = 'synced')""",
+                    ) WHERE position > ? AND local_state = 'synced'
+                        AND COALESCE(status, '') != 'returned')""",
             (ids, HISTORY_PER_HOUSEHOLD),
         )
         deleted += cursor.rowcount

@@ -15,8 +15,9 @@ from sync.store.tx import Tx
 
 # Keys a record read from the store may carry that the caller does not set: what the store
 # adds (version, local_state) and what only the store or the server decides (status,
-# review_comment). Dropped, so a dict the store handed out can be saved again as it is.
-STORE_KEYS = frozenset({"version", "local_state", "status", "review_comment"})
+# review_comment, corrected_by_id). Dropped, so a dict the store handed out can be saved
+# again as it is.
+STORE_KEYS = frozenset({"version", "local_state", "status", "review_comment", "corrected_by_id"})
 
 
 def prepare(tx: Tx, entity: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -66,7 +67,10 @@ def save(tx: Tx, entity: str, data: dict[str, Any], draft: bool) -> dict[str, An
         now=tx.now,
     )
     if not draft:
-        outbox.enqueue(tx, entity, "upsert", record_id, household_id, record, None)
+        # The version the tablet saw: the server tells a new resubmission of a record it
+        # returned from a replay of the earlier one by it (same content either way).
+        base_version = row["version"] if row else None
+        outbox.enqueue(tx, entity, "upsert", record_id, household_id, record, base_version)
     return rows.as_dict(rows.get_record(tx.conn, entity, record_id))
 
 

@@ -1,12 +1,27 @@
-"""Fixtures for the app's tests: an AppContext on a temporary store, signed in for real."""
+"""Fixtures for the app's tests: an AppContext signed in for real; Xvfb, a demo server, the app."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 
+# Before Kivy is first imported: ``mobile`` sets Kivy's environment (Python logging, no
+# stderr capture). Imported later, Kivy wraps stderr in a stream that logs to the logger
+# whose handler writes to stderr, and ``pytest -s`` dies in a RecursionError.
+import mobile  # noqa: F401,I001 - must come before the Kivy import below
+from server.demo import load_demo
+from server.services.core.transaction import unit_of_work
+from sync.schedule import DEFAULT_TZ
+from tests.mobile.remote import RemoteApp, free_port
+from tests.mobile.ui import PASSWORD as DEMO_PASSWORD
 from tests.server_fixtures import *  # noqa: F403 - pytest finds fixtures by name here
 from tests.server_fixtures import PASSWORD, World
 
@@ -60,3 +75,70 @@ def sync(ctx) -> None:
 def at(ctx, when: datetime) -> None:
     """Freeze the context's clock."""
     ctx.clock = lambda tz: when.astimezone(tz)
+
+
+@pytest.fixture(scope="session")
+def display():
+    """A private Xvfb display (skips, saying why, where Xvfb is not installed)."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (apt-get install xvfb libgl1-mesa-dri fonts-noto-cjk)")
+    number = next(n for n in range(90, 190) if not os.path.exists(f"/tmp/.X11-unix/X{n}"))
+    proc = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", "1280x1280x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while not os.path.exists(f"/tmp/.X11-unix/X{number}"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.skip("Xvfb did not start")
+        time.sleep(0.1)
+    yield f":{number}"
+    proc.terminate()
+    proc.wait(5)
+
+
+class Server:
+    """The app behind werkzeug on one fixed port, which can be stopped and started again."""
+
+    def __init__(self, app) -> None:
+        self.app, self.port, self._server = app, free_port(), None
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+@pytest.fixture
+def demo_server(app, session):
+    """A real server on 127.0.0.1 with demo data (a small district)."""
+    session().expire_on_commit = False
+    with unit_of_work(session):
+        load_demo(session, households=40, password=DEMO_PASSWORD, tz=DEFAULT_TZ)
+    server = Server(app)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def tablet(tmp_path, demo_server, display):
+    """The app, started fresh; stopped (or killed) at the end."""
+    apps: list[RemoteApp] = []
+
+    def start() -> RemoteApp:
+        remote = RemoteApp(tmp_path / "tablet", demo_server.url, display)
+        (tmp_path / "tablet").mkdir(exist_ok=True)
+        apps.append(remote.start())
+        return remote
+
+    yield start
+    for remote in apps:
+        remote.stop()

@@ -93,8 +93,14 @@ class RemoteApp:
             time.sleep(self.poll)
 
     def wait_synced(self, timeout: float = 60) -> None:
-        time.sleep(0.3)
+        """Wait for the sync a tap started to finish. No head start is needed: the tap's
+        handler starts the sync on the app's main thread before the driver answers the tap,
+        and the sync's result is posted there before the runner reads as idle."""
         self.wait_for(lambda: self.call("sync_idle"), "sync to finish", timeout)
+
+    def store(self, method: str, *args: Any) -> Any:
+        """A read of the app's own store (see mobile.testing.driver.STORE_READS)."""
+        return self.call("store", method=method, args=list(args))
 
     def kill(self) -> None:
         """kill -9: no chance to save anything more."""

@@ -2,145 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
-from server.demo import load_demo
 from server.models import Household, Lead, User, Visit
 from server.services.core.transaction import unit_of_work
 from server.services.households import households as household_service
 from server.services.review import workflow
 from sync.schedule import DEFAULT_TZ
-from tests.mobile.remote import RemoteApp, free_port
+from tests.mobile.ui import first_row, routine_visit, sign_in, sync_from_screen, unlock, wait_stored
 
-PASSWORD = "demo-password"
-PIN = "246810"
 pytestmark = pytest.mark.timeout(240)
-
-
-@pytest.fixture(scope="session")
-def display():
-    """A private Xvfb display (skips, saying why, where Xvfb is not installed)."""
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (apt-get install xvfb libgl1-mesa-dri fonts-noto-cjk)")
-    number = next(n for n in range(90, 190) if not os.path.exists(f"/tmp/.X11-unix/X{n}"))
-    proc = subprocess.Popen(
-        ["Xvfb", f":{number}", "-screen", "0", "1280x1280x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while not os.path.exists(f"/tmp/.X11-unix/X{number}"):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            pytest.skip("Xvfb did not start")
-        time.sleep(0.1)
-    yield f":{number}"
-    proc.terminate()
-    proc.wait(5)
-
-
-class Server:
-    """The app behind werkzeug on one fixed port, which can be stopped and started again."""
-
-    def __init__(self, app) -> None:
-        self.app, self.port, self._server = app, free_port(), None
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-
-@pytest.fixture
-def demo_server(app, session):
-    """A real server on 127.0.0.1 with demo data (a small district)."""
-    session().expire_on_commit = False
-    with unit_of_work(session):
-        load_demo(session, households=40, password=PASSWORD, tz=DEFAULT_TZ)
-    server = Server(app)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def tablet(tmp_path, demo_server, display):
-    """The app, started fresh; stopped (or killed) at the end."""
-    apps: list[RemoteApp] = []
-
-    def start() -> RemoteApp:
-        remote = RemoteApp(tmp_path / "tablet", demo_server.url, display)
-        (tmp_path / "tablet").mkdir(exist_ok=True)
-        apps.append(remote.start())
-        return remote
-
-    yield start
-    for remote in apps:
-        remote.stop()
-
-
-def sign_in(app: RemoteApp) -> None:
-    assert app.screen() == "signin"
-    app.type("advisor1", id="username")
-    app.type(PASSWORD, id="password")
-    app.tap(id="submit")
-    app.wait_for(lambda: app.screen() == "pin", "the PIN screen")
-    app.type(PIN, id="pin")
-    app.type(PIN, id="repeat")
-    app.tap(id="submit")
-    app.wait_for(lambda: app.screen() == "duelist", "the due list")
-    app.wait_synced()
-
-
-def unlock(app: RemoteApp) -> None:
-    app.wait_for(lambda: app.screen() == "pin", "the unlock screen")
-    app.type(PIN, id="pin")
-    app.tap(id="submit")
-    app.wait_for(lambda: app.screen() == "duelist", "the due list")
-
-
-def first_row(app: RemoteApp, state: str | None = None) -> dict:
-    """The first row in ``state`` (else the first not yet visited, else the first)."""
-    rows = [r for r in app.vm("rows") if r["viewclass"] == "DueRow"]
-    for wanted in (state, "not done"):
-        for r in rows:
-            if (
-                wanted is None
-                or r["state"] == wanted
-                or (wanted == "not done" and r["state"] != "done")
-            ):
-                return r
-    return rows[0]
-
-
-def routine_visit(app: RemoteApp, household_id: str) -> None:
-    """From the due list: visit button, outcome, "same as last", submit."""
-    app.tap(row=["household_id", household_id], text="走访")
-    app.tap(text="见面走访")
-    app.tap(id="same_as_last")
-    app.tap(id="submit")
-    app.wait_for(lambda: app.screen() == "duelist", "back on the due list")
-
-
-def sync_from_screen(app: RemoteApp) -> None:
-    app.tap(id="nav_sync")
-    app.tap(id="sync_now")
-    app.wait_synced()
 
 
 def test_visit_from_due_list_to_server_in_few_taps(tablet, session):
@@ -214,6 +90,14 @@ def test_returned_visit_is_corrected_and_conflict_shows_both_values(tablet, sess
     app.wait_synced()
     app.tap(id="back")
     app.wait_for(lambda: app.vm("returned_count") == "退回 1", "the returned count")
+    # A returned record opens editable; opened and left unchanged, nothing is written.
+    app.tap(id="nav_records")
+    app.tap(row=["record_id", str(visit.id)])
+    assert not app.vm("read_only") and not app.call("get", id="submit", attr="disabled")
+    app.tap(id="back")
+    stored = app.store("record", "visit", str(visit.id))
+    assert (stored["local_state"], stored["status"]) == ("synced", "returned")
+    assert app.store("get_state", "open_draft") is None and app.store("outbox_items") == []
     app.tap(id="nav_returned")
     app.tap(row=["record_id", str(visit.id)])
     assert "请补充收入情况" in app.vm("review_comment")
@@ -256,7 +140,16 @@ def test_a_kill_while_typing_offers_the_draft_again(tablet):
     app.tap(row=["household_id", row["household_id"]], text="走访")
     app.tap(text="未遇")
     app.type("敲门无人应答，邻居说去医院了", id="notes")
-    time.sleep(1.0)  # the autosave delay has passed
+    wait_stored(
+        app,
+        lambda: (
+            (app.call("store", method="get_state", args=["open_draft"]) or {})
+            .get("form", {})
+            .get("notes")
+            == "敲门无人应答，邻居说去医院了"
+        ),
+        "the autosaved draft",
+    )
     app.kill()
     app = tablet()
     unlock(app)

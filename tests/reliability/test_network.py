@@ -97,15 +97,17 @@ def _peer_gone(sock: socket.socket) -> bool:
 class FaultyProxy:
     """A thread-per-connection HTTP/1.1 proxy on 127.0.0.1 that breaks some requests.
 
-    ``faulty`` switches faults on and off; ``counts`` says what was done (per fault kind,
-    ``push:<kind>`` for pushes, ``abandoned`` for stalled requests whose client had given
-    up by the time the answer came, and ``ok``).
+    ``faults`` are the kinds drawn from (just one, with ``rate`` 1.0, makes every request
+    meet it). ``faulty`` switches faults on and off; ``counts`` says what was done (per
+    fault kind, ``push:<kind>`` for pushes, ``abandoned`` for stalled requests whose client
+    had given up by the time the answer came, and ``ok``).
     """
 
-    def __init__(self, upstream: str, *, seed: int, rate: float = FAULT_RATE):
+    def __init__(self, upstream: str, *, seed: int, rate: float = FAULT_RATE, faults=FAULTS):
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname, parts.port)
         self.rate = rate
+        self.faults = tuple(faults)
         self.faulty = False
         self.counts: Counter[str] = Counter()
         self._seed = seed
@@ -143,7 +145,7 @@ class FaultyProxy:
         # whatever the threads' interleaving; both draws always happen, faulty or not.
         with self._lock:
             rng = self._rngs.setdefault(stream, random.Random(f"{self._seed}:{stream}"))
-            roll, kind = rng.random(), rng.choice(FAULTS)
+            roll, kind = rng.random(), rng.choice(self.faults)
             return kind if self.faulty and roll < self.rate else None
 
     def _count(self, *keys: str) -> None:

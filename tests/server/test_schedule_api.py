@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from server.models import AuditEvent
-from server.services.households.schedule import local_today
 from sync.policy import DEFAULT_POLICY, dump_policy
 from tests.factories import visit_row
 
@@ -135,6 +134,7 @@ def test_street_outside_scope_is_403(world, client, token_of, path):
 
 def test_policy_defaults_and_admin_edit_recomputes_cycles(world, street, client, token_of, session):
     headers = token_of(world.admin)
+    starts = {k: h.cycle_since for k, h in street.items()}
     body = client.get("/api/v1/schedule/policy", headers=headers).get_json()
     assert body["policy"] == dump_policy(DEFAULT_POLICY)
     policy = dump_policy(DEFAULT_POLICY)
@@ -144,14 +144,36 @@ def test_policy_defaults_and_admin_edit_recomputes_cycles(world, street, client,
     assert response.get_json()["changed_households"] == 5
     session.expire_all()
     assert {h.visit_cycle for h in street.values()} == {"monthly"}
-    # The new cycle runs from today (local), so earlier quarters are not missed months.
-    assert street["due"].cycle_since == local_today("Asia/Shanghai", datetime.now(UTC))
+    # A policy change never rewrites history: every cycle start stays where it was.
+    assert {k: h.cycle_since for k, h in street.items()} == starts
     actions = session.scalars(
         select(AuditEvent.action).where(
             AuditEvent.action.in_(["cycle_change", "update"]), AuditEvent.actor_id == world.admin.id
         )
     ).all()
     assert actions.count("cycle_change") == 5 and "update" in actions
+
+
+def _states(client, headers) -> dict[str, tuple]:
+    return {
+        i["household_id"]: (i["state"], i["missed_periods"]) for i in _due(client, headers)["items"]
+    }
+
+
+def test_a_policy_changed_and_put_back_leaves_the_due_list_as_it_was(
+    world, street, client, token_of, session
+):
+    """Issue 16 case 9: overdue since November stays overdue after an edit that, in the
+    end, changed nothing (saving used to restart every changed household's cycle today)."""
+    headers = token_of(world.admin)
+    before = _states(client, headers)
+    assert before[str(street["overdue1"].id)] == ("overdue", 1)
+    policy = dump_policy(DEFAULT_POLICY)
+    policy["default"]["medium"] = "half_yearly"
+    assert client.put("/api/v1/schedule/policy", json=policy, headers=headers).status_code == 200
+    policy = dump_policy(DEFAULT_POLICY)
+    assert client.put("/api/v1/schedule/policy", json=policy, headers=headers).status_code == 200
+    assert _states(client, headers) == before
 
 
 BAD_POLICIES = [

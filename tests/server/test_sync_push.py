@@ -178,7 +178,10 @@ def test_a_visit_made_before_the_household_left_the_caseload_is_kept_and_flagged
     [result] = tablet.push([tablet.mutation("visit", vid, visit_data(home, when=made))])
     assert result["status"] == "applied"
     assert session.get(Visit, vid).flag == "left_caseload"
-    # A visit dated after it left is not the advisor's to make.
+    # Once the tablet has pulled the move (its next pull's cursor says so), a visit dated
+    # after that is not the advisor's to make.
+    tablet.pull()
+    tablet.pull()
     [late] = tablet.push(
         [tablet.mutation("visit", uuid.uuid4(), visit_data(home, when=datetime.now(UTC)))]
     )

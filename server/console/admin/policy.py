@@ -3,6 +3,9 @@ the raising rules), validated by sync.policy and saved like the API's PUT."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -100,10 +103,26 @@ def _put_errors(form: PolicyForm, errors: dict, kept: list) -> None:
     form.form_errors.extend(_rule_message(str(t)) for t in errors.get("_schema", ()))
 
 
+def _token(data: dict) -> str:
+    """Names the policy a preview showed: a save goes ahead only with the same policy."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _preview(form: PolicyForm, data: dict):
+    preview = policy_admin.preview_policy_data(
+        db.session, actor=actor(), data=data, today=context.today(), tz=context.tz()
+    )
+    db.session.rollback()  # the preview only read
+    return render_template(
+        "console/admin_policy.html", form=form, preview=preview, confirm=_token(data)
+    )
+
+
 @bp.route("/admin/policy", methods=["GET", "POST"])
 @roles_required("admin")
 def admin_policy():
-    """Edit the policy; on a refusal the previous one stays and the messages show."""
+    """Edit the policy: a first submit previews what saving would change, the confirmed one
+    (same policy) saves; on a refusal the previous one stays and the messages show."""
     if request.method == "GET":
         return render_template("console/admin_policy.html", form=_form_of_policy())
     form = PolicyForm()
@@ -111,6 +130,8 @@ def admin_policy():
     if form.validate_on_submit():
         data, kept = _policy_data(form)
         try:
+            if request.form.get("confirm") != _token(data):
+                return _preview(form, data)
             with unit_of_work(db.session):
                 _policy, changed = policy_admin.save_policy_data(
                     db.session, actor=actor(), data=data, today=context.today(), now=context.now()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import HiddenField
+from wtforms.validators import DataRequired
 
 
 class RosterUploadForm(FlaskForm):
@@ -15,3 +17,9 @@ class RosterUploadForm(FlaskForm):
             FileAllowed(["csv", "xlsx"], _l("Only .csv or .xlsx files.")),
         ],
     )
+
+
+class RosterImportForm(FlaskForm):
+    """The import's confirmation: the fingerprint of the plan the page showed."""
+
+    fingerprint = HiddenField(validators=[DataRequired()])

@@ -34,6 +34,8 @@ class Upload:
     counts: dict = field(default_factory=dict)
     encoding: str = ""
     imported: dict | None = None
+    # The dry run's plan fingerprint: the confirm form carries it back (docs/roster.md).
+    fingerprint: str = ""
 
     @property
     def refused(self) -> int:

@@ -22,10 +22,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from server import context
 from server.console.blueprint import bp
-from server.console.forms import ActionForm
 from server.console.labels import lang
 from server.console.roster import uploads
-from server.console.roster.forms import RosterUploadForm
+from server.console.roster.forms import RosterImportForm, RosterUploadForm
 from server.console.security import UPLOAD_LIMITS, actor, roles_required
 from server.extensions import db
 from server.services import roster as roster_service
@@ -33,8 +32,9 @@ from server.services.core.errors import Invalid
 from server.services.core.transaction import unit_of_work
 from server.services.roster import report
 from server.services.roster.columns import COLUMNS, header_label
+from server.services.roster.numbering import AlreadyImported
 from server.services.roster.plan import RowResult
-from server.services.roster.write import RosterRefused
+from server.services.roster.write import PlanChanged, RosterRefused
 
 DEFAULT_MAX_UPLOAD = 32 * 1024 * 1024  # a 100,000-row roster is about 13 MB as CSV
 SHOWN = 200  # rows listed on the page; the download has them all
@@ -105,6 +105,7 @@ def roster_check():
 
 def _remember(upload: uploads.Upload, plan: roster_service.Plan) -> None:
     upload.counts, upload.encoding = plan.counts, plan.encoding
+    upload.fingerprint = plan.fingerprint
     uploads.write_meta(upload)
     uploads.save_results(upload, [asdict(r) for r in plan.results])
 
@@ -131,7 +132,7 @@ def roster_report(upload_id: str):
     upload = _upload(upload_id)
     results = _results(upload)
     refused = [r for r in results if r.action == "refused"]
-    changing = [r for r in results if r.action in ("create", "update")]
+    changing = [r for r in results if r.action in ("create", "update") or r.kept]
     return render_template(
         "console/roster_report.html",
         upload=upload,
@@ -140,7 +141,7 @@ def roster_report(upload_id: str):
         shown=SHOWN,
         actions=ACTIONS,
         column=lambda key: header_label(key, lang()),
-        form=ActionForm(),
+        form=RosterImportForm(),
     )
 
 
@@ -163,7 +164,7 @@ def roster_report_file(upload_id: str, fmt: str):
 def roster_import(upload_id: str):
     """Import the file the dry run checked: refused while it has refused rows."""
     upload = _upload(upload_id)
-    form = ActionForm()
+    form = RosterImportForm()
     if not form.validate_on_submit():
         abort(400)
     back = redirect(url_for("console.roster_report", upload_id=upload.id))
@@ -186,7 +187,17 @@ def roster_import(upload_id: str):
                 now=context.now(),
                 tz=context.tz(),
                 digest=upload.sha256,
+                expect=form.fingerprint.data,
+                upload_id=upload.id,
             )
+    except PlanChanged as changed:
+        # The page showed another plan than the database gives now: show the new one.
+        _remember(upload, changed.plan)
+        flash(_("The data changed since the dry run: nothing was imported."), "danger")
+        return back
+    except AlreadyImported:
+        flash(_("This file has been imported already."), "info")
+        return back
     except RosterRefused as refused:
         # The database changed since the dry run (another import, an edit): a new report.
         _remember(upload, refused.plan)

@@ -1,5 +1,6 @@
-"""The visit-cycle policy edited as data: validated by :mod:`sync.policy`, saved (and every
-cycle refreshed) by :func:`server.services.households.schedule.save_policy`, like the API's PUT."""
+"""The visit-cycle policy edited as data: validated by :mod:`sync.policy`, previewed, and
+saved (every cycle refreshed, cycle starts kept) by
+:func:`server.services.households.schedule.save_policy`, like the API's PUT."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from server.models import User
 from server.services.admin.accounts import require_admin
 from server.services.core.errors import Invalid
-from server.services.households import schedule
+from server.services.households import policy_preview, schedule
 from sync.policy import Policy, load_policy
 
 
@@ -25,8 +26,21 @@ def save_policy_data(
     Field errors keep marshmallow's shape, e.g. ``{"rules": {0: {"name": [...]}}}``.
     """
     require_admin(actor)
+    policy = _load(data)
+    return schedule.save_policy(session, actor=actor, policy=policy, today=today, now=now)
+
+
+def preview_policy_data(
+    session: Session, *, actor: User, data: dict[str, Any], today: date, tz: str
+) -> policy_preview.PolicyPreview:
+    """What saving ``data`` would change (validated as for a save; writes nothing)."""
+    require_admin(actor)
+    return policy_preview.preview(session, policy=_load(data), today=today, tz=tz)
+
+
+def _load(data: dict[str, Any]) -> Policy:
     try:
-        policy = load_policy(data)
+        return load_policy(data)
     except ValidationError as error:
         messages = (
             error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
@@ -34,4 +48,3 @@ def save_policy_data(
         raise Invalid("The policy was not saved.", messages) from None
     except ValueError as error:  # a check of the Policy/Rule classes behind the schema's
         raise Invalid("The policy was not saved.", {"_schema": [str(error)]}) from None
-    return schedule.save_policy(session, actor=actor, policy=policy, today=today, now=now)

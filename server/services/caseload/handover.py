@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from server.models import Area, AuditEvent, Device, Household, User
+from server.models import Area, AuditEvent, Device, Household, Interview, User, Visit
 from server.services.caseload import assignments
 from server.services.core import areas_in_scope, audit, locks, paging, scope
 from server.services.core.errors import Conflict, Invalid, NotFound
@@ -19,6 +19,7 @@ from server.services.core.errors import Conflict, Invalid, NotFound
 KINDS = ("household", "community", "advisor")  # one household, a community, a caseload
 MOVE_ACTION, MOVE_ENTITY = "reassign", "caseload"
 RECENT = timedelta(days=30)
+CHUNK = 1000  # household ids per look-up of returned records
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,17 @@ class Preview:
     from_advisors: list[tuple[User, int]]  # current holders, with how many each gives up
     unassigned: int  # moving households nobody held
     devices: list[Device]  # the current holders' tablets (live, or holding records)
+    # Records returned for correction and not yet corrected, in the moving households:
+    # the new advisor receives them and may correct them (the author is kept).
+    returned: list[Visit | Interview] = field(default_factory=list)
 
     @property
     def holder_names(self) -> dict[int, str]:
         return {u.id: u.display_name for u, _ in self.from_advisors}
+
+    @property
+    def household_names(self) -> dict[uuid.UUID, str]:
+        return {h.id: h.head_name for h in self.households}
 
     @property
     def unsent(self) -> int:
@@ -131,7 +139,23 @@ def preview(session: Session, actor: User, request: MoveRequest, lock: bool = Fa
         from_advisors=[(users[i], n) for i, n in holders.most_common()],
         unassigned=sum(1 for h in moving if h.assigned_advisor_id is None),
         devices=list(devices),
+        returned=waiting_returned(session, [h.id for h in moving]),
     )
+
+
+def waiting_returned(session: Session, household_ids: list[uuid.UUID]) -> list[Visit | Interview]:
+    """The visits and interviews of these households returned and not yet corrected,
+    oldest first: after a move only the new holder can act on them."""
+    found: list[Visit | Interview] = []
+    for model in (Visit, Interview):
+        for start in range(0, len(household_ids), CHUNK):
+            chunk = household_ids[start : start + CHUNK]
+            found.extend(
+                session.scalars(
+                    select(model).where(model.household_id.in_(chunk), model.status == "returned")
+                )
+            )
+    return sorted(found, key=lambda r: (getattr(r, "visited_at", None) or r.interviewed_at, r.id))
 
 
 def move(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from server.models import User
@@ -19,11 +19,15 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 @dataclass(frozen=True)
 class Pusher:
     """Whose records a push carries (``author``, an authenticated advisor), from which
-    tablet, and — when a tablet changed hands — the advisor who delivered them."""
+    tablet, and — when a tablet changed hands — the advisor who delivered them.
+    ``pulled_through``/``pulled_at``: how far this tablet had pulled for the author, and
+    since when (``DeviceSync``), to tell a record made before it knew of a move."""
 
     author: User
     device_id: str
     delivered_by: User | None = None
+    pulled_through: int = 0
+    pulled_at: datetime | None = None
 
 
 class Refusal(Exception):

@@ -53,12 +53,15 @@ def refresh_cycle(
     today: date,
     actor: User | None,
     now: datetime,
+    restart: bool = True,
 ) -> bool:
-    """Set ``visit_cycle`` from the policy; on a change, audit it and restart the count.
+    """Set ``visit_cycle`` from the policy; on a change, audit it (and restart the count).
 
-    A change applies from the current period: ``cycle_since`` becomes ``today`` so earlier
-    periods are not held against the household under its new cycle. Returns whether the
-    cycle changed.
+    A change of the household's facts applies from the current period: ``cycle_since``
+    becomes ``today`` so earlier periods are not held against the household under its new
+    cycle. A change of the policy (``restart`` False) never rewrites history: the cycle
+    start stays, so saving a policy that ends up as it was changes no due state. Returns
+    whether the cycle changed.
     """
     cycle, reason = cycle_for(facts_of(household), policy, today)
     if household.visit_cycle == cycle.value:
@@ -66,7 +69,10 @@ def refresh_cycle(
     old = household.visit_cycle
     household.visit_cycle = cycle.value
     # A brand-new household's first cycle runs from its enrolment.
-    household.cycle_since = today if old else household.enrolled_on
+    if not old:
+        household.cycle_since = household.enrolled_on
+    elif restart:
+        household.cycle_since = today
     audit.record(
         session,
         actor=actor,
@@ -101,21 +107,13 @@ def save_policy(
         now=now,
         diff={"policy": [old, row.data]},
     )
-    changed = refresh_all(session, policy=policy, today=today, actor=actor, now=now)
+    # The cycle starts stay (restart=False): a policy edit changes only what is due from now.
+    changed = refresh_all(session, policy=policy, today=today, actor=actor, now=now, restart=False)
     return policy, changed
 
 
-def refresh_all(
-    session: Session,
-    *,
-    policy: Policy,
-    today: date,
-    actor: User | None,
-    now: datetime,
-    batch: int = 1000,
-) -> int:
-    """Recompute the cycle of every active household (policy change, nightly expiry run)."""
-    changed = 0
+def active_batches(session: Session, batch: int = 1000):
+    """Every active household with its members, ``batch`` at a time in id order."""
     last_id: uuid.UUID | None = None
     while True:
         stmt = (
@@ -129,13 +127,37 @@ def refresh_all(
             stmt = stmt.where(Household.id > last_id)
         rows = session.scalars(stmt).all()
         if not rows:
-            return changed
+            return
+        yield rows
+        last_id = rows[-1].id
+
+
+def refresh_all(
+    session: Session,
+    *,
+    policy: Policy,
+    today: date,
+    actor: User | None,
+    now: datetime,
+    batch: int = 1000,
+    restart: bool = True,
+) -> int:
+    """Recompute the cycle of every active household (policy change, nightly expiry run);
+    ``restart`` as in :func:`refresh_cycle`."""
+    changed = 0
+    for rows in active_batches(session, batch):
         for household in rows:
             changed += refresh_cycle(
-                session, household=household, policy=policy, today=today, actor=actor, now=now
+                session,
+                household=household,
+                policy=policy,
+                today=today,
+                actor=actor,
+                now=now,
+                restart=restart,
             )
         session.flush()
-        last_id = rows[-1].id
+    return changed
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ from server.models import AuditEvent, User, Visit
 from server.services.core.audit import plain
 
 # Columns a correction changes as bookkeeping, not as what the advisor recorded.
-BOOKKEEPING = frozenset({"status", "payload_hash", "review_comment", "flag", "on_behalf_of"})
+BOOKKEEPING = frozenset(
+    {"status", "payload_hash", "review_comment", "flag", "on_behalf_of", "corrected_by_id"}
+)
 # A visit's fields compared with the household's previous visit, in the order shown.
 COMPARED = (
     "outcome",

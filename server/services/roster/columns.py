@@ -94,6 +94,14 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("status", "状态", False, "在册 / 已销户（空白为在册）", (), "在册"),
     Column("notes", "备注", False, "最多 2000 字", (), ""),
+    Column(
+        "last_visit_on",
+        "最近走访日期",
+        False,
+        "新建户：此日所在周期算已走访，周期从下一期起算（空白：从导入之日起算）",
+        ("最近走访",),
+        "",
+    ),
 )
 BY_KEY = {c.key: c for c in COLUMNS}
 

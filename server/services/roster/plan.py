@@ -2,71 +2,42 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ARRAY, any_, bindparam, select
 from sqlalchemy.orm import Session
 
-from server.models import Household, Person, User
+from server.models import User
 from server.services.core import scope
 from server.services.households import schedule
+from server.services.roster import merge
 from server.services.roster.areas import AreaIndex
+from server.services.roster.existing import HEAD_COLUMNS, HOUSEHOLD_READ, MANAGED, existing, holders
 from server.services.roster.reading import Table
 from server.services.roster.values import HEAD_DEFAULTS, RowChecker, RowValues
 from sync.policy import cycle_for
-
-CHUNK = 5000  # ids per IN (...) query: well under any driver's parameter limit
-# Household columns an import sets, and the column of the file each one comes from.
-MANAGED = {
-    "external_id": "external_id",
-    "head_name": "head_name",
-    "phone": "phone",
-    "residence_address": "residence_address",
-    "registration_street_id": "registration_street",
-    "registration_community_id": "registration_community",
-    "residence_street_id": "residence_street",
-    "residence_community_id": "residence_community",
-    "categories": "categories",
-    "hardship_level": "hardship_level",
-    "enrolled_on": "enrolled_on",
-    "status": "status",
-    "notes": "notes",
-}
-HEAD_COLUMNS = {
-    "name": "head_name",
-    "id_number": "head_id_number",
-    "gender": "head_id_number",
-    "birth_date": "head_id_number",
-    "health": "head_health",
-    "labour_capacity": "head_labour_capacity",
-    "employment": "head_employment",
-}
-_HOUSEHOLD_READ = (
-    "id",
-    *MANAGED,
-    "visit_cycle",
-    "cycle_since",
-    "cycle_override",
-    "field_versions",
-)
-_PERSON_READ = ("id", "household_id", "relation", *HEAD_COLUMNS)
+from sync.schedule import period_of
 
 
 @dataclass
 class RowResult:
     """One row's fate: create, update (``fields``: the columns changed), unchanged or
-    refused (``errors``: ``(column, Chinese message)``)."""
+    refused (``errors``: ``(column, Chinese message)``); ``kept``: the columns whose value
+    changed since the last import and stays, ``(column, Chinese message)``."""
 
     row: int
     external_id: str | None
     action: str = "unchanged"
     fields: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    kept: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -82,6 +53,8 @@ class Write:
     new: bool
     head_new: bool
     field_versions: dict = field(default_factory=dict)
+    # What this import writes, per managed column (the next re-import's merge base).
+    imported_values: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -91,6 +64,25 @@ class Plan:
     results: list[RowResult]
     writes: list[Write]
     encoding: str
+    # Households whose row changes nothing but whose merge base is new (not versioned:
+    # tablets never see it): ``{household id: imported_values}``.
+    bases: dict[uuid.UUID, dict] = field(default_factory=dict)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """What the plan writes, hashed: the import of an approved dry run writes only if
+        the database still gives the very same plan (new ids are random: left out)."""
+        digest = hashlib.sha256()
+        for write in self.writes:
+            key = write.household.get("external_id") if write.new else str(write.household_id)
+            item = [key, write.household, write.head, write.imported_values]
+            digest.update(json.dumps(item, sort_keys=True, default=str).encode())
+        for household_id in sorted(self.bases):
+            item = [str(household_id), self.bases[household_id]]
+            digest.update(json.dumps(item, sort_keys=True, default=str).encode())
+        for result in self.results:
+            digest.update(json.dumps([result.row, result.kept], default=str).encode())
+        return digest.hexdigest()[:32]
 
     @property
     def counts(self) -> dict[str, int]:
@@ -104,64 +96,6 @@ class Plan:
         return [r for r in self.results if r.action == "refused"]
 
 
-def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _one_of(session: Session, column, values: list):
-    """``column IN values``: on PostgreSQL one array parameter (``= ANY(:values)``), as an
-    IN list of thousands of parameters spends longer being built and parsed than run."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
-    return column.in_(values)
-
-
-def _batches(session: Session, items: list) -> Iterable[list]:
-    """``items`` in as many queries as the database needs (one on PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return [items] if items else []
-    return _chunks(items)
-
-
-def _existing(session: Session, external_ids: list[str]) -> dict[str, SimpleNamespace]:
-    """The households already holding these numbers, with their members.
-
-    Read with Core and plain tuples: building ORM rows for 100,000 households took
-    longer than the query.
-    """
-    connection = session.connection()
-    columns = [Household.__table__.c[c] for c in _HOUSEHOLD_READ]
-    found: dict[str, SimpleNamespace] = {}
-    for chunk in _batches(session, external_ids):
-        stmt = select(*columns).where(_one_of(session, columns[1], chunk))
-        for row in connection.execute(stmt):
-            household = SimpleNamespace(**dict(zip(_HOUSEHOLD_READ, row, strict=True)))
-            household.persons = []
-            found[household.external_id] = household
-    by_id = {h.id: h for h in found.values()}
-    person_columns = [Person.__table__.c[c] for c in _PERSON_READ]
-    for chunk in _batches(session, list(by_id)):
-        stmt = select(*person_columns).where(_one_of(session, person_columns[1], chunk))
-        for row in connection.execute(stmt.order_by(Person.__table__.c.birth_date)):
-            person = SimpleNamespace(**dict(zip(_PERSON_READ, row, strict=True)))
-            by_id[person.household_id].persons.append(person)
-    return found
-
-
-def _holders(session: Session, numbers: list[str]) -> dict[str, set[str]]:
-    """ID number → the external ids of the active households it is a member of."""
-    holders: dict[str, set[str]] = {}
-    stmt = select(Person.id_number, Household.external_id).join(
-        Household, Person.household_id == Household.id
-    )
-    for chunk in _batches(session, numbers):
-        query = stmt.where(_one_of(session, Person.id_number, chunk), Household.status == "active")
-        for number, external_id in session.execute(query):
-            holders.setdefault(number, set()).add(external_id)
-    return holders
-
-
 class _Checker:
     def __init__(self, session: Session, actor: User, table: Table, today: date) -> None:
         self.session = session
@@ -172,6 +106,15 @@ class _Checker:
         self.policy = schedule.get_policy(session)
         self.streets = None if actor.role == "admin" else scope.street_ids(session, actor)
         self._cycles: dict = {}
+        self._advisors: dict[int, set[int]] = {}
+
+    def advisor_streets(self, advisor_id: int) -> set[int]:
+        """The streets an advisor works in (the console's reassignment rule)."""
+        if advisor_id not in self._advisors:
+            advisor = self.session.get(User, advisor_id)
+            streets = scope.street_ids(self.session, advisor) if advisor else set()
+            self._advisors[advisor_id] = streets
+        return self._advisors[advisor_id]
 
     def _in_scope(self, *street_ids: int) -> bool:
         return self.streets is None or bool(set(street_ids) & self.streets)
@@ -238,24 +181,36 @@ def check(
     checked = checker.values(progress)
     _duplicates(checked)
     external_ids = [v.household["external_id"] for _, v in checked if "external_id" in v.household]
-    existing = _existing(session, external_ids)
+    found = existing(session, external_ids)
     numbers = [v.head["id_number"] for _, v in checked if "id_number" in v.head]
-    holders = _holders(session, numbers)
-    results, writes = [], []
+    owners = holders(session, numbers)
+    plan = Plan(results=[], writes=[], encoding=table.encoding)
+    kept: dict[uuid.UUID, tuple[RowResult, list[str]]] = {}
     for number, values in checked:
         result = RowResult(number, values.household.get("external_id"))
-        current = existing.get(result.external_id)
-        _check_scope_and_holders(checker, values, current, holders)
+        current = found.get(result.external_id)
+        _check_scope_and_holders(checker, values, current, owners)
+        write = None if values.errors else _compare(checker, number, values, current, plan)
         if values.errors:
             result.action, result.errors = "refused", values.errors
-        else:
-            write = _compare(checker, number, values, current)
-            if write is not None:
-                writes.append(write)
-                result.action = "create" if write.new else "update"
-                result.fields = [] if write.new else _columns_of(write)
-        results.append(result)
-    return Plan(results=results, writes=writes, encoding=table.encoding)
+        elif write is not None:
+            plan.writes.append(write)
+            result.action = "create" if write.new else "update"
+            result.fields = [] if write.new else _columns_of(write)
+        if current is not None and not values.errors and current.kept:
+            kept[current.id] = (result, current.kept)
+        plan.results.append(result)
+    _report_kept(session, kept, tz)
+    return plan
+
+
+def _report_kept(session: Session, kept: dict, tz: str) -> None:
+    """Each kept column's line, with the day it last changed (audit trail)."""
+    days = merge.kept_days(session, {k: fields for k, (_, fields) in kept.items()}, tz)
+    for household_id, (result, fields) in kept.items():
+        result.kept = [
+            (MANAGED[f], merge.kept_message(days.get((household_id, f)))) for f in fields
+        ]
 
 
 def _check_scope_and_holders(checker: _Checker, values: RowValues, current, holders) -> None:
@@ -271,6 +226,25 @@ def _check_scope_and_holders(checker: _Checker, values: RowValues, current, hold
     number = values.head.get("id_number")
     if number and holders.get(number, set()) - {household.get("external_id")}:
         values.errors.append(("head_id_number", "此人已是另一在册户的成员。"))
+    if values.last_visit_on is not None and values.last_visit_on > checker.today:
+        values.errors.append(("last_visit_on", "不得晚于今天。"))
+
+
+def _check_assignee(checker: _Checker, values: RowValues, current, changes: dict) -> None:
+    """An import that moves a household to other streets keeps it with an advisor of one
+    of them (caseload.assignments.check_advisor's rule), or the supervisor of the new
+    street could not see it while the advisor still visits it."""
+    moved = {"registration_street_id", "residence_street_id"} & set(changes)
+    if current.assigned_advisor_id is None or not moved:
+        return
+    streets = {
+        changes.get("registration_street_id", current.registration_street_id),
+        changes.get("residence_street_id", current.residence_street_id),
+    }
+    if not checker.advisor_streets(current.assigned_advisor_id) & streets:
+        values.errors.append(
+            ("registration_street", "负责社工不在该户的户籍或居住街道工作：请先在控制台改派。")
+        )
 
 
 def _columns_of(write: Write) -> list[str]:
@@ -279,8 +253,20 @@ def _columns_of(write: Write) -> list[str]:
     return list(dict.fromkeys(columns))
 
 
-def _compare(checker: _Checker, number: int, values: RowValues, current) -> Write | None:
-    """The row's write, or None when it changes nothing."""
+def _first_cycle_day(cycle: str, last_visit: date | None, today: date) -> date:
+    """Where an imported household's first cycle starts: the period after its last visit
+    (that visit's period was done), else the import's day — never its enrolment, which
+    would make a long-enrolled household overdue for every period since."""
+    if last_visit is None:
+        return today
+    return period_of(last_visit, cycle).next().start
+
+
+def _compare(
+    checker: _Checker, number: int, values: RowValues, current, plan: Plan
+) -> Write | None:
+    """The row's write, or None when it changes nothing (a new merge base goes to
+    ``plan.bases``); a refusal goes to ``values.errors``."""
     given = values.household
     if current is None:
         household = {"status": "active", "notes": "", "phone": None, **given}
@@ -288,23 +274,30 @@ def _compare(checker: _Checker, number: int, values: RowValues, current) -> Writ
         cycle, reason = checker.cycle(
             household | {"cycle_override": None}, [SimpleNamespace(**head)]
         )
-        household |= {"visit_cycle": cycle, "cycle_since": given["enrolled_on"]}
+        since = _first_cycle_day(cycle, values.last_visit_on, checker.today)
+        household |= {"visit_cycle": cycle, "cycle_since": since}
         household["cycle_reason"] = reason
-        return Write(number, uuid.uuid4(), household, uuid.uuid4(), head, True, True)
-    changes = {k: v for k, v in given.items() if getattr(current, k) != v}
+        imported = {k: merge.plain(v) for k, v in given.items() if k != "external_id"}
+        return Write(number, uuid.uuid4(), household, uuid.uuid4(), head, True, True, {}, imported)
+    changes, current.kept, imported = merge.three_way(given, current)
+    _check_assignee(checker, values, current, changes)
+    if values.errors:
+        return None
     old_head = next((p for p in current.persons if p.relation == "head"), None)
-    wanted = {**values.head, "name": given["head_name"]}
+    wanted = {**values.head, "name": changes.get("head_name", current.head_name)}
     if old_head is None:
         head = {**HEAD_DEFAULTS, **wanted, "relation": "head"}
         head_changes = head
     else:
         head_changes = {k: v for k, v in wanted.items() if getattr(old_head, k) != v}
     if not changes and not head_changes:
+        if imported != current.imported_values:
+            plan.bases[current.id] = imported
         return None
     persons = [p for p in current.persons if p is not old_head]
     head_now = SimpleNamespace(**(vars(old_head) if old_head else {}))
     head_now.__dict__.update(head_changes)
-    merged = {c: getattr(current, c) for c in _HOUSEHOLD_READ} | changes
+    merged = {c: getattr(current, c) for c in HOUSEHOLD_READ} | changes
     cycle, reason = checker.cycle(merged, [*persons, head_now])
     if cycle != current.visit_cycle:
         changes |= {"visit_cycle": cycle, "cycle_since": checker.today, "cycle_reason": reason}
@@ -319,4 +312,5 @@ def _compare(checker: _Checker, number: int, values: RowValues, current) -> Writ
         False,
         old_head is None,
         current.field_versions or {},
+        imported,
     )

@@ -28,8 +28,10 @@ def result_lines(result: RowResult) -> Iterator[tuple]:
     elif result.fields:
         columns = "、".join(header_label(c) for c in result.fields)
         yield result.row, result.external_id, action, columns, f"将更新：{columns}"
-    else:
+    elif not result.kept:
         yield result.row, result.external_id, action, "", ""
+    for column, message in result.kept:
+        yield result.row, result.external_id, action, header_label(column), message
 
 
 def report_lines(results: Iterable[RowResult]) -> Iterator[tuple]:

@@ -52,6 +52,8 @@ class RowValues:
     head: dict[str, Any] = field(default_factory=dict)
     areas: dict[str, str] = field(default_factory=dict)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    # 最近走访日期: where a new household's first cycle starts (not a household column).
+    last_visit_on: date | None = None
 
 
 def _codes_by_text(enum) -> dict[str, str]:
@@ -81,7 +83,7 @@ def _code(column: str, text: str) -> str:
     return code
 
 
-def _date(value: object) -> str:
+def _date(value: object, column: str = "enrolled_on") -> str:
     """An ISO date from a date cell or text such as 2024-03-01, 2024/3/1, 2024年3月1日."""
     if isinstance(value, date | datetime):
         return value.isoformat()[:10]
@@ -90,11 +92,11 @@ def _date(value: object) -> str:
         text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
     match = _DATE.match(text)
     if not match:
-        raise CellError("enrolled_on", "不是有效的日期（格式 YYYY-MM-DD）。")
+        raise CellError(column, "不是有效的日期（格式 YYYY-MM-DD）。")
     try:
         return date(*(int(g) for g in match.groups())).isoformat()
     except ValueError:
-        raise CellError("enrolled_on", "不是有效的日期（格式 YYYY-MM-DD）。") from None
+        raise CellError(column, "不是有效的日期（格式 YYYY-MM-DD）。") from None
 
 
 def _categories(text: str) -> list[str]:
@@ -171,6 +173,12 @@ class RowChecker:
             except CellError as error:
                 out.errors.append((error.column, error.message))
         self._check_head(cells, out)
+        raw = cells.get("last_visit_on")
+        if raw is not None:
+            try:
+                out.last_visit_on = date.fromisoformat(_date(raw, "last_visit_on"))
+            except CellError as error:
+                out.errors.append((error.column, error.message))
         for key in ("registration_street", "registration_community"):
             self._area_text(cells, key, out, required=True)
         for key in ("residence_street", "residence_community"):

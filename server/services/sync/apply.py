@@ -58,6 +58,9 @@ class Known:
         self.ids: set[uuid.UUID] = set()
         for model, ids in record_ids.items():
             self.ids.update(locks.locked(session, model, _uuids(ids)))
+        # household id → field → the version at which an earlier mutation of this batch
+        # left that field at the tablet's value (see :func:`note_acknowledged`).
+        self.acknowledged: dict[uuid.UUID, dict[str, int]] = {}
 
 
 def _uuids(values) -> set[uuid.UUID]:
@@ -134,13 +137,13 @@ def _upsert_record(
     stored = bulk.get(record_id)
     if stored is None and record_id in known.ids:
         stored = session.get(model, record_id)
-    if stored is not None and stored.advisor_id == user.id and stored.payload_hash == digest:
+    if is_duplicate(stored, user, digest, mutation.get("base_version")):
         # This very record is stored already (a replay whose bookkeeping is gone, or sent
         # again under a new mutation id): the server holds it, nothing changes.
         return stored, {"status": "duplicate"}
     if stored is None:
         household = known.households.get(data["household_id"])
-        flag = _caseload_check(session, user, household, data["household_id"], data[when])
+        flag = _caseload_check(session, pusher, household, data["household_id"], data[when])
         if pusher.delivered_by is not None:
             flag = ",".join(f for f in (flag, "handed_over") if f)
         values = {
@@ -155,7 +158,7 @@ def _upsert_record(
         known.ids.add(record_id)  # a second mutation of this id in the batch corrects it
         action = "sync_create"
     else:
-        check_correctable(stored, user)
+        check_correctable(stored, user, known.households.get(stored.household_id))
         if data["household_id"] != stored.household_id:
             # A correction passes none of a new record's checks, so it may not move.
             raise Refusal(
@@ -166,6 +169,8 @@ def _upsert_record(
         for name, value in _columns(model, data).items():
             setattr(stored, name, value)
         stored.status = "resubmitted"
+        if user.id != stored.advisor_id:
+            stored.corrected_by_id = user.id  # the holder after a handover; the author stays
         stored.payload_hash = digest
         row, action = stored, "sync_correct"
     # A new record's values are the record itself; its trail names the fields set. A
@@ -173,6 +178,22 @@ def _upsert_record(
     diff = {"fields": [None, sorted(data)]} if action == "sync_create" else audit.changes(row)
     _audit(bulk, pusher, action, entity, record_id, now, diff)
     return row, {}
+
+
+def is_duplicate(stored, user: User, digest: str, base_version: int | None) -> bool:
+    """True when ``stored`` already is this very mutation: same author and content, and not
+    a new resubmission of a returned record.
+
+    Equal content alone is not enough: a record returned again and resubmitted unchanged
+    carries the content the server stored with its previous resubmission. The tablet's
+    ``base_version`` (the version it had seen) tells the two apart: at or above the stored
+    version, it saw the return, so this is a status transition to apply; below it (or
+    absent: an older tablet), it is the earlier resubmission again.
+    """
+    mine = stored is not None and user.id in (stored.advisor_id, stored.corrected_by_id)
+    if not mine or stored.payload_hash != digest:
+        return False
+    return stored.status != "returned" or base_version is None or base_version < stored.version
 
 
 def _audit(bulk: Bulk, pusher: Pusher, action, entity, entity_id, now, diff) -> None:
@@ -213,10 +234,15 @@ def _out_of_reach() -> Refusal:
     )
 
 
-def check_correctable(existing, user: User) -> None:
+def check_correctable(existing, user: User, household: Household | None = None) -> None:
     """Refuse a correction of another advisor's record, or of one under review or approved
-    (the statuses the tablet locks too: :data:`sync.protocol.LOCKED_STATUSES`)."""
-    if existing.advisor_id != user.id:
+    (the statuses the tablet locks too: :data:`sync.protocol.LOCKED_STATUSES`).
+
+    A returned record may also be corrected by the household's current holder (loaded in
+    ``household``): after a handover its author no longer has it, and nobody else would.
+    """
+    holder = household is not None and household.assigned_advisor_id == user.id
+    if existing.advisor_id != user.id and not (holder and existing.status == "returned"):
         raise _out_of_reach()
     if existing.status == "approved":
         raise Refusal("locked", "The record is approved and locked; make a new record.")
@@ -225,10 +251,13 @@ def check_correctable(existing, user: User) -> None:
 
 
 def _caseload_check(
-    session: Session, user: User, household: Household | None, household_id: uuid.UUID, at
+    session: Session, pusher: Pusher, household: Household | None, household_id: uuid.UUID, at
 ) -> str | None:
-    """None if the household (``household_id``, loaded or None) is the advisor's; a flag if
-    it was theirs when the record was made; a refusal otherwise."""
+    """None if the household (``household_id``, loaded or None) is the author's; the flag
+    ``left_caseload`` if it was theirs when the record was made, or it left their caseload
+    before this tablet could know (it had not pulled the move when the record was made); a
+    refusal otherwise."""
+    user = pusher.author
     if household is None:
         raise _out_of_reach()
     if household.assigned_advisor_id == user.id:
@@ -241,7 +270,28 @@ def _caseload_check(
     )
     if session.scalar(held.limit(1)) is not None:
         return "left_caseload"
+    moved = session.scalar(
+        select(CaseloadAssignment.version)
+        .where(
+            CaseloadAssignment.household_id == household_id,
+            CaseloadAssignment.advisor_id == user.id,
+            CaseloadAssignment.assigned_at <= at,
+            CaseloadAssignment.ended_at.is_not(None),
+        )
+        .order_by(CaseloadAssignment.ended_at.desc())
+        .limit(1)
+    )
+    if moved is not None and not _knew_of_move(pusher, moved, at):
+        return "left_caseload"
     raise _out_of_reach()
+
+
+def _knew_of_move(pusher: Pusher, moved_version: int, at) -> bool:
+    """Whether the tablet had pulled the move (the ended assignment's version, where its
+    tombstone sorts) before ``at``. Only the latest advance of its pull is kept, so this
+    errs towards keeping the record, never towards refusing it."""
+    pulled = pusher.pulled_through >= moved_version and pusher.pulled_at is not None
+    return pulled and pusher.pulled_at <= at
 
 
 def _update_household(
@@ -263,7 +313,8 @@ def _update_household(
         changes = HOUSEHOLD_EDIT.load(mutation["data"])
     except ValidationError as error:
         raise Refusal("invalid", "The change is not valid.", error.messages) from error
-    conflicts = _merge(household, changes, mutation["base_version"])
+    seen = known.acknowledged.get(household.id, {})
+    conflicts = _merge(household, changes, mutation["base_version"], seen)
     diff = audit.changes(household)
     if diff:
         _audit(bulk, pusher, "sync_update", "household", household.id, now, diff)
@@ -280,11 +331,33 @@ def _update_household(
     }
 
 
-def _merge(household: Household, changes: dict, base_version: int) -> list[str]:
+def note_acknowledged(known: Known, mutation: dict, result: dict, version: int | None) -> None:
+    """Remember a household update of this batch answered ``applied``/``duplicate``: its
+    fields held the tablet's values at ``version`` (a replay's stored version; for one
+    applied now, the household's version before the batch is stamped, which is at least
+    every field's).
+
+    The tablet made its later edits of that household on top of it, so for these fields
+    their base is at least ``version``: its own earlier value is no conflict (the answer to
+    edit 1 lost, then edit 1 and edit 2 sent together). Other fields keep their own base.
+    """
+    if (mutation["entity"], mutation["op"]) != ("household", "update"):
+        return
+    if result.get("status") not in {"applied", "duplicate"} or version is None:
+        return
+    seen = known.acknowledged.setdefault(mutation["id"], {})
+    for field in mutation["data"]:
+        seen[field] = max(seen.get(field, 0), version)
+
+
+def _merge(
+    household: Household, changes: dict, base_version: int, seen: dict[str, int]
+) -> list[str]:
     conflicts = []
     for field, value in changes.items():
         changed_at = (household.field_versions or {}).get(field, 0)
-        if changed_at > base_version and getattr(household, field) != _plain(value):
+        base = max(base_version, seen.get(field, 0))
+        if changed_at > base and getattr(household, field) != _plain(value):
             conflicts.append(field)
             continue
         setattr(household, field, value)  # location: Household.location sets both columns

@@ -13,9 +13,11 @@ What goes, once older than the cutoff:
   ``sync_counter.pruned_through``, in the same transaction, and a pull cursor from before
   it is refused so the tablet pulls from the start (:func:`server.services.sync.pull.pull`).
 
-What stays: ``device_sync`` (one high-water mark per advisor and tablet — the very thing
-that keeps a pruned id from being taken as new) and ended caseload assignments (the
-history of who held a household; they are also a pull's "unassigned" tombstones).
+What stays: every field record (returned or not: nothing here deletes a visit or an
+interview), ``device_sync`` (one high-water mark per advisor and tablet — the very thing
+that keeps a pruned id from being taken as new — and how far it pulled) and ended caseload
+assignments (the history of who held a household; they are also a pull's "unassigned"
+tombstones).
 
 The functions flush and never commit. A big prune runs as many short transactions, one per
 :func:`prune_batch`, so it never holds locks for long; each batch commits its deletions

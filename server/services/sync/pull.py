@@ -63,6 +63,12 @@ class Cursor:
     id: uuid.UUID | None = None
     base: int = 0
 
+    @property
+    def applied_through(self) -> int:
+        """Every change sorted at or below this version reached the tablet holding this
+        cursor (mid-run, the last version sent may have more changes still to come)."""
+        return self.version if self.rank is None else self.version - 1
+
     def encode(self) -> str:
         """The opaque string a client stores."""
         raw = {"v": self.version}
@@ -146,7 +152,7 @@ def _own_changes(caseload: CTE, after: int) -> list[Select]:
 def _bundles(caseload: CTE, after: int) -> list[Select]:
     """Whole bundles, sorted at the assignment's version, of households assigned after the
     run began ("fresh": they come only so): the household, its members, its warnings not
-    closed and its latest visits and interviews."""
+    closed, its latest visits and interviews and any returned one."""
     fresh = caseload.c.av > after
     parts = [
         select(*_key(caseload.c.av, "household", Household.id, "row"))
@@ -166,6 +172,7 @@ def _bundles(caseload: CTE, after: int) -> list[Select]:
             select(
                 model.id.label("rid"),
                 model.household_id.label("rhid"),
+                model.status.label("status"),
                 func.row_number()
                 .over(partition_by=model.household_id, order_by=(when.desc(), model.id.desc()))
                 .label("n"),
@@ -177,7 +184,8 @@ def _bundles(caseload: CTE, after: int) -> list[Select]:
         parts.append(
             select(*_key(caseload.c.av, entity, ranked.c.rid, "row"))
             .join(caseload, caseload.c.hid == ranked.c.rhid)
-            .where(ranked.c.n <= HISTORY_PER_HOUSEHOLD)
+            # A returned record comes however old: the new holder must be able to correct it.
+            .where(or_(ranked.c.n <= HISTORY_PER_HOUSEHOLD, ranked.c.status == "returned"))
         )
     return parts
 

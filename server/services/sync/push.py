@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ from server.services.auth.tokens import token_digest
 from server.services.core.errors import Forbidden, Invalid
 from server.services.core.push_types import Pusher, Refusal
 from server.services.sync import versioning
-from server.services.sync.apply import Known
+from server.services.sync.apply import Known, note_acknowledged
 from server.services.sync.bulk import Bulk, insert_rows
 from server.services.sync.handlers import apply_mutation
 from sync.protocol import STALE_MUTATION_REASONS, canonical_json
@@ -82,6 +82,8 @@ def push(
         )
     pusher = _pusher(session, device, body.get("on_behalf_of"))
     mark = _lock_device(session, pusher)
+    # What the tablet had pulled decides whether a record made after a move is kept.
+    pusher = replace(pusher, pulled_through=mark.pulled_through, pulled_at=mark.pulled_at)
     print_ = fingerprint(raw)
     earlier = session.get(IdempotentReply, (pusher.author.id, pusher.device_id, key))
     if earlier is not None:
@@ -188,6 +190,7 @@ def _one(
     mutation_id, print_ = mutation["mutation_id"], mutation_fingerprint(mutation)
     if mutation_id <= mark.high_water:
         answer = _replay(session, pusher, mutation, print_, mark.high_water)
+        note_acknowledged(known, mutation, answer, answer.get("version"))
         return _Outcome(answer, mutation, print_, new=False)
     mark.high_water = mutation_id
     savepoint = session.begin_nested() if safe else None
@@ -199,6 +202,7 @@ def _one(
             session.flush()
             savepoint.commit()
         result = {"mutation_id": mutation_id, "status": "applied", **extra}
+        note_acknowledged(known, mutation, result, getattr(row, "version", None))
         return _Outcome(result, mutation, print_, row)
     except Refusal as refusal:
         if savepoint is not None:

@@ -4,6 +4,9 @@ refusal keeps the previous policy and shows the messages beside the fields."""
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
@@ -40,6 +43,14 @@ def _post(admin, data: dict):
     return admin.post("/console/admin/policy", data)
 
 
+def _save(admin, data: dict):
+    """Preview, then confirm the previewed policy (the editor's two steps)."""
+    page = _post(admin, data)
+    assert page.status_code == 200, page.get_data(as_text=True)[:2000]
+    (token,) = re.findall(r'name="confirm" value="([0-9a-f]+)"', page.get_data(as_text=True))
+    return _post(admin, {**data, "confirm": token})
+
+
 def test_the_form_shows_the_policy_in_force(admin):
     page = admin.get("/console/admin/policy").get_data(as_text=True)
     for rule in DEFAULT_POLICY.rules:
@@ -53,7 +64,7 @@ def test_a_save_refreshes_cycles_and_keeps_the_old_policy_in_the_trail(world, ad
     policy = dump_policy(DEFAULT_POLICY)
     policy["default"]["medium"] = "monthly"
     new_rule = {"name": "低保边缘每月", "cycle": "monthly", "categories_any": ["dibao_edge"]}
-    response = _post(admin, _form(policy, new_rule))
+    response = _save(admin, _form(policy, new_rule))
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     session.expire_all()
     saved = dump_policy(schedule.get_policy(session))
@@ -68,7 +79,7 @@ def test_a_save_refreshes_cycles_and_keeps_the_old_policy_in_the_trail(world, ad
 def test_a_rule_can_be_removed(admin, session):
     policy = dump_policy(DEFAULT_POLICY)
     policy["rules"][0]["remove"] = True
-    assert _post(admin, _form(policy)).status_code == 302
+    assert _save(admin, _form(policy)).status_code == 302
     session.expire_all()
     assert [r.name for r in schedule.get_policy(session).rules] == [DEFAULT_POLICY.rules[1].name]
 
@@ -112,3 +123,51 @@ def test_a_refused_policy_keeps_the_previous_one(world, admin, session, change, 
     assert not list(
         session.scalars(select(AuditEvent).where(AuditEvent.entity == "schedule_policy"))
     )
+
+
+def test_a_preview_comes_before_the_save_and_says_what_changes(world, admin, session):
+    home = world.household("A1", advisor=world.adv_a, hardship_level="medium")
+    home.enrolled_on, home.cycle_since = date(2026, 10, 5), date(2026, 10, 5)
+    session.commit()
+    policy = dump_policy(DEFAULT_POLICY)
+    policy["default"]["medium"] = "monthly"
+    page = _post(admin, _form(policy))
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "保存将带来的变化" in text and "1 户的探访周期改变" in text
+    assert "1 户变为逾期" in text  # new this quarter; monthly, October is missed
+    session.expire_all()
+    assert session.get(Household, home.id).visit_cycle == "quarterly"  # nothing saved yet
+    assert dump_policy(schedule.get_policy(session)) == dump_policy(DEFAULT_POLICY)
+
+
+def test_a_policy_edited_and_put_back_leaves_the_overdue_list_as_it_was(world, admin, session):
+    """Case 9: saving a policy keeps every cycle start; overdue stays overdue."""
+    home = world.household("A1", advisor=world.adv_a, hardship_level="medium")
+    home.enrolled_on, home.cycle_since = date(2026, 1, 5), date(2026, 1, 5)
+    session.commit()
+    assert home.visit_cycle == "quarterly"
+    before = _states(world, session)
+    assert before[home.id] == "overdue"
+    changed = dump_policy(DEFAULT_POLICY)
+    changed["default"]["medium"] = "half_yearly"
+    assert _save(admin, _form(changed)).status_code == 302
+    assert _save(admin, _form(dump_policy(DEFAULT_POLICY))).status_code == 302
+    session.expire_all()
+    again = session.get(Household, home.id)
+    assert (again.visit_cycle, again.cycle_since) == ("quarterly", date(2026, 1, 5))
+    assert _states(world, session) == before
+
+
+def _states(world, session) -> dict:
+    from server.services.households.schedule import DueQuery, due_list
+
+    page = due_list(
+        session,
+        world.admin,
+        DueQuery(on=date(2026, 11, 23)),
+        tz="Asia/Shanghai",
+        page=1,
+        page_size=50,
+    )
+    return {item.household.id: item.status.state.value for item in page.items}

@@ -32,6 +32,15 @@ def _import_path(report: str) -> str:
     return f"{report}/import"
 
 
+def _confirm(c, report: str, fingerprint: str | None = None):
+    """Press 导入 on the report page: the form carries the fingerprint the page shows."""
+    page = c.get(report).get_data(as_text=True)
+    shown = re.search(r'name="fingerprint" value="([0-9a-f]*)"', page)
+    # No form on the page (imported already, or no access): post what a stale tab would.
+    fingerprint = fingerprint or (shown.group(1) if shown else "stale")
+    return c.post(_import_path(report), {"fingerprint": fingerprint})
+
+
 @pytest.fixture
 def good() -> bytes:
     return csv_bytes([row(n) for n in range(1, 4)])
@@ -59,17 +68,17 @@ def test_dry_run_then_import_the_same_file(world, console, session, good):
     assert "attachment" in csv_report.headers["Content-Disposition"]
     xlsx = load_workbook(io.BytesIO(c.get(f"{report}/report.xlsx").data)).active
     assert [r[2] for r in xlsx.iter_rows(min_row=2, values_only=True)] == ["新建"] * 3
-    response = c.post(_import_path(report))
+    response = _confirm(c, report)
     assert response.status_code == 302
     assert _households(session) == 3
     page = c.get(report).get_data(as_text=True)
     assert "已导入：新建 3 户" in page and "此文件已导入" in page
     # The same id cannot import twice; a second upload of the file changes nothing.
-    c.post(_import_path(report))
+    _confirm(c, report)
     again = _report_path(upload(c, good))
     assert "无变化 3" in c.get(again).get_data(as_text=True)
     events = session.scalar(select(func.count()).select_from(AuditEvent))
-    c.post(_import_path(again))
+    _confirm(c, again)
     assert session.scalar(select(func.count()).select_from(AuditEvent)) == events
 
 
@@ -81,7 +90,7 @@ def test_a_refused_row_is_shown_first_and_blocks_the_import(world, console, sess
     assert "拒绝 1" in page and "不是有效的日期" in page and "纳入日期" in page
     assert page.index("不是有效的日期") < page.index("R00001")
     assert re.search(r'<button class="btn btn-primary" type="submit" disabled>', page)
-    c.post(_import_path(report))
+    _confirm(c, report)
     assert "请修改被拒绝的行后重新上传" in c.get(report).get_data(as_text=True)
     assert _households(session) == 0
 
@@ -151,5 +160,31 @@ def test_an_advisor_session_opens_no_roster_page(world, console, session, good):
         world.sup_a.role = "advisor"
     for path in ("/console/roster", report, f"{report}/report.csv"):
         assert c.get(path).status_code == 403, path
-    assert c.post(_import_path(report)).status_code == 403
+    assert _confirm(c, report).status_code == 403
     assert _households(session) == 0
+
+
+def test_the_import_is_the_plan_the_page_showed_or_nothing(world, console, session):
+    """The confirm form carries the dry run's fingerprint: data changed meanwhile means
+    nothing is imported and the page shows the new plan (with what a re-import keeps)."""
+    from server.services.core.transaction import unit_of_work
+
+    c = console.as_user(world.sup_a)
+    rows = [row(n) for n in range(1, 4)]
+    assert _confirm(c, _report_path(upload(c, csv_bytes(rows)))).status_code == 302
+    report = _report_path(upload(c, csv_bytes([{**rows[0], "phone": "13700137000"}, *rows[1:]])))
+    shown = c.get(report).get_data(as_text=True)
+    assert "方案指纹" in shown
+    home = session.scalar(select(Household).where(Household.external_id == "R00002"))
+    with unit_of_work(session):
+        home.residence_address = "控制台改的地址"
+    _confirm(c, report, fingerprint=re.search(r'value="([0-9a-f]{32})"', shown).group(1))
+    page = c.get(report).get_data(as_text=True)
+    assert "预演后数据已发生变化" in page and "保留：走访中已更新" in page
+    session.expire_all()
+    first = session.scalar(select(Household).where(Household.external_id == "R00001"))
+    assert first.phone == "13800138000"  # nothing imported
+    assert _confirm(c, report).status_code == 302
+    session.expire_all()
+    assert session.get(Household, first.id).phone == "13700137000"
+    assert session.get(Household, home.id).residence_address == "控制台改的地址"

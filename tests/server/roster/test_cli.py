@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -67,3 +69,16 @@ def test_an_unknown_user_or_a_bad_file_is_refused(runner, world, tmp_path, rows)
     bad.write_bytes("名字\n张三\n".encode())
     result = runner.invoke(args=["roster", "import", str(bad)])
     assert result.exit_code == 1 and "未知的列“名字”" in result.output
+
+
+def test_expect_imports_the_dry_runs_plan_or_exits_1(runner, world, session, tmp_path, rows):
+    """The dry run prints the plan's fingerprint; --expect imports only that plan."""
+    path = _file(tmp_path, rows)
+    dry = runner.invoke(args=["roster", "import", path, "--dry-run"])
+    (fingerprint,) = re.findall(r"fingerprint: ([0-9a-f]+)", dry.output)
+    stale = runner.invoke(args=["roster", "import", path, "--expect", "0" * 32])
+    assert stale.exit_code == 1 and "方案指纹不同" in stale.output
+    assert _households(session) == 0
+    done = runner.invoke(args=["roster", "import", path, "--expect", fingerprint])
+    assert done.exit_code == 0, done.output
+    assert "imported." in done.output and _households(session) == 3

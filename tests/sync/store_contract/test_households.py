@@ -12,6 +12,7 @@ from tests.sync.store_contract.builders import (
     change,
     household_data,
     pull,
+    result,
     send_all,
 )
 
@@ -82,3 +83,36 @@ def test_update_household_refuses_other_fields_and_bad_values(store, changes, fi
 def test_update_of_an_unknown_household_raises(store):
     with pytest.raises(UnknownRecord):
         store.update_household(HH2, {"phone": "13900000000"})
+
+
+def test_an_acknowledged_update_rebases_later_updates_of_its_fields(store):
+    store.update_household(HH, {"phone": "13900001111", "notes": "三楼"})
+    [first] = send_all(store)
+    # Made while edit 1 was on its way: one sent since (left as it was sent), one queued.
+    store.update_household(HH, {"phone": "13900002222"})
+    second = send_all(store)[-1]
+    store.update_household(HH, {"phone": "13900003333"})
+
+    store.apply_results([result(first, version=25)])
+
+    assert [(m["mutation_id"], m["base_version"]) for m in store.pending_mutations()] == [
+        (second["mutation_id"], 10),
+        (second["mutation_id"] + 1, 25),
+    ]
+
+
+def test_an_update_also_of_other_fields_is_split_and_they_keep_their_base(store):
+    store.update_household(HH, {"phone": "13900001111"})
+    [first] = send_all(store)
+    store.update_household(HH, {"phone": "13900002222", "notes": "三楼"})
+
+    store.apply_results([result(first, version=25)])
+
+    assert [(m["base_version"], m["data"]) for m in store.pending_mutations()] == [
+        (10, {"notes": "三楼"}),
+        (25, {"phone": "13900002222"}),
+    ]
+    # A later edit folds into the rebased part, the last queued.
+    store.update_household(HH, {"phone": "13900003333"})
+    assert [m["data"] for m in store.pending_mutations()][-1] == {"phone": "13900003333"}
+    assert store.household(HH)["phone"] == "13900003333"

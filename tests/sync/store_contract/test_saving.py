@@ -151,5 +151,7 @@ def test_a_returned_record_is_corrected_as_resubmitted(store):
     )
     (mutation,) = store.pending_mutations()
     assert mutation["data"]["status"] == "resubmitted"
+    # The version the tablet saw: it tells this resubmission from a replay of an earlier one.
+    assert mutation["base_version"] == 20
     assert "review_comment" not in mutation["data"] and "version" not in mutation["data"]
     assert mutation["data"]["device_id"] == "tablet-other"  # the author's device is kept

@@ -1,0 +1,92 @@
+"""Stored records open read-only unless returned; autosave writes only a change, never a draft."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.mobile.conftest import sync
+
+
+@pytest.fixture
+def household_id(live_world):
+    return str(live_world.household("A1", advisor=live_world.adv_a).id)
+
+
+def submitted_visit(ctx, household_id: str) -> str:
+    from mobile.viewmodels.visit import VisitFormViewModel
+
+    vm = VisitFormViewModel(ctx)
+    vm.open_new(household_id)
+    vm.form.update({"outcome": "completed", "notes": "见到户主"})
+    assert vm.submit()
+    return vm.form["id"]
+
+
+def opened(ctx, record_id: str):
+    from mobile.viewmodels.visit import VisitFormViewModel
+
+    vm = VisitFormViewModel(ctx)
+    vm.open_existing(ctx.store.record("visit", record_id))
+    return vm
+
+
+def test_a_queued_visit_opens_read_only_and_is_never_made_a_draft(household_id, signed_in):
+    sync(signed_in)
+    record_id = submitted_visit(signed_in, household_id)
+    queued = signed_in.store.outbox_items()
+    vm = opened(signed_in, record_id)
+    assert vm.read_only and "待上传" in vm.view_only and vm.form["notes"] == "见到户主"
+    assert not vm.autosave() and not vm.submit()
+    vm.set("notes", "改了")  # ignored: a view
+    assert vm.form["notes"] == "见到户主"
+    # Even a form that was (wrongly) left editable cannot withdraw it by autosaving.
+    vm.read_only = False
+    vm.form["notes"] = "改了"
+    assert not vm.autosave()
+    assert signed_in.store.outbox_items() == queued
+    assert signed_in.store.record("visit", record_id)["local_state"] == "pending"
+
+
+def test_submitting_a_visit_the_server_holds_says_so_and_never_crashes(household_id, signed_in):
+    sync(signed_in)
+    record_id = submitted_visit(signed_in, household_id)
+    sync(signed_in)
+    vm = opened(signed_in, record_id)
+    assert vm.read_only and "服务器已收到" in vm.view_only
+    vm.read_only = False  # a stale form (as every record opened before): still no crash
+    vm.form["notes"] = "改了"
+    assert not vm.submit() and vm.notice == "服务器已收下这条记录，不能再修改"
+    assert signed_in.store.record("visit", record_id)["notes"] == "见到户主"
+
+
+def test_an_unchanged_form_writes_nothing(household_id, signed_in):
+    from mobile import records
+    from mobile.viewmodels.visit import VisitFormViewModel
+
+    sync(signed_in)
+    vm = VisitFormViewModel(signed_in)
+    vm.open_new(household_id)
+    assert not vm.autosave() and records.open_draft(signed_in.store) is None
+    vm.set("outcome", "not_home")
+    assert vm.autosave()
+    assert signed_in.store.record("visit", vm.form["id"])["local_state"] == "draft"
+    assert not vm.autosave()  # nothing changed since
+
+
+def test_a_refused_visit_is_described_and_discarded_only_on_request(household_id, signed_in):
+    from mobile.viewmodels.sync import SyncViewModel
+
+    sync(signed_in)
+    record_id = submitted_visit(signed_in, household_id)
+    store = signed_in.store
+    [sent] = store.mark_sent(m["mutation_id"] for m in store.pending_mutations())
+    refusal = {"status": "rejected", "reason": "not_in_caseload", "errors": {"household_id": []}}
+    store.apply_results([{"mutation_id": sent["mutation_id"], **refusal}])
+    vm = SyncViewModel(signed_in)
+    vm.refresh()
+    [item] = vm.attention
+    head = store.household(household_id)["head_name"]
+    assert item["refused"] and item["what"].startswith(f"入户走访 · {head} · ")
+    assert store.record("visit", record_id) is not None
+    vm.discard(item["id"])
+    assert vm.attention == [] and store.attention_items() == []
