@@ -16,12 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.extensions import db
-from server.models import CaseloadAssignment, Household, Lead, User
+from server.models import AuditEvent, CaseloadAssignment, Device, Household, Lead, User
 from server.services.caseload import handover
 from server.services.core.errors import Conflict, Invalid
 from server.services.households import households, identity
 from server.services.leads import decisions
 from server.services.review import bulk, workflow
+from server.services.sync import reports
 from sync.schedule import DEFAULT_TZ
 from tests.factories import NOW, keep_loaded_after_commit, visit_data
 from tests.locking import Racer, backend_pid, wait_until_blocked
@@ -271,3 +272,37 @@ def test_one_person_enrolled_twice_at_once_is_refused_by_the_database(
     with pytest.raises(Invalid) as refused:
         racer.join()
     assert refused.value.errors == {"persons": {"0": {"id_number": [identity.ENROLLED_ELSEWHERE]}}}
+
+
+def _report_discard(session: Session, tablet: Tablet, user: User, report: dict) -> int:
+    device = session.scalar(
+        select(Device).where(Device.device_id == tablet.device_id, Device.user_id == user.id)
+    )
+    return reports.record_discards(
+        session, device=device, device_id=tablet.device_id, discards=[report], now=NOW
+    )
+
+
+def test_a_discard_report_and_its_retry_at_once_are_recorded_once(
+    world, session, client, engine, first
+):
+    # The tablet's retry of a report whose answer was lost reaches another worker while the
+    # first is still writing: the device row lock makes the retry read the first's event.
+    home = world.household("A1", advisor=world.adv_a)
+    tablet = Tablet(client, world.adv_a)
+    report = {
+        "id": str(uuid.uuid4()),
+        "entity": "visit",
+        "record_id": str(uuid.uuid4()),
+        "household_id": str(home.id),
+        "reason": "not_in_caseload",
+        "record": {"notes": "最后一份"},
+        "discarded_at": NOW.isoformat(),
+    }
+    assert _report_discard(first, tablet, world.adv_a, report) == 1
+    racer = _race(engine, first, lambda s: _report_discard(s, tablet, world.adv_a, report))
+    assert racer.join() == 0
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == reports.DISCARD_ACTION)
+    ).all()
+    assert len(events) == 1

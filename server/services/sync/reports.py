@@ -81,6 +81,9 @@ def record_discards(
             "This token belongs to another device.",
             {"json": {"device_id": ["Not the device this token was issued to."]}},
         )
+    # The device's row lock serialises two copies of one report (a retry racing its
+    # original): the second reads the first's event and records nothing.
+    session.refresh(device, with_for_update=True)
     earlier = session.scalars(
         select(AuditEvent).where(
             AuditEvent.action == DISCARD_ACTION,
