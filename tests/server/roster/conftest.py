@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from datetime import date
 
 import pytest
 from openpyxl import Workbook
 
+from server.services import roster
+from server.services.core.transaction import unit_of_work
+from sync.schedule import DEFAULT_TZ
+from tests.factories import NOW
 from tests.server import idnumbers
 from tests.server_fixtures import *  # noqa: F403 - fixtures by name
 
@@ -85,3 +90,18 @@ def xlsx_bytes(rows: list[dict], headers=ZH) -> bytes:
 @pytest.fixture
 def rows() -> list[dict]:
     return [row(n) for n in range(1, 4)]
+
+
+def do_import(session, actor, data: bytes, name: str = "roster.csv", expect: str | None = None):
+    """Import ``data`` as the file ``name`` in one unit of work (the plan's fingerprint
+    ``expect``ed when given); the outcome."""
+    with unit_of_work(session):
+        return roster.import_roster(
+            session,
+            actor=actor,
+            table=roster.read_table(data, name),
+            now=NOW,
+            tz=DEFAULT_TZ,
+            digest=hashlib.sha256(data).hexdigest(),
+            expect=expect,
+        )

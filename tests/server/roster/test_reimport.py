@@ -5,7 +5,6 @@ imported household's cycle from its last visit or the import."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 from datetime import date
@@ -22,7 +21,7 @@ from server.services.roster import report
 from server.services.roster.write import PlanChanged
 from sync.schedule import DEFAULT_TZ
 from tests.factories import NOW
-from tests.server.roster.conftest import EN, ZH, csv_bytes, row
+from tests.server.roster.conftest import EN, ZH, csv_bytes, do_import, row
 from tests.server.sync_helpers import Tablet
 
 
@@ -32,20 +31,6 @@ def dry_run(session, actor, data: bytes):
     )
     session.rollback()
     return plan
-
-
-def do_import(session, actor, data: bytes, expect: str | None = None):
-    table = roster.read_table(data, "r.csv")
-    with unit_of_work(session):
-        return roster.import_roster(
-            session,
-            actor=actor,
-            table=table,
-            now=NOW,
-            tz=DEFAULT_TZ,
-            digest=hashlib.sha256(data).hexdigest(),
-            expect=expect,
-        )
 
 
 def household(session, number: str) -> Household:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import unicodedata
 
@@ -12,30 +11,16 @@ from stdnum.cn import ric
 
 from server.models import AuditEvent, Household, Person
 from server.services import roster
-from server.services.core.transaction import unit_of_work
 from server.services.roster import report
 from server.services.roster.write import RosterRefused
 from sync.schedule import DEFAULT_TZ
 from tests.factories import NOW
-from tests.server.roster.conftest import EN, csv_bytes, row, xlsx_bytes
+from tests.server.roster.conftest import EN, csv_bytes, do_import, row, xlsx_bytes
 
 
 def dry_run(session, actor, data: bytes, name: str = "roster.csv"):
     table = roster.read_table(data, name)
     return roster.check(session, actor=actor, table=table, now=NOW, tz=DEFAULT_TZ)
-
-
-def do_import(session, actor, data: bytes, name: str = "roster.csv"):
-    table = roster.read_table(data, name)
-    with unit_of_work(session):
-        return roster.import_roster(
-            session,
-            actor=actor,
-            table=table,
-            now=NOW,
-            tz=DEFAULT_TZ,
-            digest=hashlib.sha256(data).hexdigest(),
-        )
 
 
 def _counts(session) -> tuple[int, int, int, int]:
