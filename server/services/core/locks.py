@@ -10,6 +10,11 @@ from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 
+# Tables in the order their rows are locked when one transaction locks several: households,
+# then the records that name them (visits before interviews, as the push and bulk review
+# take them), then any other table by name (docs/architecture.md "Lock order").
+TABLE_ORDER = ("household", "visit", "interview")
+
 # Each chunk is one statement; a bound on its parameters keeps it valid on SQLite too.
 _CHUNK = 500
 
@@ -40,3 +45,9 @@ def locked(session: Session, model: type[T], ids: Iterable, *, where=None) -> di
             stmt = stmt.where(where)
         rows.update((row.id, row) for row in session.scalars(stmt))
     return rows
+
+
+def table_rank(model: type) -> tuple[int, str]:
+    """Sort key putting tables in :data:`TABLE_ORDER`, the others after it by name."""
+    name = model.__tablename__
+    return (TABLE_ORDER.index(name) if name in TABLE_ORDER else len(TABLE_ORDER), name)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from server.models.audit import SyncCounter
 from server.models.base import Versioned
+from server.services.core import locks
 
 COUNTER_ID = 1
 # Ids per ``IN (…)`` when locking the rows to stamp (SQLite's parameter limit).
@@ -144,8 +145,8 @@ def _lock_existing(session: Session, rows: list[Versioned]) -> dict[int, dict]:
 
     Without this, the flush after numbering would lock a changed row only after the
     counter — the reverse of a writer that locked its row first and then commits (a
-    deadlock). Households go first, then other tables, each in ascending id (the one lock
-    order); rows the caller locked already cost nothing more. Returns the committed
+    deadlock). Tables go in :func:`locks.table_rank` order, each in ascending id (the one
+    lock order); rows the caller locked already cost nothing more. Returns the committed
     ``field_versions`` of the rows merged per field, keyed by ``id(obj)``.
     """
     by_model: dict[type, dict] = {}
@@ -153,7 +154,7 @@ def _lock_existing(session: Session, rows: list[Versioned]) -> dict[int, dict]:
         if inspect(obj).persistent:
             by_model.setdefault(type(obj), {})[obj.id] = obj
     committed: dict[int, dict] = {}
-    for model in sorted(by_model, key=lambda m: (m.__tablename__ != "household", m.__tablename__)):
+    for model in sorted(by_model, key=locks.table_rank):
         objs = by_model[model]
         merged = hasattr(model, "__merge_fields__")
         columns = (model.id, model.field_versions) if merged else (model.id,)
