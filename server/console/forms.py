@@ -52,6 +52,7 @@ class DueFilterForm(FlaskForm):
         csrf = False
 
     community = SelectField(_l("Community"), coerce=str, validators=[Optional()])
+    advisor = SelectField(_l("Advisor"), coerce=str, validators=[Optional()])
     state = SelectField(_l("State"), coerce=str, validators=[Optional()])
 
 

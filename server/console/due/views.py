@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from server import context
 from server.console import exports
+from server.console.admin.common import pages_of
 from server.console.blueprint import bp
 from server.console.forms import DueFilterForm
 from server.console.labels import lang
@@ -33,13 +34,17 @@ def _query() -> tuple[DueFilterForm, schedule.DueQuery]:
     form.community.choices = [("", _l("Any"))] + [
         (str(a.id), a.name) for a in areas_in_scope.communities(db.session, actor())
     ]
+    form.advisor.choices = [("", _l("Any"))] + [
+        (str(u.id), u.display_name) for u in areas_in_scope.advisors(db.session, actor())
+    ]
     form.state.choices = [("", _l("Any"))] + list(STATE_LABELS.items())
     if not form.validate():
         abort(400)
-    community = form.community.data
+    community, advisor = form.community.data, form.advisor.data
     query = schedule.DueQuery(
         on=context.today(),
         community_id=int(community) if community else None,
+        advisor_id=int(advisor) if advisor else None,
         states=frozenset([form.state.data] if form.state.data else ()),
     )
     return form, query
@@ -58,8 +63,17 @@ def due_list():
         db.session, actor(), query, tz=context.tz(), page=_page(), page_size=PAGE_SIZE, lang=lang()
     )
     export_args = {k: v for k, v in request.args.items() if k != "page"}
+    advisors = areas_in_scope.display_names(
+        db.session, (i.household.assigned_advisor_id for i in page.items)
+    )
     return render_template(
-        "console/due.html", form=form, page=page, states=STATE_LABELS, export_args=export_args
+        "console/due.html",
+        form=form,
+        page=page,
+        pages=pages_of(page),
+        states=STATE_LABELS,
+        export_args=export_args,
+        advisors=advisors,
     )
 
 

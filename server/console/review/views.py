@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from server import context
 from server.console.blueprint import bp
+from server.console.admin.common import pages_of
 from server.console.forms import ActionForm, ReturnForm, ReviewFilterForm
 from server.console.labels import choices
 from server.console.security import actor, roles_required
@@ -58,8 +59,16 @@ def review_queue():
     queue = review.review_queue(db.session, actor(), filters, page, PAGE_SIZE)
     # Only plain records get a checkbox; bulk_review refuses the others anyway.
     plain = {i.record.id for i in queue.items if not bulk.reasons(i.entity, i.record)}
+    advisors = areas_in_scope.display_names(db.session, (i.record.advisor_id for i in queue.items))
     return render_template(
-        "console/review_queue.html", form=form, queue=queue, plain=plain, bulk_form=ActionForm()
+        "console/review_queue.html",
+        form=form,
+        queue=queue,
+        plain=plain,
+        bulk_form=ActionForm(),
+        advisors=advisors,
+        pages=pages_of(queue),
+        args={k: v for k, v in request.args.items() if k != "page"},
     )
 
 

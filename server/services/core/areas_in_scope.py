@@ -31,3 +31,11 @@ def advisors(session: Session, actor: User) -> list[User]:
         User.role == "advisor", or_(User.area_id.in_(streets), User.area_id.in_(in_community))
     )
     return list(session.scalars(stmt.order_by(User.display_name)))
+
+
+def display_names(session: Session, user_ids) -> dict[int, str]:
+    """The display names of ``user_ids`` (the advisors a page's rows name), in one query."""
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
