@@ -8,8 +8,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from server import context
-from server.console.blueprint import bp
 from server.console.admin.common import pages_of
+from server.console.blueprint import bp
 from server.console.forms import ActionForm, ReturnForm, ReviewFilterForm
 from server.console.labels import choices
 from server.console.security import actor, roles_required
