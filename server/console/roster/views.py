@@ -44,7 +44,7 @@ ACTIONS = {
     "unchanged": _l("Unchanged"),
     "refused": _l("Refused"),
 }
-TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": report.XLSX_TYPE}
+TYPES = {"csv": "text/csv", "xlsx": report.XLSX_TYPE}  # Flask adds "; charset=utf-8" to text
 
 
 def _max_upload() -> int:

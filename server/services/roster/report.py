@@ -13,6 +13,8 @@ from server.services.roster.plan import RowResult
 
 ACTIONS = {"create": "新建", "update": "更新", "unchanged": "无变化", "refused": "拒绝"}
 REPORT_HEADER = ("行号", "家庭编号", "结果", "列", "说明")
+REPORT_WIDTHS = (8, 16, 8, 16, 80)  # Excel's units; 说明 holds a sentence
+REPORT_SHEET = "导入报告"
 FORMATS = ("csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Where the console serves the templates from (console/static/roster-template.*).
@@ -51,9 +53,13 @@ def _csv(header: tuple, lines: Iterable[tuple]) -> bytes:
 
 def _xlsx(header: tuple, lines: Iterable[tuple]) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet()
+    sheet = book.create_sheet(REPORT_SHEET)
+    # Widths go before the rows in write-only mode.
+    for index, width in enumerate(REPORT_WIDTHS, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.append(list(header))
     for line in lines:
         sheet.append([cells.as_text(v) for v in line])

@@ -66,8 +66,10 @@ def test_dry_run_then_import_the_same_file(world, console, session, good):
     csv_report = c.get(f"{report}/report.csv")
     assert csv_report.data.startswith(b"\xef\xbb\xbf") and "R00001" in csv_report.data.decode()
     assert "attachment" in csv_report.headers["Content-Disposition"]
+    assert csv_report.headers["Content-Type"] == "text/csv; charset=utf-8"
     xlsx = load_workbook(io.BytesIO(c.get(f"{report}/report.xlsx").data)).active
     assert [r[2] for r in xlsx.iter_rows(min_row=2, values_only=True)] == ["新建"] * 3
+    assert xlsx.title == "导入报告" and xlsx.column_dimensions["E"].width >= 60
     response = _confirm(c, report)
     assert response.status_code == 302
     assert _households(session) == 3
