@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
@@ -20,6 +22,8 @@ from server.services.core.transaction import unit_of_work
 def sign_in():
     """The sign-in page; throttled like the API's sign-in (the same failure records)."""
     form = SignInForm()
+    if request.method == "GET":
+        form.next.data = console_path(request.args.get("next")) or ""
     status = 200
     if form.validate_on_submit():
         try:
@@ -39,7 +43,7 @@ def sign_in():
             session.clear()  # nothing from before the sign-in survives it (fixation)
             session.permanent = True
             login_user(SignedIn(user))
-            return redirect(url_for("console.dashboard"))
+            return redirect(console_path(form.next.data) or url_for("console.dashboard"))
     elif request.method == "POST":
         status = 400
     return render_template("console/sign_in.html", form=form), status
@@ -110,11 +114,24 @@ def language():
     form = LanguageForm()
     if form.validate_on_submit() and form.lang.data in LANGUAGES:
         session["lang"] = form.lang.data
-    target = form.next.data or ""
-    # Only a path of this console: never an open redirect to another site.
-    if not target.startswith("/console/") or target.startswith("//"):
-        target = url_for("console.dashboard")
-    return redirect(target)
+    return redirect(console_path(form.next.data) or url_for("console.dashboard"))
+
+
+def console_path(target: str | None) -> str | None:
+    """``target`` as a path (and query) under /console/, or None: never an open redirect.
+
+    Flask-Login sends the whole URL of the page asked for; it counts only on this host.
+    """
+    if not target or any(ord(ch) < 0x20 or ch == "\\" for ch in target):
+        return None
+    parts = urlsplit(target)
+    if (parts.scheme or parts.netloc) and (
+        parts.scheme not in ("http", "https") or parts.netloc != request.host
+    ):
+        return None
+    if not parts.path.startswith("/console/") or parts.path.startswith("//"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 @bp.app_context_processor

@@ -13,6 +13,7 @@ from server.services.auth.console_auth import MIN_PASSWORD
 class SignInForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    next = HiddenField(validators=[Optional(), Length(max=2000)])  # where to go after
 
 
 class PasswordForm(FlaskForm):
