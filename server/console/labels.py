@@ -28,10 +28,15 @@ def label(enum_name: str, code: str | None) -> str:
         return code
 
 
+def joined(items) -> str:
+    """Several words, joined the way the language lists them (、 in Chinese)."""
+    sep = "、" if lang() == "zh" else ", "
+    return sep.join(str(i) for i in items or ())
+
+
 def labels(enum_name: str, codes) -> str:
     """Several labels, joined the way the language lists them."""
-    sep = "、" if lang() == "zh" else ", "
-    return sep.join(label(enum_name, c) for c in codes or ())
+    return joined(label(enum_name, c) for c in codes or ())
 
 
 def choices(enum_name: str, blank: str = "") -> list[tuple[str, str]]:
@@ -49,4 +54,4 @@ def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 @bp.app_context_processor
 def _helpers():
-    return {"label": label, "labels": labels, "local": local, "lang": lang}
+    return {"label": label, "labels": labels, "joined": joined, "local": local, "lang": lang}

@@ -26,6 +26,12 @@ class MoveForm(FlaskForm):
     advisor = SelectField(
         _l("Advisor's whole caseload"), coerce=str, validators=[Optional()], validate_choice=False
     )
+    unassigned = SelectField(
+        _l("Households without an advisor"),
+        coerce=str,
+        validators=[Optional()],
+        validate_choice=False,
+    )
     to_advisor = SelectField(
         _l("New advisor"), coerce=str, validators=[DataRequired()], validate_choice=False
     )

@@ -17,15 +17,20 @@ from server.services.core.errors import Conflict, Invalid
 from server.services.core.transaction import unit_of_work
 
 LISTED = 200  # households listed on the preview (the count is always the whole move)
-SOURCE_FIELD = {"household": "household", "community": "community", "advisor": "advisor"}
+SOURCE_FIELD = {
+    "household": "household",
+    "community": "community",
+    "advisor": "advisor",
+    "unassigned": "unassigned",
+}
 
 
 def _move_form(data=None) -> MoveForm:
     form = MoveForm(data)
     advisors = areas_in_scope.advisors(db.session, actor())
-    form.community.choices = [("", "—")] + [
-        (str(a.id), a.name) for a in areas_in_scope.communities(db.session, actor())
-    ]
+    communities = [(str(a.id), a.name) for a in areas_in_scope.communities(db.session, actor())]
+    form.community.choices = [("", "—"), *communities]
+    form.unassigned.choices = [(handover.ALL, _("In every community")), *communities]
     form.advisor.choices = [("", "—")] + [(str(u.id), u.display_name) for u in advisors]
     form.to_advisor.choices = [("", "—")] + [
         (str(u.id), u.display_name) for u in advisors if u.active
@@ -35,14 +40,19 @@ def _move_form(data=None) -> MoveForm:
 
 def _page(form: MoveForm, status: int = 200):
     sizes = handover.caseload_sizes(db.session, actor())
-    return render_template("console/caseloads.html", form=form, sizes=sizes), status
+    unassigned = handover.unassigned_count(db.session, actor())
+    return render_template(
+        "console/caseloads.html", form=form, sizes=sizes, unassigned=unassigned
+    ), status
 
 
 @bp.get("/caseloads")
 @roles_required()
 def caseloads():
     """Each advisor's caseload, and the form choosing what to move where."""
-    return _page(_move_form())
+    # A link (the roster report's) may choose what moves: ?kind=unassigned&unassigned=all.
+    form = _move_form(request.args if request.args.get("kind") in SOURCE_FIELD else None)
+    return _page(form)
 
 
 def _request(kind: str, source: str, to_advisor: str) -> handover.MoveRequest:

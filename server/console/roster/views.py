@@ -28,6 +28,7 @@ from server.console.roster.forms import RosterImportForm, RosterUploadForm
 from server.console.security import UPLOAD_LIMITS, actor, roles_required
 from server.extensions import db
 from server.services import roster as roster_service
+from server.services.caseload import handover
 from server.services.core.errors import Invalid
 from server.services.core.transaction import unit_of_work
 from server.services.roster import report
@@ -142,6 +143,10 @@ def roster_report(upload_id: str):
         actions=ACTIONS,
         column=lambda key: header_label(key, lang()),
         form=RosterImportForm(),
+        # After the import: the households still without an advisor, to assign next.
+        unassigned=handover.unassigned_count(db.session, actor())
+        if upload.imported is not None
+        else 0,
     )
 
 

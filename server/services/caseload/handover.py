@@ -16,7 +16,10 @@ from server.services.caseload import assignments
 from server.services.core import areas_in_scope, audit, locks, paging, scope
 from server.services.core.errors import Conflict, Invalid, NotFound
 
-KINDS = ("household", "community", "advisor")  # one household, a community, a caseload
+# One household, a community, a caseload, or the households nobody holds (in one community
+# or, with source "all", anywhere in scope: what a roster import leaves to assign).
+KINDS = ("household", "community", "advisor", "unassigned")
+ALL = "all"
 MOVE_ACTION, MOVE_ENTITY = "reassign", "caseload"
 RECENT = timedelta(days=30)
 CHUNK = 1000  # household ids per look-up of returned records
@@ -70,12 +73,12 @@ def _selected(
     if request.kind == "household":
         # By the number supervisors know it by (the roster's external id).
         stmt = stmt.where(Household.external_id == request.source.strip())
+    elif request.kind == "unassigned":
+        stmt = stmt.where(Household.assigned_advisor_id.is_(None))
+        if request.source != ALL:
+            stmt = stmt.where(scope.area_condition(None, _community(session, actor, request)))
     elif request.kind == "community":
-        community_id = _int(request.source)
-        area = session.get(Area, community_id) if community_id is not None else None
-        if area is None or area.kind != "community" or not scope.can_see_area(session, actor, area):
-            raise NotFound("No such community, or it is outside your area.")
-        stmt = stmt.where(scope.area_condition(None, area.id))
+        stmt = stmt.where(scope.area_condition(None, _community(session, actor, request)))
     elif request.kind == "advisor":
         advisor_id = _int(request.source)
         if advisor_id not in {u.id for u in areas_in_scope.advisors(session, actor)}:
@@ -96,6 +99,26 @@ def _selected(
 
 def _int(value: str) -> int | None:
     return paging.whole_number(value)
+
+
+def _community(session: Session, actor: User, request: MoveRequest) -> int:
+    """The community id ``request.source`` names, if in the actor's area (else 404)."""
+    community_id = _int(request.source)
+    area = session.get(Area, community_id) if community_id is not None else None
+    if area is None or area.kind != "community" or not scope.can_see_area(session, actor, area):
+        raise NotFound("No such community, or it is outside your area.")
+    return area.id
+
+
+def unassigned_count(session: Session, actor: User) -> int:
+    """Active households in the actor's scope that no advisor holds."""
+    return session.scalar(
+        select(func.count()).where(
+            scope.household_filter(session, actor),
+            Household.status == "active",
+            Household.assigned_advisor_id.is_(None),
+        )
+    )
 
 
 def _target(session: Session, actor: User, households: list[Household], advisor_id: int) -> User:
@@ -217,6 +240,8 @@ class Handover:
     to_advisor: User | None
     count: int
     tablets: list[TabletSince] = field(default_factory=list)
+    from_advisors: list[str] = field(default_factory=list)  # display names, by name
+    communities: list[str] = field(default_factory=list)  # where the households live
 
     @property
     def cleared(self) -> bool:
@@ -276,7 +301,27 @@ def _handover(session: Session, event: AuditEvent) -> Handover:
         to_advisor=session.get(User, event.diff["to_advisor_id"][1]),
         count=len(event.diff["households"][1]),
         tablets=[TabletSince(d, u, _state(d, event.at)) for d, u in devices],
+        from_advisors=sorted(
+            session.scalars(select(User.display_name).where(User.id.in_(old))).all()
+        ),
+        communities=_communities(session, event.diff["households"][1]),
     )
+
+
+def _communities(session: Session, household_ids: list[str]) -> list[str]:
+    """The names of the communities the moved households live in (by name)."""
+    ids = [uuid.UUID(str(i)) for i in household_ids]
+    names: set[str] = set()
+    for start in range(0, len(ids), CHUNK):
+        names.update(
+            session.scalars(
+                select(Area.name)
+                .join(Household, Household.residence_community_id == Area.id)
+                .where(Household.id.in_(ids[start : start + CHUNK]))
+                .distinct()
+            )
+        )
+    return sorted(names)
 
 
 def caseload_sizes(session: Session, actor: User) -> list[tuple[User, int]]:

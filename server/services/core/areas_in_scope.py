@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, union
 from sqlalchemy.orm import Session
 
-from server.models import Area, User
+from server.models import Area, Household, User
 from server.services.core import scope
 
 
@@ -16,10 +16,18 @@ def _streets(session: Session, actor: User):
 
 
 def communities(session: Session, actor: User) -> list[Area]:
-    """Communities of the streets in the actor's area, by name."""
-    stmt = select(Area).where(
-        Area.kind == "community", Area.parent_id.in_(_streets(session, actor))
-    )
+    """Communities of the streets in the actor's area, and those of other streets where a
+    人户分离 household of the area is registered or lives (the dashboard counts it there),
+    by name."""
+    own = Area.parent_id.in_(_streets(session, actor))
+    if actor.role != "admin":
+        visible = scope.household_filter(session, actor)
+        touched = union(
+            select(Household.residence_community_id).where(visible),
+            select(Household.registration_community_id).where(visible),
+        )
+        own = or_(own, Area.id.in_(touched))
+    stmt = select(Area).where(Area.kind == "community", own)
     return list(session.scalars(stmt.order_by(Area.name)))
 
 

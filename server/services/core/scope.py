@@ -95,8 +95,20 @@ def require_area(session: Session, actor: User, area_id: int | None, kind: str) 
     area = session.get(Area, area_id)
     if area is None or area.kind != kind:
         raise NotFound(f"No such {kind}.", {kind: [f"Unknown {kind} id {area_id}."]})
-    if not can_see_area(session, actor, area):
+    if not can_see_area(session, actor, area) and not _touched(session, actor, area):
         raise Forbidden(f"This {kind} is outside your area.", {kind: ["Outside your area."]})
+
+
+def _touched(session: Session, actor: User, area: Area) -> bool:
+    """Whether a household in ``actor``'s scope is registered or lives in community ``area``
+    (a 人户分离 household of the actor's street, counted there): a filter may name it, and
+    still shows only households in scope."""
+    if area.kind != "community":
+        return False
+    stmt = select(Household.id).where(
+        household_filter(session, actor), area_condition(None, area.id)
+    )
+    return session.scalar(stmt.limit(1)) is not None
 
 
 def can_see_id_numbers(actor: User) -> bool:
