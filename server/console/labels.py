@@ -52,6 +52,21 @@ def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
 
 
+def zone_name() -> str:
+    """The deployment's time zone as readers name it (北京时间 for Asia/Shanghai)."""
+    from flask_babel import gettext as _
+
+    zone = current_app.config["TIMEZONE"]
+    return _("Beijing time") if zone in ("Asia/Shanghai", "Asia/Chongqing") else zone
+
+
 @bp.app_context_processor
 def _helpers():
-    return {"label": label, "labels": labels, "joined": joined, "local": local, "lang": lang}
+    return {
+        "label": label,
+        "labels": labels,
+        "joined": joined,
+        "local": local,
+        "lang": lang,
+        "zone_name": zone_name,
+    }

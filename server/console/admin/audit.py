@@ -7,7 +7,7 @@ import csv
 import io
 from collections.abc import Iterator
 
-from flask import Response, render_template, request, stream_with_context
+from flask import Response, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 
 from server import context
@@ -18,7 +18,7 @@ from server.console.blueprint import bp
 from server.console.labels import local
 from server.console.security import actor, roles_required
 from server.extensions import db
-from server.services.admin import audit_log
+from server.services.admin import audit_log, audit_names
 from server.services.core import cells
 from server.services.core.errors import Invalid
 
@@ -75,6 +75,7 @@ def admin_audit():
     page = audit_log.search(
         db.session, actor(), filters, tz=context.tz(), page=page_number(), page_size=PAGE_SIZE
     )
+    names = audit_names.record_names(db.session, [entry.event for entry in page.items])
     return render_template(
         "console/admin_audit.html",
         form=form,
@@ -82,7 +83,25 @@ def admin_audit():
         pages=pages_of(page),
         args=args,
         first=audit_labels.FIRST,
+        records={key: _record(key, named) for key, named in names.items()},
     )
+
+
+def _record(key: tuple[str, str], named: audit_names.Named) -> tuple[str, str]:
+    """A record as people read it (入户走访 · 户主 · 日期) and the page that shows it."""
+    entity, entity_id = key
+    words = [audit_labels.entity_label(entity), named.name]
+    if named.at is not None:
+        words.append(local(named.at, "%Y-%m-%d"))
+    if entity in ("visit", "interview"):
+        url = url_for("console.review_record", entity=entity, record_id=entity_id)
+    elif named.household_id is not None:
+        url = url_for("console.household", household_id=named.household_id)
+    elif entity == "user":
+        url = url_for("console.admin_user", user_id=int(entity_id))
+    else:
+        url = url_for("console.admin_area", area_id=int(entity_id))
+    return " · ".join(words), url
 
 
 def _cell(value: str) -> str:
@@ -101,7 +120,8 @@ def _lines(filters: audit_log.AuditFilter) -> Iterator[bytes]:
     for entry in audit_log.every(db.session, actor(), filters, tz=context.tz()):
         event, who = entry.event, entry.actor
         changes = "; ".join(
-            f"{name}: {old} → {new}" for name, old, new in audit_labels.changes(entry.diff, None)
+            f"{name}: {old} → {new}"
+            for name, old, new in audit_labels.changes(entry.diff, None, event.entity)
         )
         yield _csv_line(
             [
@@ -127,6 +147,6 @@ def admin_audit_export():
     name = f"audit-{context.today().isoformat()}.csv"
     return Response(
         stream_with_context(_lines(filters)),
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",  # Flask adds "; charset=utf-8"
         headers={"Content-Disposition": f"attachment; filename={name}"},
     )

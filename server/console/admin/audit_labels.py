@@ -102,6 +102,70 @@ FIELDS = {
     "token_hash": _l("Token"),
     "username": _l("Username"),
     "visit_cycle": _l("Visit cycle"),
+    "created_at": _l("Created at"),
+    "decided_at": _l("Decided at"),
+    "decided_by_id": _l("Decided by"),
+    "decision_reason": _l("Reason for the decision"),
+    "household_status": _l("Household status"),
+    "income_change": _l("Income change"),
+    "outcome": _l("Outcome"),
+    "findings": _l("Findings"),
+    "situation": _l("Situation"),
+    "urgent": _l("Urgent"),
+    "visited_at": _l("Visited at"),
+    "interviewed_at": _l("Interviewed at"),
+    "interviewee_role": _l("Interviewee"),
+    "interviewee_name": _l("Interviewee's name"),
+    "corroborates": _l("Corroborates"),
+    "living_conditions": _l("Living conditions"),
+    "observations": _l("Observations"),
+    "statement": _l("Statement"),
+    "needs": _l("Needs"),
+    "persons_met": _l("Persons met"),
+    "corrected_by_id": _l("Corrected by"),
+    "estimated_monthly_income": _l("Estimated monthly income"),
+    "suggested_categories": _l("Suggested categories"),
+    "suggested_level": _l("Suggested level"),
+    "level": _l("Level"),
+    "disposal": _l("Disposal"),
+    "disposal_reason": _l("Reason for the disposal"),
+    "households": _l("Households"),
+    "from_advisor_ids": _l("Previous advisors"),
+    "to_advisor_id": _l("New advisor"),
+    "street_ids": _l("Streets"),
+    "street_id": _l("Street"),
+    "records": _l("Records"),
+    "record": _l("Record"),
+    "counts": _l("Counts"),
+    "encoding": _l("Encoding"),
+    "persons": _l("Members"),
+    "rows": _l("Rows"),
+    "file": _l("File"),
+    "discarded_at": _l("Discarded at"),
+    "report_id": _l("Report"),
+    "results": _l("Results"),
+    "mutation_id": _l("Change id"),
+    "entity": _l("Record type"),
+    "area": _l("Area"),
+}
+# Codes of these fields are labelled by a sync.enums enumeration in the log too.
+LOG_ENUMS = {
+    "role": "Role",
+    "outcome": "Outcome",
+    "income_change": "IncomeChange",
+    "situation": "Situation",
+    "interviewee_role": "IntervieweeRole",
+    "corroborates": "Corroborates",
+    "level": "WarningLevel",
+    "disposal": "Disposal",
+    "suggested_level": "HardshipLevel",
+    "household_status": "HouseholdStatus",
+}
+LIST_ENUMS = {
+    "categories": "Category",
+    "suggested_categories": "Category",
+    "findings": "Finding",
+    "needs": "Need",
 }
 LONG = 120  # characters of a value the audit log shows (the CSV export has it all)
 FIRST = 8  # fields of one event the audit log lists (a new household's record has ~20)
@@ -116,6 +180,9 @@ def entity_label(code: str) -> str:
 
 
 def field_label(name: str) -> str:
+    """A field's label; a roster import's ``head.health`` is the head's 健康状况."""
+    if name.startswith("head."):
+        return _("Head's %(field)s", field=field_label(name[5:]))
     return str(FIELDS[name]) if name in FIELDS else name
 
 
@@ -130,13 +197,47 @@ def value_text(value: Any, limit: int | None = None) -> str:
     return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
-def changes(diff: dict[str, Any], limit: int | None = LONG) -> list[tuple[str, str, str]]:
-    """``(field label, old, new)`` for each field of a (masked) diff, values as stored."""
+def changes(
+    diff: dict[str, Any], limit: int | None = LONG, entity: str | None = None
+) -> list[tuple[str, str, str]]:
+    """``(field label, old, new)`` for each field of a (masked) diff; codes as labels. The
+    page (``limit`` set) leaves out record ids the record column names already; the CSV
+    export (no limit) keeps every field."""
     rows = []
     for name, pair in (diff or {}).items():
+        if limit is not None and name in HIDDEN:
+            continue
         old, new = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
-        rows.append((field_label(name), value_text(old, limit), value_text(new, limit)))
+        rows.append(
+            (
+                field_label(name),
+                value_text(_log_value(name, old, entity), limit),
+                value_text(_log_value(name, new, entity), limit),
+            )
+        )
     return rows
+
+
+def _log_value(name: str, value: Any, entity: str | None) -> Any:
+    """A code as its label (``monthly`` → 每月), a flag as 是/否; other values as stored."""
+    field = name[5:] if name.startswith("head.") else name
+    if value is None or value == "***":
+        return value
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if field == "status":
+        kind = "RecordStatus" if entity in ("visit", "interview") else "HouseholdStatus"
+        kind = "LeadStatus" if entity == "lead" else kind
+        kind = "WarningStatus" if entity == "warning" else kind
+        return label(kind, value) if isinstance(value, str) else value
+    enum = ENUM_OF.get(field) or LOG_ENUMS.get(field)
+    if enum and isinstance(value, str):
+        return label(enum, value)
+    if field in LIST_ENUMS and isinstance(value, list):
+        return labels(LIST_ENUMS[field], value)
+    if field == "fields" and isinstance(value, list):
+        return "、".join(field_label(f) for f in value)
+    return value
 
 
 # The household timeline says more than the log: values as labels and names, and a

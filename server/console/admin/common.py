@@ -3,6 +3,8 @@ errors onto forms, area and role choices, the page number."""
 
 from __future__ import annotations
 
+import re
+
 from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -45,12 +47,36 @@ BY_FIELD = {
 }
 
 
+# marshmallow's own messages (the API's schemas) carry numbers: matched, then worded.
+PATTERNS = (
+    (r"Length must be between (\S+) and (\S+)\.", _l("Between %(a)s and %(b)s characters.")),
+    (r"Shorter than minimum length (\S+)\.", _l("At least %(a)s characters.")),
+    (r"Longer than maximum length (\S+)\.", _l("At most %(a)s characters.")),
+    (
+        r"Must be greater than or equal to (\S+) and less than or equal to (\S+)\.",
+        _l("From %(a)s to %(b)s."),
+    ),
+    (r"Must be greater than or equal to (\S+)\.", _l("At least %(a)s.")),
+    (r"Must be less than or equal to (\S+)\.", _l("At most %(a)s.")),
+    (r"Not a valid integer\.", _l("Not a whole number.")),
+    (r"Not a valid (?:date|datetime)\.", _l("Not a valid date.")),
+    (r"Field may not be null\.", _l("Required.")),
+    (r"Unknown field\.", _l("Not a field of this form.")),
+    (r"Must be one of: .*\.", _l("Not a valid choice.")),
+)
+
+
 def message(text: str, field: str | None = None) -> str:
     """A service's message as the reader's language says it."""
     if text in MESSAGES:
         return str(MESSAGES[text])
     if field in BY_FIELD:
         return str(BY_FIELD[field])
+    for pattern, words in PATTERNS:
+        found = re.fullmatch(pattern, text)
+        if found:
+            values = dict(zip(("a", "b"), found.groups(), strict=False))
+            return str(words) % values if values else str(words)
     return text
 
 

@@ -8,6 +8,7 @@ from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, 
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from server.console.admin import common
 from server.services.households import identity
 
 
@@ -95,7 +96,7 @@ SERVICE_MESSAGES = {
 def say(message: str) -> str:
     """A service's message as the page's language has it (unknown ones as they are)."""
     text = SERVICE_MESSAGES.get(message)
-    return str(text) if text is not None else message
+    return str(text) if text is not None else common.message(message)
 
 
 def show_errors(form: FlaskForm, errors: dict[str, list[str]], fallback: str) -> None:

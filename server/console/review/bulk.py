@@ -28,7 +28,9 @@ def _why(reason: str, record) -> str:
 def _describe(refused: bulk_review.Refused) -> str:
     """One refused record in words; an unknown or unseen one only by what was sent."""
     if refused.record is None:
-        return _("%(key)s: not waiting for review in your area", key=refused.key[:80])
+        # Unknown, outside the area or reviewed already read alike (the service tells them
+        # apart for no one): no id to show, only what happened.
+        return _("A selected record is no longer waiting for review in your area.")
     is_visit = isinstance(refused.record, Visit)
     when = refused.record.visited_at if is_visit else refused.record.interviewed_at
     sep = "、" if lang() == "zh" else ", "

@@ -1,0 +1,78 @@
+"""The records an audit log page names, as people know them: a household by its head, a
+visit or interview by its household's head and date, a member, an account or an area by name."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models import Area, AuditEvent, Household, Interview, Person, User, Visit
+from server.services.core import paging
+
+UUID_ENTITIES = ("household", "person", "visit", "interview")
+INT_ENTITIES = ("user", "area")
+
+
+@dataclass(frozen=True)
+class Named:
+    """How a record is read: a name, the household it belongs to, when it happened."""
+
+    name: str
+    household_id: uuid.UUID | None = None
+    at: datetime | None = None
+
+
+def _ids(events: list[AuditEvent]) -> dict[str, set]:
+    wanted: dict[str, set] = defaultdict(set)
+    for event in events:
+        if event.entity in UUID_ENTITIES:
+            try:
+                wanted[event.entity].add(uuid.UUID(str(event.entity_id)))
+            except ValueError:
+                continue  # not a record id: shown by its type only
+        elif event.entity in INT_ENTITIES:
+            number = paging.whole_number(event.entity_id)
+            if number is not None:
+                wanted[event.entity].add(number)
+    return wanted
+
+
+def record_names(session: Session, events: list[AuditEvent]) -> dict[tuple[str, str], Named]:
+    """``(entity, entity_id)`` → :class:`Named` for the events' records that still exist
+    (one query per kind of record on the page)."""
+    wanted = _ids(events)
+    found: dict[tuple[str, str], Named] = {}
+    for model, at in ((Visit, Visit.visited_at), (Interview, Interview.interviewed_at)):
+        ids = wanted.get(model.__tablename__)
+        if ids:
+            rows = session.execute(
+                select(model.id, at, Household.id, Household.head_name)
+                .join(Household, Household.id == model.household_id)
+                .where(model.id.in_(ids))
+            )
+            for rid, when, hid, head in rows:
+                found[(model.__tablename__, str(rid))] = Named(head, hid, when)
+    if ids := wanted.get("household"):
+        rows = session.execute(
+            select(Household.id, Household.head_name, Household.external_id).where(
+                Household.id.in_(ids)
+            )
+        )
+        for hid, head, number in rows:
+            found[("household", str(hid))] = Named(f"{head}（{number}）", hid)
+    if ids := wanted.get("person"):
+        rows = session.execute(
+            select(Person.id, Person.name, Person.household_id).where(Person.id.in_(ids))
+        )
+        for pid, name, hid in rows:
+            found[("person", str(pid))] = Named(name, hid)
+    for entity, model, column in (("user", User, User.display_name), ("area", Area, Area.name)):
+        if ids := wanted.get(entity):
+            for rid, name in session.execute(select(model.id, column).where(model.id.in_(ids))):
+                found[(entity, str(rid))] = Named(name)
+    return found
