@@ -2,7 +2,8 @@
 
 Serves a throw-away demo database (SQLite in a temporary folder) on 127.0.0.1 and drives
 Debian's Chromium headless through Playwright, signed in as the demo supervisor; writes
-``console-<page>.png`` (1366×900, a street office laptop) into ``docs/screenshots``.
+``console-<page>.png`` (1366 px wide, a street office laptop; ``--width 1024`` writes
+``console-<page>-1024.png``) into ``docs/screenshots``.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def _field_reports(session) -> None:
     )
 
 
-def shoot(url: str, out: Path) -> list[Path]:
+def shoot(url: str, out: Path, width: int = 1366) -> list[Path]:
     """Sign in as the demo supervisor and photograph each page, then as the demo admin the
     administration pages; the files written."""
     from playwright.sync_api import sync_playwright
@@ -129,10 +130,11 @@ def shoot(url: str, out: Path) -> list[Path]:
     written: list[Path] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+        page = browser.new_page(viewport={"width": width, "height": 900}, locale="zh-CN")
+        suffix = "" if width == 1366 else f"-{width}"
 
         def snap(name: str) -> None:
-            path = out / f"console-{name}.png"
+            path = out / f"console-{name}{suffix}.png"
             page.screenshot(path=str(path), full_page=True)
             written.append(path)
 
@@ -256,6 +258,9 @@ def _tablets(page, url: str) -> None:
 def _shoot_admin(page, url: str, snap) -> None:
     """Sign in as the demo admin and photograph the administration pages."""
     _tablets(page, url)
+    toggler = page.locator("nav .navbar-toggler")
+    if toggler.is_visible():  # a narrow window: the bar is folded behind its menu button
+        toggler.click()
     page.click("form[action$='/console/sign-out'] button[type=submit]")
     page.fill("input[name=username]", "admin")
     page.fill("input[name=password]", DEMO_PASSWORD)
@@ -280,18 +285,22 @@ def _shoot_admin(page, url: str, snap) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
+    # 1366 px: a street office laptop; 1024 px: an old screen (files named …-1024.png).
+    parser.add_argument("--width", type=int, action="append", choices=(1366, 1024))
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print(f"needs {CHROMIUM} (Debian's chromium package)", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="tanfang-console-shots-") as tmp:
-        server, url = serve_demo(Path(tmp))
-        try:
-            for path in shoot(url, args.out):
-                print(path)
-        finally:
-            server.shutdown()
+    # A fresh demo per width: the pages' own steps (a caseload move, an import) change it.
+    for width in args.width or [1366]:
+        with tempfile.TemporaryDirectory(prefix="tanfang-console-shots-") as tmp:
+            server, url = serve_demo(Path(tmp))
+            try:
+                for path in shoot(url, args.out, width):
+                    print(path)
+            finally:
+                server.shutdown()
     return 0
 
 

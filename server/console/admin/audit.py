@@ -84,6 +84,7 @@ def admin_audit():
         args=args,
         first=audit_labels.FIRST,
         records={key: _record(key, named) for key, named in names.items()},
+        refs=audit_names.referenced_names(db.session, [entry.diff for entry in page.items]),
     )
 
 

@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from server.console.blueprint import bp
-from server.console.labels import label, labels
+from server.console.labels import joined, label, labels
+from server.services.admin import audit_names
 from sync.protocol import canonical_json
 
 ACTIONS = {
@@ -148,6 +149,12 @@ FIELDS = {
     "entity": _l("Record type"),
     "area": _l("Area"),
 }
+MOVE_KINDS = {
+    "household": _l("One household"),
+    "community": _l("A community"),
+    "advisor": _l("An advisor's whole caseload"),
+    "unassigned": _l("Households without an advisor"),
+}
 # Codes of these fields are labelled by a sync.enums enumeration in the log too.
 LOG_ENUMS = {
     "role": "Role",
@@ -198,11 +205,14 @@ def value_text(value: Any, limit: int | None = None) -> str:
 
 
 def changes(
-    diff: dict[str, Any], limit: int | None = LONG, entity: str | None = None
+    diff: dict[str, Any],
+    limit: int | None = LONG,
+    entity: str | None = None,
+    refs: dict[str, dict[int, str]] | None = None,
 ) -> list[tuple[str, str, str]]:
     """``(field label, old, new)`` for each field of a (masked) diff; codes as labels. The
     page (``limit`` set) leaves out record ids the record column names already; the CSV
-    export (no limit) keeps every field."""
+    export (no limit) keeps every field. ``refs`` names the users and areas values hold."""
     rows = []
     for name, pair in (diff or {}).items():
         if limit is not None and name in HIDDEN:
@@ -211,18 +221,29 @@ def changes(
         rows.append(
             (
                 field_label(name),
-                value_text(_log_value(name, old, entity), limit),
-                value_text(_log_value(name, new, entity), limit),
+                value_text(_log_value(name, old, entity, refs), limit),
+                value_text(_log_value(name, new, entity, refs), limit),
             )
         )
     return rows
 
 
-def _log_value(name: str, value: Any, entity: str | None) -> Any:
-    """A code as its label (``monthly`` → 每月), a flag as 是/否; other values as stored."""
+def _log_value(name: str, value: Any, entity: str | None, refs: dict | None = None) -> Any:
+    """A code as its label (``monthly`` → 每月), a flag as 是/否, a user or area id as its
+    name, a list of households as a count; other values as stored."""
     field = name[5:] if name.startswith("head.") else name
     if value is None or value == "***":
         return value
+    kind = "user" if field in audit_names.USER_FIELDS else None
+    kind = "area" if audit_names.is_area_field(field) else kind
+    if kind and refs is not None:
+        names = refs.get(kind, {})
+        values = value if isinstance(value, list) else [value]
+        return joined(names.get(v, str(v)) for v in values)
+    if field == "households" and isinstance(value, list):
+        return _("%(n)d households", n=len(value))
+    if entity == "caseload" and field == "kind" and isinstance(value, str):
+        return str(MOVE_KINDS.get(value, value))
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if field == "status":

@@ -76,3 +76,39 @@ def record_names(session: Session, events: list[AuditEvent]) -> dict[tuple[str, 
             for rid, name in session.execute(select(model.id, column).where(model.id.in_(ids))):
                 found[(entity, str(rid))] = Named(name)
     return found
+
+
+# Diff fields whose values are user ids or area ids (one id, or a list of them).
+USER_FIELDS = frozenset(
+    {
+        "assigned_advisor_id",
+        "to_advisor_id",
+        "from_advisor_ids",
+        "decided_by_id",
+        "corrected_by_id",
+        "on_behalf_of",
+    }
+)
+AREA_FIELDS = frozenset({"area_id", "parent_id", "street_id", "street_ids"})
+
+
+def is_area_field(name: str) -> bool:
+    return name in AREA_FIELDS or name.endswith(("_street_id", "_community_id"))
+
+
+def referenced_names(session: Session, diffs: list[dict]) -> dict[str, dict[int, str]]:
+    """``{"user": {id: name}, "area": {id: name}}`` for the ids the diffs' values hold."""
+    wanted: dict[str, set[int]] = {"user": set(), "area": set()}
+    for diff in diffs:
+        for name, pair in (diff or {}).items():
+            kind = "user" if name in USER_FIELDS else "area" if is_area_field(name) else None
+            if kind is None or not isinstance(pair, list):
+                continue
+            for value in pair:
+                values = value if isinstance(value, list) else [value]
+                wanted[kind].update(v for v in values if isinstance(v, int))
+    users = session.execute(
+        select(User.id, User.display_name).where(User.id.in_(wanted["user"]))
+    ).all()
+    areas = session.execute(select(Area.id, Area.name).where(Area.id.in_(wanted["area"]))).all()
+    return {"user": dict(users), "area": dict(areas)}

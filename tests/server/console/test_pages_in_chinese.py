@@ -107,6 +107,16 @@ def test_the_audit_log_names_records_and_labels_codes(world, session, console):
             ("lead", 1, {"decided_at": [None, "2026-11-21T02:00:00+00:00"]}),
             ("visit", visit.id, {"status": ["submitted", "returned"]}),
             ("area", world.community["A1"].id, {"name": ["旧名", "A1社区"]}),
+            (
+                "caseload",
+                uuid.uuid4(),
+                {
+                    "kind": [None, "advisor"],
+                    "households": [None, [str(home.id)]],
+                    "to_advisor_id": [None, world.adv_a.id],
+                    "street_ids": [None, [world.street_a.id]],
+                },
+            ),
         ):
             audit.record(
                 session,
@@ -129,6 +139,8 @@ def test_the_audit_log_names_records_and_labels_codes(world, session, console):
     area = session.get(Area, world.community["A1"].id)
     assert f'href="/console/admin/areas/{area.id}"' in page
     assert "北京时间" in page and "Asia/Shanghai" not in page
+    assert f"接手的救助顾问</strong>: — → {world.adv_a.display_name}" in page
+    assert "— → 甲街道" in page and "— → 1 户" in page
 
 
 def test_schema_messages_are_said_in_chinese(app):
