@@ -102,6 +102,11 @@ class SyncClient:
             log.info("a new advisor signed in on this tablet; caseload pulled afresh")
         return answer["user"]
 
+    def change_password(self, current_password: str, new_password: str) -> None:
+        """Change this advisor's password on the server (e.g. after an admin's reset);
+        a wrong current password raises the API's 422 with field messages."""
+        self.transport.change_password(current_password, new_password)
+
     def _pending(self) -> tuple[int, str | None]:
         return self.store.pending_count(), self.store.oldest_pending_at()
 

@@ -122,6 +122,15 @@ class Transport(abc.ABC):
             pass
         self.set_token(None)
 
+    def change_password(self, current_password: str, new_password: str) -> None:
+        """Change the signed-in user's own password (the token stays valid)."""
+        self.request(
+            "POST",
+            f"{API}/auth/password",
+            json={"current_password": current_password, "new_password": new_password},
+            idempotent=False,  # a retry would send a current password that is no longer
+        )
+
     def pull(self, cursor: str | None, limit: int = 500, pending: Pending | None = None) -> dict:
         """One page of changes after ``cursor``: ``{changes, cursor, has_more, server_time}``."""
         return self.request(

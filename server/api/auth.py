@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
 
 from server import context
 from server.api import schemas
 from server.api.blueprint import Blueprint
 from server.api.security import device, login_required
 from server.extensions import db
+from server.services.auth import console_auth
 from server.services.auth import tokens as auth
 from server.services.core.transaction import unit_of_work
 
@@ -54,3 +55,25 @@ def logout():
     """Revoke the token this request was made with."""
     with unit_of_work(db.session):
         auth.revoke(db.session, actor=device().user, device=device(), now=context.now())
+
+
+@blp.post("/password")
+@login_required()
+@blp.arguments(schemas.PasswordChangeSchema)
+@blp.response(204)
+@blp.alt_response(401, description="No valid token")
+@blp.alt_response(422, description="Wrong current password, or too short a new one")
+def change_password(data):
+    """Change the signed-in user's own password (an advisor told to 请立即修改)."""
+    user = device().user
+    candidate = auth.Candidate(user.username, user.id, user.password_hash)
+    current_ok = auth.password_matches(candidate, data["current_password"])  # slow: outside
+    with unit_of_work(db.session):
+        console_auth.change_password(
+            db.session,
+            actor=user,
+            current_ok=current_ok,
+            new_password=data["new_password"],
+            now=context.now(),
+            method=current_app.config["PASSWORD_METHOD"],
+        )

@@ -36,6 +36,11 @@ class TokenRequestSchema(StrictSchema):
     app_version = fields.String(load_default="", validate=_text(0, 32))
 
 
+class PasswordChangeSchema(StrictSchema):
+    current_password = fields.String(required=True, validate=_text(1, 256), load_only=True)
+    new_password = fields.String(required=True, validate=_text(1, 256), load_only=True)
+
+
 class AreaRefSchema(StrictSchema):
     id = fields.Integer()
     code = fields.String()
