@@ -84,6 +84,15 @@ class SyncRunner:
 
         return self._start(work, done, failed)
 
+    def change_password(self, current: str, new: str, done, failed) -> bool:
+        """Change the signed-in advisor's password on the server; ``done(None)`` or
+        ``failed(error)`` (a :class:`sync.wire.ClientError` with field messages for 422)."""
+
+        def work() -> None:
+            make_client(self.store, self.server_url).change_password(current, new)
+
+        return self._start(work, done, failed)
+
     def sync(self, progress, done, failed) -> bool:
         """Push then pull; ``progress(phase, done, total)`` is posted as it goes."""
 

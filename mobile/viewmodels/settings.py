@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from kivy.event import EventDispatcher
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 
 from mobile.i18n import language, tr
 from mobile.syncer import app_version
+from sync.wire import AuthError, ClientError
+
+MIN_PASSWORD = 8  # the server's rule (server.services.auth.console_auth.MIN_PASSWORD)
 
 
 class SettingsViewModel(EventDispatcher):
@@ -16,6 +19,10 @@ class SettingsViewModel(EventDispatcher):
     text_size = StringProperty("normal")
     server_url = StringProperty("")
     about = StringProperty("")
+    current_password = StringProperty("")
+    new_password = StringProperty("")
+    password_message = StringProperty("")
+    password_busy = BooleanProperty(False)
 
     def __init__(self, ctx, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -53,3 +60,32 @@ class SettingsViewModel(EventDispatcher):
         self.ctx.runner.server_url = url.strip()
         self.ctx.save_settings()
         self.server_url = url.strip()
+
+    def change_password(self) -> bool:
+        """Send the current and the new password (an advisor told to 请立即修改); the
+        answer shows in ``password_message``. False when the form is incomplete or busy."""
+        if self.password_busy or not (self.current_password and self.new_password):
+            self.password_message = tr("error.required")
+            return False
+        if len(self.new_password) < MIN_PASSWORD:
+            self.password_message = tr("password.too_short", n=MIN_PASSWORD)
+            return False
+        self.password_busy, self.password_message = True, ""
+        return self.ctx.runner.change_password(
+            self.current_password, self.new_password, self._password_ok, self._password_bad
+        )
+
+    def _password_ok(self, _result) -> None:
+        self.password_busy = False
+        self.current_password = self.new_password = ""
+        self.password_message = tr("password.changed")
+
+    def _password_bad(self, error: Exception) -> None:
+        self.password_busy = False
+        self.current_password = ""
+        if isinstance(error, AuthError):
+            self.password_message = tr("password.signed_out")
+        elif isinstance(error, ClientError) and error.status == 422:
+            self.password_message = tr("password.wrong")
+        else:
+            self.password_message = tr("signin.offline", error=type(error).__name__)
