@@ -23,6 +23,7 @@ from server.services.roster.existing import HEAD_COLUMNS, HOUSEHOLD_READ, MANAGE
 from server.services.roster.reading import Table
 from server.services.roster.values import HEAD_DEFAULTS, RowChecker, RowValues
 from sync.policy import cycle_for
+from sync.protocol import canonical_json
 from sync.schedule import period_of
 
 
@@ -76,10 +77,10 @@ class Plan:
         for write in self.writes:
             key = write.household.get("external_id") if write.new else str(write.household_id)
             item = [key, write.household, write.head, write.imported_values]
-            digest.update(json.dumps(item, sort_keys=True, default=str).encode())
+            digest.update(canonical_json(item, default=str).encode())
         for household_id in sorted(self.bases):
             item = [str(household_id), self.bases[household_id]]
-            digest.update(json.dumps(item, sort_keys=True, default=str).encode())
+            digest.update(canonical_json(item, default=str).encode())
         for result in self.results:
             digest.update(json.dumps([result.row, result.kept], default=str).encode())
         return digest.hexdigest()[:32]
