@@ -135,7 +135,7 @@ def _steps(app, url: str, out: Path) -> Step:
     due = app.screen("duelist").vm
     due.tab = "all"
     yield from shot("duelist")
-    first = next(r for r in due.rows if r["viewclass"] == "DueRow" and r["state"] != "done")
+    first = next(r for r in due.rows if r["viewclass"] == "DueRow" and r["due_state"] != "done")
     household_id = first["household_id"]
     app.open_household(household_id)
     yield from shot("household")

@@ -48,7 +48,7 @@ class DueListViewModel(EventDispatcher):
     badge_last = StringProperty("")
     badge_red = BooleanProperty(False)
     returned_count = StringProperty("")
-    draft_offer = StringProperty("")
+    drafts_label = StringProperty("")
 
     def __init__(self, ctx, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -114,7 +114,7 @@ class DueListViewModel(EventDispatcher):
             "address": household["residence_address"],
             "community": community_label(household),
             "cycle": label(VisitCycle, schedule.cycle.value, lang),
-            "state": schedule.state.value,
+            "due_state": schedule.state.value,
             "state_text": tr(f"state.{schedule.state.value}", lang),
             "reason": explain(schedule, lang),
         }
@@ -133,31 +133,10 @@ class DueListViewModel(EventDispatcher):
         oldest = store.oldest_pending_at()
         now = self.ctx.now().astimezone(UTC)
         self.badge_red = bool(oldest) and now - datetime.fromisoformat(oldest) > STALE_AFTER
-        draft = records.open_draft(store)
-        if draft:
-            self.draft_offer = tr("due.draft_offer", name=_draft_name(store, draft))
-        else:
-            self.draft_offer = ""
+        self.drafts_label = tr("nav.drafts", count=len(records.drafts(store)))
 
     def refresh_returned(self) -> None:
         """Count returned records (reads every history: run at start and after a pull)."""
         store = self.ctx.store
         count = len(records.returned(store)) if store.get_state("user") else 0
         self.returned_count = tr("nav.returned", count=count)
-
-    def discard_draft(self) -> None:
-        """Throw the unfinished form away (the advisor chose so)."""
-        draft = records.open_draft(self.ctx.store)
-        # A lead keeps no draft record, only the raw form forgotten below.
-        if draft and draft["entity"] != "lead" and draft.get("form", {}).get("id"):
-            self.ctx.store.discard_draft(draft["entity"], draft["form"]["id"])
-        records.forget_draft(self.ctx.store)
-        self.draft_offer = ""
-
-
-def _draft_name(store, draft: dict[str, Any]) -> str:
-    """Whose form is unfinished: the household's head, or the head a lead names."""
-    if draft["entity"] == "lead":
-        return draft["form"].get("head_name") or tr("lead.new")
-    household = store.record("household", draft["household_id"]) or {}
-    return household.get("head_name", "")

@@ -75,9 +75,19 @@ class RecordFormViewModel(EventDispatcher):
         self._mark_saved()
 
     def restore(self, draft: dict[str, Any]) -> None:
-        """Continue the form left unfinished (after a kill, a lock or a restart)."""
+        """Continue the form left unfinished (after a kill, a lock or a restart). A draft
+        whose record has since been queued or taken by the server is no draft any more:
+        the record opens read-only and the stale draft is dropped."""
+        stored = self._stored(draft["form"].get("id", ""))
+        if stored is not None and not records.editable(self.ctx.store, self.entity, stored):
+            records.forget_draft(self.ctx.store, stored["id"])
+            self.open_existing(stored)
+            return
         self._open(draft["household_id"], {**self.defaults, **draft["form"]})
         self._mark_saved()
+
+    def _stored(self, record_id: str) -> dict[str, Any] | None:
+        return self.ctx.store.record(self.entity, record_id) if record_id else None
 
     def _open(self, household_id: str, form: dict[str, Any]) -> None:
         self.household = self.ctx.store.household(household_id) or {}
@@ -141,7 +151,11 @@ class RecordFormViewModel(EventDispatcher):
         if self.is_submitted or self.read_only or not self.changed() or self._queued():
             return False
         records.remember_draft(
-            self.ctx.store, self.entity, self.form["household_id"], dict(self.form)
+            self.ctx.store,
+            self.entity,
+            self.form["household_id"],
+            dict(self.form),
+            self.ctx.now().isoformat(),
         )
         self._mark_saved()
         if not self.ready_for_draft():
@@ -165,7 +179,7 @@ class RecordFormViewModel(EventDispatcher):
     def _queued(self) -> bool:
         # A record waiting to be sent is never turned back into a draft implicitly: a draft
         # write would withdraw it from the outbox.
-        stored = self.ctx.store.record(self.entity, self.form.get("id", ""))
+        stored = self._stored(self.form.get("id", ""))
         return stored is not None and stored["local_state"] == "pending"
 
     def submit(self) -> bool:
@@ -183,7 +197,7 @@ class RecordFormViewModel(EventDispatcher):
             self.notice = tr("form.locked")
             return False
         self.is_submitted = True
-        records.forget_draft(self.ctx.store)
+        records.forget_draft(self.ctx.store, self.form["id"])
         self.errors, self.notice = {}, tr("visit.submitted")
         self.dispatch("on_submitted")
         return True
