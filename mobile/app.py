@@ -149,6 +149,14 @@ class TanfangApp(App):
             return
         self.show(entity, record=record)
 
+    def submitted(self, form) -> None:
+        """A visit or interview was submitted: back on the due list, which updates that
+        household's row and says so."""
+        household = form.household
+        corrected = bool(form.review_comment)  # a returned record, corrected
+        screen = self.show("duelist", changed=household.get("id", ""), returned=corrected)
+        screen.confirm(tr("due.submitted", name=household.get("head_name", "")))
+
     def home(self) -> None:
         self.show("duelist")
 
@@ -162,7 +170,7 @@ class TanfangApp(App):
         """A sync finished: screens re-read the store."""
         if self.manager.has_screen("duelist"):
             duelist = self.manager.get_screen("duelist")
-            duelist.vm.refresh()
+            duelist.vm.refresh_in_background()
             duelist.vm.refresh_returned()
         if self.ctx.store.get_state("signed_out") and self.manager.current != "signin":
             self.show("signin")

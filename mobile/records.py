@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from mobile.receipts import stage
@@ -27,8 +28,18 @@ def all_records(store) -> list[dict[str, Any]]:
         # A lead belongs to no household; its row shows the family it reports.
         household = {"id": "", "head_name": lead["head_name"]}
         items.append({**lead, "entity": "lead", "household": household, "when": lead["found_at"]})
-    items.sort(key=lambda item: item["when"], reverse=True)
+    # By the instant, not the text: times arrive with different offsets (+08:00 from the
+    # server, the tablet's own zone for leads and drafts).
+    items.sort(key=lambda item: instant(item["when"]), reverse=True)
     return items
+
+
+def instant(stamp: str) -> datetime:
+    """An ISO time as an aware UTC instant (the earliest one for a missing time)."""
+    if not stamp:
+        return datetime.min.replace(tzinfo=UTC)
+    when = datetime.fromisoformat(stamp)
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def mine(store) -> list[dict[str, Any]]:

@@ -171,7 +171,10 @@ class Driver:
         finish(self.taps)
 
     def cmd_sync_idle(self, request, finish) -> None:
-        finish(not self.app.ctx.runner.busy)
+        """No sync running, and the due list's recompute after it done."""
+        manager = self.app.manager
+        due = manager.get_screen("duelist").vm if manager.has_screen("duelist") else None
+        finish(not self.app.ctx.runner.busy and not (due is not None and due.computing))
 
     def cmd_scroll(self, request, finish) -> None:
         """Scroll the widget ``id`` one step per frame; answers the frame durations (ms)."""

@@ -9,6 +9,7 @@ from kivy.event import EventDispatcher
 from kivy.properties import BooleanProperty, DictProperty, ListProperty, StringProperty
 
 from mobile import records
+from mobile.background import Worker
 from mobile.i18n import label, language, tr
 from sync.enums import VisitCycle
 from sync.schedule import State, explain
@@ -47,6 +48,10 @@ class DueListViewModel(EventDispatcher):
     badge = StringProperty("")
     badge_last = StringProperty("")
     badge_red = BooleanProperty(False)
+    badge_level = StringProperty("ok")  # ok (green), failed (amber), stale (red: 24 h rule)
+    loading = StringProperty("")  # the first pull's progress, shown instead of "empty"
+    flash = StringProperty("")  # a short confirmation (提交 went through)
+    computing = BooleanProperty(False)  # a background recompute runs
     returned_count = StringProperty("")
     drafts_label = StringProperty("")
 
@@ -54,12 +59,46 @@ class DueListViewModel(EventDispatcher):
         super().__init__(**kwargs)
         self.ctx = ctx
         self._items: list[dict[str, Any]] = []
+        self._day = None  # the day the statuses were computed for
+        self._tab_chosen = False
+        self._worker = Worker(ctx.post)
         self.bind(tab=self._filter, search=self._filter, community=self._filter)
         language.bind(lang=lambda *_: self.refresh())
 
     def refresh(self) -> None:
         """Recompute every household's status from the store (same code as the server)."""
-        self._items = self.ctx.store.due_list(self.ctx.today(), tz=str(self.ctx.tz))
+        self._apply(self._compute())
+
+    def refresh_in_background(self) -> None:
+        """The same recompute off the UI thread (a caseload of thousands takes a while);
+        the rows change when it is done, ``computing`` says it runs."""
+        self.computing = True
+        self._worker.submit(self._compute, self._apply)
+
+    def refresh_if_stale(self) -> None:
+        """Back on the list: recompute only when the day changed since (nothing else
+        moves a status without a save or a sync, which update the list themselves)."""
+        if self._day != self.ctx.today():
+            self.refresh_in_background()
+        else:
+            self.refresh_badge()
+
+    def update_household(self, household_id: str) -> None:
+        """After a save: recompute that one household's row, not the whole caseload."""
+        if self._day != self.ctx.today():
+            self.refresh_in_background()
+            return
+        fresh = self.ctx.store.due_list(self.ctx.today(), tz=str(self.ctx.tz), only=household_id)
+        kept = [i for i in self._items if i["household"]["id"] != household_id]
+        self._apply((self._day, kept + fresh))
+
+    def _compute(self) -> tuple[Any, list[dict[str, Any]]]:
+        today = self.ctx.today()
+        return today, self.ctx.store.due_list(today, tz=str(self.ctx.tz))
+
+    def _apply(self, computed: tuple[Any, list[dict[str, Any]]]) -> None:
+        self._day, self._items = computed
+        self.computing = False
         counts = dict.fromkeys(TABS, 0)
         communities: dict[str, str] = {}
         for item in self._items:
@@ -68,6 +107,10 @@ class DueListViewModel(EventDispatcher):
             communities[cid] = community_label(item["household"])
         counts["all"] = len(self._items)
         self.counts = counts
+        if not self._tab_chosen and self._items:
+            # The first list the advisor sees opens on a tab with something in it.
+            self._tab_chosen = True
+            self.tab = next((t for t in TABS if counts[t]), "all")
         self.communities = sorted(communities.items(), key=lambda kv: (kv[1], int(kv[0])))
         self._filter()
         self.refresh_badge()
@@ -120,20 +163,34 @@ class DueListViewModel(EventDispatcher):
         }
 
     def refresh_badge(self) -> None:
-        """Pending count, last successful sync, red when the oldest unsent is over 24 h."""
+        """Pending count and the last attempt: green after a success, amber after a failure
+        (with the last success's time), red when the oldest unsent waited over 24 h."""
         store = self.ctx.store
         pending = store.pending_count()
         self.badge = tr("badge.pending", count=pending)
         last = store.get_state("last_sync_at")
-        if last:
-            when = datetime.fromisoformat(last).astimezone(self.ctx.tz)
-            self.badge_last = tr("badge.synced", when=when.strftime("%m-%d %H:%M"))
+        when = (
+            datetime.fromisoformat(last).astimezone(self.ctx.tz).strftime("%m-%d %H:%M")
+            if last
+            else ""
+        )
+        failed = (store.get_state("last_sync") or {}).get("outcome") == "failed"
+        if failed:
+            self.badge_last = tr("badge.failed", when=when or tr("badge.never"))
         else:
-            self.badge_last = tr("badge.never")
+            self.badge_last = tr("badge.synced", when=when) if last else tr("badge.never")
         oldest = store.oldest_pending_at()
         now = self.ctx.now().astimezone(UTC)
         self.badge_red = bool(oldest) and now - datetime.fromisoformat(oldest) > STALE_AFTER
+        self.badge_level = "stale" if self.badge_red else "failed" if failed else "ok"
         self.drafts_label = tr("nav.drafts", count=len(records.drafts(store)))
+
+    def show_pull(self, first: bool, count: int) -> None:
+        """The first pull's progress stands where "no households" would (empty when done)."""
+        if not first:
+            self.loading = ""
+        else:
+            self.loading = tr("due.loading", count=count) if count else tr("due.loading_start")
 
     def refresh_returned(self) -> None:
         """Count returned records (reads every history: run at start and after a pull)."""

@@ -29,6 +29,7 @@ class RecordFormViewModel(EventDispatcher):
     form = DictProperty({})
     errors = DictProperty({})
     notice = StringProperty("")
+    notice_bad = BooleanProperty(False)  # the notice is an error (red), not a confirmation
     title = StringProperty("")
     review_comment = StringProperty("")
     is_submitted = BooleanProperty(False)
@@ -94,6 +95,7 @@ class RecordFormViewModel(EventDispatcher):
         self.form = form
         self.form["household_id"] = household_id
         self.errors, self.notice, self.review_comment, self.is_submitted = {}, "", "", False
+        self.notice_bad = False
         self.read_only, self.view_only = False, ""
         self.title = self._title()
 
@@ -116,7 +118,7 @@ class RecordFormViewModel(EventDispatcher):
             return
         self.form[key] = value
         self.errors.pop(key, None)
-        self.notice = ""
+        self.notice, self.notice_bad = "", False
         if self._trigger is None:
             self._trigger = Clock.create_trigger(lambda dt: self.autosave(), AUTOSAVE_DELAY)
         self._trigger()
@@ -173,7 +175,8 @@ class RecordFormViewModel(EventDispatcher):
                 return False
         except RecordLocked:
             return False
-        self.notice = tr("visit.autosaved")
+        if not self.errors:
+            self.notice, self.notice_bad = tr("visit.autosaved"), False
         return True
 
     def _queued(self) -> bool:
@@ -190,15 +193,15 @@ class RecordFormViewModel(EventDispatcher):
             self._save(self.submission(), draft=False)
         except ValidationError as error:
             self._show(error)
-            self.notice = tr("visit.fix_errors")
+            self.notice, self.notice_bad = tr("visit.fix_errors"), True
             return False
         except RecordLocked:
             # The server holds it as submitted or approved (a stale form): say so, no crash.
-            self.notice = tr("form.locked")
+            self.notice, self.notice_bad = tr("form.locked"), True
             return False
         self.is_submitted = True
         records.forget_draft(self.ctx.store, self.form["id"])
-        self.errors, self.notice = {}, tr("visit.submitted")
+        self.errors, self.notice, self.notice_bad = {}, tr("visit.submitted"), False
         self.dispatch("on_submitted")
         return True
 

@@ -161,3 +161,6 @@ class SyncBadge(ButtonBehavior, BoxLayout):
     pending = StringProperty("")
     last = StringProperty("")
     red = BooleanProperty(False)
+    # The last attempt's state: ok (green); failed (amber, beside the last success's time);
+    # stale (red: the oldest unsent record waited over 24 h).
+    level = StringProperty("ok")

@@ -95,6 +95,8 @@ def test_returned_visit_is_corrected_and_conflict_shows_both_values(tablet, sess
     app.tap(row=["record_id", str(visit.id)])
     assert not app.vm("read_only") and not app.call("get", id="submit", attr="disabled")
     app.tap(id="back")
+    assert app.screen() == "records"  # back where the form was opened from
+    app.tap(id="back")
     stored = app.store("record", "visit", str(visit.id))
     assert (stored["local_state"], stored["status"]) == ("synced", "returned")
     assert not app.store("get_state", "drafts") and app.store("outbox_items") == []

@@ -39,6 +39,8 @@ def test_a_waiting_visit_opens_read_only_and_back_leaves_it_queued(tablet, demo_
     assert app.call("get", id="submit", attr="disabled")
     shot(app, "read-only-visit")
     app.tap(id="back")
+    assert app.screen() == "records"  # back where the form was opened from
+    app.tap(id="back")
 
     assert app.screen() == "duelist"
     assert app.store("outbox_items") == [queued]  # still queued, unchanged
