@@ -17,6 +17,22 @@ class DueListScreen(BaseScreen):
         self.request_refresh = Clock.create_trigger(lambda dt: vm.refresh())
         return vm
 
+    def __init__(self, ctx, **kwargs) -> None:
+        super().__init__(ctx, **kwargs)
+        # The RecycleView's data is set here, not in kv: after a save only the changed rows
+        # are replaced (a kv binding would hand it every row again).
+        self.vm.bind(rows=self._reload, on_patched=self._patched)
+        self._reload()
+
+    def _reload(self, *_) -> None:
+        if not self.vm.patching:
+            self.ids.rv.data = self.sized(self.vm.rows)
+
+    def _patched(self, vm, changed: list[int]) -> None:
+        data = self.ids.rv.data
+        for i in changed:
+            data[i] = self.sized([vm.rows[i]])[0]
+
     def prepare(self, changed: str = "", returned: bool = False, **kwargs) -> None:
         """Back on the list: ``changed`` names a household just saved (its row alone is
         recomputed); ``returned`` says a returned record was corrected (recount them)."""

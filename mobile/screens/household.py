@@ -24,6 +24,12 @@ class HouseholdScreen(BaseScreen):
         self.vm.load(household_id or self.vm.household_id)
         self._fill()
 
+    def back(self) -> None:
+        """To the due list; its row is recomputed only when a correction was saved here."""
+        changed = self.vm.household_id if self.vm.edited else ""
+        self.vm.edited = False
+        self.app.show("duelist", changed=changed)
+
     def _fill(self, *_) -> None:
         """Rebuild the lists (they are short: a household's members and last visits)."""
         if "facts" not in self.ids:

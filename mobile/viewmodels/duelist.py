@@ -52,6 +52,9 @@ class DueListViewModel(EventDispatcher):
     loading = StringProperty("")  # the first pull's progress, shown instead of "empty"
     flash = StringProperty("")  # a short confirmation (提交 went through)
     computing = BooleanProperty(False)  # a background recompute runs
+    patching = False  # rows are being changed in place (the screen patches, not reloads)
+
+    __events__ = ("on_patched",)
     returned_count = StringProperty("")
     drafts_label = StringProperty("")
 
@@ -90,13 +93,13 @@ class DueListViewModel(EventDispatcher):
             return
         fresh = self.ctx.store.due_list(self.ctx.today(), tz=str(self.ctx.tz), only=household_id)
         kept = [i for i in self._items if i["household"]["id"] != household_id]
-        self._apply((self._day, kept + fresh))
+        self._apply((self._day, kept + fresh), patch=True)
 
     def _compute(self) -> tuple[Any, list[dict[str, Any]]]:
         today = self.ctx.today()
         return today, self.ctx.store.due_list(today, tz=str(self.ctx.tz))
 
-    def _apply(self, computed: tuple[Any, list[dict[str, Any]]]) -> None:
+    def _apply(self, computed: tuple[Any, list[dict[str, Any]]], patch: bool = False) -> None:
         self._day, self._items = computed
         self.computing = False
         counts = dict.fromkeys(TABS, 0)
@@ -112,10 +115,10 @@ class DueListViewModel(EventDispatcher):
             self._tab_chosen = True
             self.tab = next((t for t in TABS if counts[t]), "all")
         self.communities = sorted(communities.items(), key=lambda kv: (kv[1], int(kv[0])))
-        self._filter()
+        self._filter(patch=patch)
         self.refresh_badge()
 
-    def _filter(self, *_: Any) -> None:
+    def _filter(self, *_: Any, patch: bool = False) -> None:
         states, needle = _TAB_STATES[self.tab], self.search.strip().lower()
         chosen = [
             item
@@ -131,7 +134,28 @@ class DueListViewModel(EventDispatcher):
                 or needle in item["household"]["residence_address"].lower()
             )
         ]
-        self.rows = self._grouped(chosen)
+        rows = self._grouped(chosen)
+        if patch and len(rows) == len(self.rows):
+            self._patch(rows)
+        else:
+            self.rows = rows
+
+    def _patch(self, rows: list[dict[str, Any]]) -> None:
+        """Change only the rows that differ (one household after a save), so the list
+        redraws those rows instead of laying out every household again."""
+        changed = [
+            i for i, (old, new) in enumerate(zip(self.rows, rows, strict=True)) if old != new
+        ]
+        self.patching = True
+        try:
+            for i in changed:
+                self.rows[i] = rows[i]
+        finally:
+            self.patching = False
+        self.dispatch("on_patched", changed)
+
+    def on_patched(self, changed: list[int]) -> None:
+        """Default handler (the screen updates those rows of its RecycleView)."""
 
     def _grouped(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Group by community, rows by address, so one building's households come together."""

@@ -45,6 +45,7 @@ class HouseholdViewModel(EventDispatcher):
     edit = DictProperty({key: "" for key in EDITABLE})
     errors = DictProperty({})
     notice = StringProperty("")
+    edited = BooleanProperty(False)  # a correction was saved: the due list's row changes
 
     def __init__(self, ctx, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -159,7 +160,7 @@ class HouseholdViewModel(EventDispatcher):
             self.errors = {k: message(v[0]) for k, v in error.messages.items()}
             return False
         self.load(self.household_id)
-        self.notice = tr("household.saved")
+        self.notice, self.edited = tr("household.saved"), True
         return True
 
 

@@ -30,6 +30,9 @@ def test_a_routine_visit_meets_someone_is_confirmed_and_shows_in_the_file(tablet
     app.wait_for(lambda: app.screen() == "duelist", "the due list")
     assert app.call("get", id="flash") == f"已提交：{row['head']}，等待上传"
     assert app.store("record", "visit", visit_id)["persons_met"]
+    # Only that household's row was recomputed, and the widget on screen shows it.
+    shown = app.call("get", row=["household_id", row["household_id"]], attr="due_state")
+    assert shown == "done"
     shot(app, "duelist-submitted")
 
     app.tap(row=["household_id", row["household_id"]])
