@@ -91,3 +91,30 @@ def test_my_records_are_in_time_order_whatever_the_offsets():
     # In UTC: v2 02:30, v1 01:00, l1 00:00 (as text they would sort v1, l1, v2).
     ordered = [r["id"] for r in records.mine(_Store(7))]
     assert ordered == ["v2", "v1", "l1"]
+
+
+def test_the_badge_shows_the_last_attempt_and_the_24_hour_rule(household_id, signed_in):
+    from datetime import UTC, datetime, timedelta
+
+    from mobile.viewmodels.duelist import DueListViewModel
+    from mobile.viewmodels.household import HouseholdViewModel
+    from tests.mobile.conftest import at
+
+    sync(signed_in)
+    vm = DueListViewModel(signed_in)
+    vm.refresh_badge()
+    assert vm.badge_level == "ok" and vm.badge_last.startswith("上次同步 ")
+    signed_in.runner.server_url = "http://127.0.0.1:9"  # nothing listens: the attempt fails
+    outcome = {}
+    signed_in.runner.sync(lambda *a: None, outcome.update, lambda e: outcome.update(e=e))
+    signed_in.runner.join(60)
+    assert "e" in outcome
+    vm.refresh_badge()
+    assert vm.badge_level == "failed" and vm.badge_last.startswith("同步失败 · 上次成功 ")
+    file = HouseholdViewModel(signed_in)
+    file.load(household_id)
+    file.set_edit("phone", "13911112222")
+    assert file.save_edit()
+    at(signed_in, datetime.now(UTC) + timedelta(hours=25))
+    vm.refresh_badge()
+    assert vm.badge_level == "stale" and vm.badge_red
