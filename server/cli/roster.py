@@ -47,6 +47,8 @@ def _summary(plan: roster.Plan, written: bool | None) -> None:
     counts = plan.counts
     line = "  ".join(f"{report.ACTIONS[k]} {v}" for k, v in counts.items())
     click.echo(f"{len(plan.results)} rows ({plan.encoding}): {line}")
+    for note in plan.notes:
+        click.echo(f"  {note}")
     kept = sum(len(r.kept) for r in plan.results)
     if kept:
         click.echo(f"保留 {kept}: values changed since the last import stay (see --report)")

@@ -90,6 +90,7 @@ def roster_check():
         return _page(form, 400)
     data = form.file.data.read()
     upload = uploads.save(actor().id, form.file.data.filename or "", data)
+    _end_transaction()
     try:
         table = roster_service.read_table(data, upload.filename)
     except Invalid as error:
@@ -103,9 +104,17 @@ def roster_check():
     return redirect(url_for("console.roster_report", upload_id=upload.id))
 
 
+def _end_transaction() -> None:
+    """End the request's read-only transaction (the signed-in user's lookup) before a
+    file is parsed: a long parse must hold no database lock or connection (on SQLite a
+    held transaction blocks every writer)."""
+    db.session.rollback()
+
+
 def _remember(upload: uploads.Upload, plan: roster_service.Plan) -> None:
     upload.counts, upload.encoding = plan.counts, plan.encoding
     upload.fingerprint = plan.fingerprint
+    upload.notes = plan.notes
     uploads.write_meta(upload)
     uploads.save_results(upload, [asdict(r) for r in plan.results])
 
@@ -177,6 +186,7 @@ def roster_import(upload_id: str):
     data = uploads.data_of(upload)
     if data is None:
         abort(404)
+    _end_transaction()
     table = roster_service.read_table(data, upload.filename)
     try:
         with unit_of_work(db.session):
