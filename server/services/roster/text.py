@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 
 from server.services.core.errors import Invalid
@@ -16,6 +17,7 @@ _NAMES = {"utf_8": "utf-8", "gb18030": "gb18030"}
 # No roster cell is longer (备注 holds up to 2000 characters): a longer field is a stray
 # quote that swallowed the rows after it.
 MAX_FIELD = 4000
+_FOREIGN = re.compile("[^\x00-\x7f·\u3000-\u9fff\uf900-\uffef\U00020000-\U0003ffff]")
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -38,7 +40,23 @@ def decode(data: bytes) -> tuple[str, str]:
             {"file": ["文件既不是 UTF-8 也不是 GBK 编码的文本，请另存为 CSV UTF-8 或 XLSX。"]},
         )
     encoding = _NAMES.get(best.encoding, best.encoding)
-    return data.decode(encoding), encoding
+    content = data.decode(encoding)
+    if encoding == "utf-8" and not content.isascii():
+        # Short GBK text can pass for UTF-8 and fool the detector: the reading with fewer
+        # characters foreign to a Chinese file (Greek, Latin-1 symbols …) wins.
+        try:
+            other = data.decode("gb18030")
+        except UnicodeDecodeError:
+            return content, encoding
+        if _foreign(other) < _foreign(content):
+            return other, "gb18030"
+    return content, encoding
+
+
+def _foreign(content: str) -> int:
+    """How many characters a Chinese roster would not hold: non-ASCII characters outside
+    the CJK ideographs, CJK and full-width punctuation and the middle dot."""
+    return len(_FOREIGN.findall(content))
 
 
 def delimiter_of(text: str) -> str:
