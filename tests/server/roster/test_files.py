@@ -73,7 +73,8 @@ def _with_dimension(data: bytes, ref: str) -> bytes:
 
 
 def test_every_row_is_read_whatever_the_dimension_says(world, session):
-    data = _with_dimension(_book(("名单", _values([row(n) for n in range(1, 9)]), "visible")), "A1:L3")
+    book = _book(("名单", _values([row(n) for n in range(1, 9)]), "visible"))
+    data = _with_dimension(book, "A1:L3")
     table = roster.read_table(data, "r.xlsx")
     assert len(table.rows) == 8
     assert table.notes[0] == "读取 8 行数据（工作表声明 2 行）"
