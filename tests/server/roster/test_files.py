@@ -188,3 +188,17 @@ def test_a_tab_separated_file_named_csv_is_read_and_said(world, session):
 def test_a_question_mark_left_by_gbk_is_explained(world, session):
     plan = dry_run(session, world.admin, csv_bytes([row(1, head_name="王?梅")]))
     assert _errors(plan) == {2: [("head_name", GBK_LOSS)]}
+
+
+def test_rows_past_the_cap_stop_the_read_with_a_message(world, session, monkeypatch):
+    """The cap (200,000 rows) stops a streamed read, whatever the sheet declares."""
+    from server.services.roster import reading, sheets
+
+    monkeypatch.setattr(reading, "MAX_ROWS", 3)
+    monkeypatch.setattr(sheets, "MAX_ROWS", 3)
+    rows = [row(n) for n in range(1, 5)]
+    book = _with_dimension(_book(("名单", _values(rows), "visible")), "A1:L2")
+    for data, name in ((book, "r.xlsx"), (csv_bytes(rows), "r.csv")):
+        with pytest.raises(Invalid) as refused:
+            roster.read_table(data, name)
+        assert refused.value.errors["file"] == ["文件超过 3 行的上限：请分成几个文件导入。"]
