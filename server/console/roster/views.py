@@ -47,12 +47,12 @@ ACTIONS = {
 TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": report.XLSX_TYPE}
 
 
-def _max_upload() -> int:
+def max_upload() -> int:
     return int(current_app.config.get("ROSTER_MAX_UPLOAD", DEFAULT_MAX_UPLOAD))
 
 
 # A roster is larger than any other request: its own limit, for this endpoint only.
-UPLOAD_LIMITS["console.roster_check"] = _max_upload
+UPLOAD_LIMITS["console.roster_check"] = max_upload
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -65,7 +65,7 @@ def _too_large(error: RequestEntityTooLarge):
 def _page(form: RosterUploadForm, status: int = 200):
     return (
         render_template(
-            "console/roster.html", form=form, columns=COLUMNS, max_mb=_max_upload() // 2**20
+            "console/roster.html", form=form, columns=COLUMNS, max_mb=max_upload() // 2**20
         ),
         status,
     )
@@ -77,7 +77,7 @@ def roster():
     """The upload form, the template files and the columns they hold."""
     form = RosterUploadForm()
     if request.args.get("too_large"):
-        form.file.errors = [_("The file is larger than %(mb)d MB.", mb=_max_upload() // 2**20)]
+        form.file.errors = [_("The file is larger than %(mb)d MB.", mb=max_upload() // 2**20)]
     return _page(form)
 
 
