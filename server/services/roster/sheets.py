@@ -80,6 +80,34 @@ def declared(archive: zipfile.ZipFile, path: str) -> tuple[int, int] | None:
     return rows, columns
 
 
+_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3}\d+)"[^>]*>(.*?)</(?:\w+:)?c>', re.DOTALL)
+# Any cached value, even an empty one (a formula that computes "" is not missing one).
+_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)[\s/>]")
+_CHUNK = 2**20
+
+
+def formulas_without_values(archive: zipfile.ZipFile, path: str, limit: int = 5) -> list[str]:
+    """The first cells holding a formula with no computed value (a file written by a
+    program, never opened in Excel): openpyxl reads them as blank, silently."""
+    found: list[str] = []
+    tail = b""
+    with archive.open(path) as stream:
+        while chunk := stream.read(_CHUNK):
+            data = tail + chunk
+            # Cut at the last cell's end so no cell straddles two reads.
+            cut = data.rfind(b"</c>") + 4 if b"</c>" in data else 0
+            data, tail = data[:cut], data[cut:]
+            if b"<f" not in data and b":f" not in data:
+                continue
+            for match in _CELL.finditer(data):
+                body = match.group(2)
+                if (b"<f" in body or b":f" in body) and not _VALUE.search(body):
+                    found.append(match.group(1).decode())
+                    if len(found) >= limit:
+                        return found
+    return found
+
+
 @dataclass
 class Sheet:
     """The sheet read: its name, declared row count (None if none), and its rows."""
@@ -123,6 +151,12 @@ def open_sheet(data: bytes, is_header: Callable[[list[object]], bool]) -> tuple[
             chosen = sheet
             break
     size = declared(archive, chosen._worksheet_path)  # noqa: SLF001
+    blank = formulas_without_values(archive, chosen._worksheet_path)  # noqa: SLF001
+    if blank:
+        book.close()
+        raise _refuse(
+            f"公式没有计算结果（单元格 {'、'.join(blank)}）：请在 Excel 中打开并保存后重新导入。"
+        )
     chosen.reset_dimensions()
     rows = _capped(chosen.iter_rows(values_only=True))
     return Sheet(chosen.title, size[0] if size else None, rows), book.close

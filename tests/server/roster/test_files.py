@@ -202,3 +202,14 @@ def test_rows_past_the_cap_stop_the_read_with_a_message(world, session, monkeypa
         with pytest.raises(Invalid) as refused:
             roster.read_table(data, name)
         assert refused.value.errors["file"] == ["文件超过 3 行的上限：请分成几个文件导入。"]
+
+
+def test_a_formula_without_a_computed_value_is_refused_naming_the_cell(world, session):
+    """A program wrote =… and nobody opened the file in Excel: read as blank, silently."""
+    rows = _values([row(1), row(2)])
+    rows[2][4] = '="甲街道"&"2号"'
+    with pytest.raises(Invalid) as refused:
+        roster.read_table(_book(("名单", rows, "visible")), "r.xlsx")
+    assert refused.value.errors["file"] == [
+        "公式没有计算结果（单元格 E3）：请在 Excel 中打开并保存后重新导入。"
+    ]
