@@ -80,10 +80,17 @@ def declared(archive: zipfile.ZipFile, path: str) -> tuple[int, int] | None:
     return rows, columns
 
 
-_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3}\d+)"[^>]*>(.*?)</(?:\w+:)?c>', re.DOTALL)
-# Any cached value, even an empty one (a formula that computes "" is not missing one).
-_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)[\s/>]")
+_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3}\d+)"([^>]*)>(.*?)</(?:\w+:)?c>', re.DOTALL)
+# A cached value; an empty one counts only for a text result (a formula that computes "").
+_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)>[^<]")
+_EMPTY_TEXT = re.compile(rb"<(?:\w+:)?v\s*(?:/>|></)")
 _CHUNK = 2**20
+
+
+def _cached(attributes: bytes, body: bytes) -> bool:
+    if _VALUE.search(body):
+        return True
+    return b't="str"' in attributes and _EMPTY_TEXT.search(body) is not None
 
 
 def formulas_without_values(archive: zipfile.ZipFile, path: str, limit: int = 5) -> list[str]:
@@ -100,8 +107,8 @@ def formulas_without_values(archive: zipfile.ZipFile, path: str, limit: int = 5)
             if b"<f" not in data and b":f" not in data:
                 continue
             for match in _CELL.finditer(data):
-                body = match.group(2)
-                if (b"<f" in body or b":f" in body) and not _VALUE.search(body):
+                attributes, body = match.group(2), match.group(3)
+                if (b"<f" in body or b":f" in body) and not _cached(attributes, body):
                     found.append(match.group(1).decode())
                     if len(found) >= limit:
                         return found
