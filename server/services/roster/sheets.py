@@ -18,7 +18,7 @@ MAX_COLUMNS = 60
 # 112 KB file inflated to 1 GB of sheet XML). zipfile stops at the declared size, so a
 # lying directory only truncates the entry, which openpyxl then refuses.
 MAX_SHEET_BYTES = 256 * 2**20
-MAX_STRINGS_BYTES = 96 * 2**20
+MAX_STRINGS_BYTES = 64 * 2**20
 MAX_OTHER_BYTES = 16 * 2**20
 # How far into a sheet the header is looked for (a title row or two above it).
 HEADER_SEARCH = 10

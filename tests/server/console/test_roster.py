@@ -198,3 +198,23 @@ def test_the_report_shows_how_the_file_was_read(world, console):
     page = c.get(_report_path(upload(c, data))).get_data(as_text=True)
     assert "编码：gb18030（姓名示例：魏梅、谢英）" in page
     assert "读取 2 行数据（文件共有非空行 2 行）" in page
+
+
+def test_the_file_is_parsed_outside_any_transaction(world, console, monkeypatch, good):
+    """A long parse holds no database lock (issue 18 item 1: on SQLite a held transaction
+    blocked every dashboard and tablet request for the parse's 83 s)."""
+    from server.console.roster import views
+    from server.extensions import db
+
+    read = views.roster_service.read_table
+    seen = []
+
+    def reading(data, filename=""):
+        seen.append(db.session().in_transaction())
+        return read(data, filename)
+
+    monkeypatch.setattr(views.roster_service, "read_table", reading)
+    c = console.as_user(world.sup_a)
+    report = _report_path(upload(c, good))
+    assert _confirm(c, report).status_code == 302
+    assert seen == [False, False]  # the dry run's read and the import's
