@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         security,
     )
     from server.console.admin import (  # noqa: F401
+        area_import,
         areas,
         audit,
         audit_labels,

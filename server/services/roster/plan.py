@@ -68,6 +68,8 @@ class Plan:
     # Households whose row changes nothing but whose merge base is new (not versioned:
     # tablets never see it): ``{household id: imported_values}``.
     bases: dict[uuid.UUID, dict] = field(default_factory=dict)
+    # How the file was read (reading.Table.notes), for the person to confirm.
+    notes: list[str] = field(default_factory=list)
 
     @cached_property
     def fingerprint(self) -> str:
@@ -102,7 +104,7 @@ class _Checker:
         self.session = session
         self.table = table
         self.today = today
-        self.rows = RowChecker(table.columns)
+        self.rows = RowChecker(table.columns, table.encoding)
         self.areas = AreaIndex(session)
         self.policy = schedule.get_policy(session)
         self.streets = None if actor.role == "admin" else scope.street_ids(session, actor)
@@ -185,7 +187,7 @@ def check(
     found = existing(session, external_ids)
     numbers = [v.head["id_number"] for _, v in checked if "id_number" in v.head]
     owners = holders(session, numbers)
-    plan = Plan(results=[], writes=[], encoding=table.encoding)
+    plan = Plan(results=[], writes=[], encoding=table.encoding, notes=list(table.notes))
     kept: dict[uuid.UUID, tuple[RowResult, list[str]]] = {}
     for number, values in checked:
         result = RowResult(number, values.household.get("external_id"))

@@ -53,6 +53,7 @@ ADMIN_ONLY: list[str] = [
     "/console/admin/users/new",
     "/console/admin/devices",
     "/console/admin/areas",
+    "/console/admin/areas/import",
     "/console/admin/policy",
     "/console/admin/audit",
     "/console/admin/audit.csv",
@@ -110,6 +111,7 @@ ACTIONS = {
     "/console/admin/users/<int:user_id>/active": "test_admin_permissions.py",
     "/console/admin/devices/<int:device_pk>/revoke": "test_admin_permissions.py",
     "/console/admin/areas/<int:area_id>": "test_admin_permissions.py",
+    "/console/admin/areas/import/<upload_id>": "test_area_import.py::test_only_admins",
 }
 
 # Who sees which household: both streets' supervisors see the split one; street B's
