@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import decimal
 import unicodedata
+from collections.abc import Collection, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -68,6 +69,30 @@ def storable_text(value: str) -> None:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise ValidationError("Must be valid Unicode text.") from None
+
+
+def unstorable_fields(data: Mapping[str, Any], skip: Collection[str] = ()) -> dict[str, list[str]]:
+    """The keys of ``data`` (but ``skip``) whose text, at any depth of lists and dicts, no
+    database stores, each with :func:`storable_text`'s message."""
+    errors: dict[str, list[str]] = {}
+    for key, value in data.items():
+        if key in skip:
+            continue
+        pending = [value]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, str):
+                try:
+                    storable_text(item)
+                except ValidationError as error:
+                    errors[str(key)] = list(error.messages)
+                    break
+            elif isinstance(item, Mapping):
+                pending.extend(item.keys())
+                pending.extend(item.values())
+            elif isinstance(item, list | tuple):
+                pending.extend(item)
+    return errors
 
 
 class Text(fields.String):
