@@ -4,12 +4,10 @@ scrolling.
     python -m bench.app [--households 1000] [--visits 12000] [--runs 9] [--cold-start-only]
     (needs a display: Xvfb)
 
-Fills a tablet store through the public pull path (1,000 households, 12,000 visits), then
-times the view-models in-process; the real app's cold start (process start → PIN screen
-drawn, then unlock → due list drawn, through the UI-test driver), ``--runs`` times through
-each entry point, ``tanfang app`` and ``tanfang-app``; and the frame times of scrolling its
-due list (全部: every household), beside the bare-Kivy baseline (:mod:`bench.app_baseline`:
-a RecycleView of 1,000 CJK rows). Prints tables and writes JSON under bench/results/.
+Fills a tablet store through the public pull path, times the view-models in-process; the
+real app's cold start (process start → PIN screen, unlock → due list drawn) ``--runs`` times
+through ``tanfang app`` and ``tanfang-app``; the advisor's waits in the app; and scrolling
+the due list beside bare Kivy (:mod:`bench.app_baseline`). JSON under bench/results/.
 """
 
 from __future__ import annotations
@@ -27,6 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 TARGETS_MS = {"cold_start": 2000, "due_list": 100, "save_visit": 50, "open_household": 200}
+TARGETS_MS |= {"due_list_update": 100}
 # At 60 Hz a frame is 16.7 ms; one taking longer than two of them is a dropped frame.
 DROPPED_MS = 2 * 1000 / 60
 SCROLL_FRAMES = 240
@@ -116,6 +115,12 @@ def in_process(data_dir: Path, ids: list[str]) -> dict[str, dict[str, float]]:
         samples.append(time.perf_counter() - t)
     out["due_list"] = _ms(samples)
     samples = []
+    for n in range(10):
+        t = time.perf_counter()
+        due.update_household(ids[n])  # after a save: that household's row alone
+        samples.append(time.perf_counter() - t)
+    out["due_list_update"] = _ms(samples)
+    samples = []
     for n in range(30):
         t = time.perf_counter()
         ctx.store.save_visit(
@@ -204,6 +209,28 @@ def scrolling(data_dir: Path, display: str) -> dict[str, float]:
     finally:
         app.stop()
     return frame_stats(frames)
+
+
+def journeys(data_dir: Path, display: str, runs: int) -> dict[str, dict[str, float]]:
+    """The advisor's own waits in the real app, timed inside it (tap → screen drawn): back
+    from a household file to the due list, 提交 → due list, opening 我的记录."""
+    app, _ = _start_to_due_list(data_dir, display, _entry_points()["tanfang-app"])
+    times: dict[str, list[float]] = {"back_to_due_list": [], "submit": [], "my_records": []}
+    try:
+        app.call("tap", id="tab_all")
+        rows = [r for r in app.vm("rows") if r["viewclass"] == "DueRow"]
+        for n in range(runs):
+            household = rows[n % 3]["household_id"]  # rows on screen (recycled views)
+            app.tap(row=["household_id", household])
+            times["back_to_due_list"].append(app.call("timed_tap", id="back", until="duelist"))
+            app.tap(row=["household_id", household], text="走访")
+            app.tap(text="见面走访")
+            times["submit"].append(app.call("timed_tap", id="submit", until="duelist"))
+            times["my_records"].append(app.call("timed_tap", id="nav_records", until="records"))
+            app.tap(id="back")
+    finally:
+        app.stop()
+    return {name: _ms([t / 1000 for t in samples]) for name, samples in times.items()}
 
 
 def frame_stats(timings: dict[str, list[float]]) -> dict[str, float]:
@@ -346,11 +373,14 @@ def main() -> int:
         figures = in_process(data_dir, ids)
         samples = cold_starts(data_dir, display, args.runs) if display else None
         more = display and not args.cold_start_only
+        waits = journeys(data_dir, display, args.runs) if display else None
         scroll = scrolling(data_dir, display) if more else None
         baseline = kivy_baseline(display) if more else None
     machine["load_average_after"] = machine_info()["load_average"]
     cold = summary(samples) if samples else None
     report(figures, cold, scroll, baseline)
+    if waits:
+        print("\nin the app (tap → drawn), ms:", json.dumps(waits))
     data = {
         "benchmark": "app",
         "machine": machine,
@@ -359,6 +389,7 @@ def main() -> int:
         "figures": figures,
         "cold_start": cold and {**cold, "runs": samples},
         "scroll": scroll,
+        "journeys": waits,
         "kivy_baseline": baseline,
     }
     print(f"\nwrote {write_json(f'app-{date.today().isoformat()}', data)}")

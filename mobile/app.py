@@ -30,8 +30,10 @@ SCREENS = (
     "lead",
     "sync",
     "records",
+    "drafts",
     "settings",
 )
+FORMS = ("visit", "interview", "lead")
 AUTO_SYNC_EVERY = 20  # seconds between checks; the runner's backoff decides if it runs
 
 
@@ -53,6 +55,8 @@ class TanfangApp(App):
         self.font_path: str | None = ""  # main.run sets it; None means no CJK font found
         self.title = "探访 Tanfang"
         self._last_touch = time.monotonic()
+        self._shown_with: dict[str, dict[str, Any]] = {}
+        self._origin: tuple[str, dict[str, Any]] = ("duelist", {})
 
     # ------------------------------------------------------------------ start
 
@@ -86,11 +90,23 @@ class TanfangApp(App):
         return self.manager.get_screen(name)
 
     def show(self, name: str, **kwargs: Any):
-        """Prepare screen ``name`` with ``kwargs`` and make it current."""
+        """Prepare screen ``name`` with ``kwargs`` and make it current. A form remembers
+        the screen it was opened from (and how), so 返回 goes back there."""
+        if name in FORMS and self.manager.current not in FORMS:
+            self._origin = (self.manager.current, self._shown_with.get(self.manager.current, {}))
         screen = self.screen(name)
         screen.prepare(**kwargs)
+        self._shown_with[name] = kwargs
         self.manager.current = name
         return screen
+
+    def back(self) -> None:
+        """Leave a form for the screen it was opened from (the due list by default)."""
+        name, kwargs = self._origin
+        if name in ("signin", "pin", "") or not self.manager.has_screen(name):
+            self.home()
+        else:
+            self.show(name, **kwargs)
 
     # -------------------------------------------------------------- navigation
 
@@ -99,19 +115,28 @@ class TanfangApp(App):
 
     def unlocked(self) -> None:
         self.show("duelist")
-        draft = records.open_draft(self.ctx.store)
-        if draft:
-            log.info("an unfinished %s draft is offered again", draft["entity"])
+        kept = len(records.drafts(self.ctx.store))
+        if kept:
+            log.info("%d unfinished drafts are offered again", kept)
         self.sync_now()
 
     def open_household(self, household_id: str) -> None:
         self.show("household", household_id=household_id)
 
     def open_visit(self, household_id: str) -> None:
-        self.show("visit", household_id=household_id)
+        self.open_form("visit", household_id)
 
     def open_interview(self, household_id: str) -> None:
-        self.show("interview", household_id=household_id)
+        self.open_form("interview", household_id)
+
+    def open_form(self, entity: str, household_id: str) -> None:
+        """A new form for the household, or the one left unfinished there: one draft per
+        household and kind."""
+        draft = records.draft_for(self.ctx.store, entity, household_id)
+        if draft is not None:
+            self.show(entity, draft=draft)
+        else:
+            self.show(entity, household_id=household_id)
 
     def open_lead(self) -> None:
         self.show("lead")
@@ -124,11 +149,13 @@ class TanfangApp(App):
             return
         self.show(entity, record=record)
 
-    def continue_draft(self) -> None:
-        """Reopen the unfinished form."""
-        draft = records.open_draft(self.ctx.store)
-        if draft:
-            self.show(draft["entity"], draft=draft)
+    def submitted(self, form) -> None:
+        """A visit or interview was submitted: back on the due list, which updates that
+        household's row and says so."""
+        household = form.household
+        corrected = bool(form.review_comment)  # a returned record, corrected
+        screen = self.show("duelist", changed=household.get("id", ""), returned=corrected)
+        screen.confirm(tr("due.submitted", name=household.get("head_name", "")))
 
     def home(self) -> None:
         self.show("duelist")
@@ -143,7 +170,7 @@ class TanfangApp(App):
         """A sync finished: screens re-read the store."""
         if self.manager.has_screen("duelist"):
             duelist = self.manager.get_screen("duelist")
-            duelist.vm.refresh()
+            duelist.vm.refresh_in_background()
             duelist.vm.refresh_returned()
         if self.ctx.store.get_state("signed_out") and self.manager.current != "signin":
             self.show("signin")

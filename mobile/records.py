@@ -1,12 +1,14 @@
-"""The advisor's own records across households (receipts list, returned list, open draft)."""
+"""The advisor's own records across households (receipts, returned, drafts)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from mobile.receipts import stage
 
-OPEN_DRAFT = "open_draft"  # store state: the form being filled, so a kill never loses it
+DRAFTS = "drafts"  # store state: unfinished forms by record id, so a kill never loses one
+OPEN_DRAFT = "open_draft"  # the single slot an earlier version kept (read, then dropped)
 
 
 def all_records(store) -> list[dict[str, Any]]:
@@ -26,8 +28,18 @@ def all_records(store) -> list[dict[str, Any]]:
         # A lead belongs to no household; its row shows the family it reports.
         household = {"id": "", "head_name": lead["head_name"]}
         items.append({**lead, "entity": "lead", "household": household, "when": lead["found_at"]})
-    items.sort(key=lambda item: item["when"], reverse=True)
+    # By the instant, not the text: times arrive with different offsets (+08:00 from the
+    # server, the tablet's own zone for leads and drafts).
+    items.sort(key=lambda item: instant(item["when"]), reverse=True)
     return items
+
+
+def instant(stamp: str) -> datetime:
+    """An ISO time as an aware UTC instant (the earliest one for a missing time)."""
+    if not stamp:
+        return datetime.min.replace(tzinfo=UTC)
+    when = datetime.fromisoformat(stamp)
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def mine(store) -> list[dict[str, Any]]:
@@ -67,16 +79,64 @@ def editable(store, entity: str, record: dict[str, Any]) -> bool:
     return kind == "draft" and record.get("advisor_id") == user.get("id")
 
 
+def drafts(store) -> list[dict[str, Any]]:
+    """Every unfinished form (``{entity, household_id, form, saved_at}``), newest first.
+
+    Keyed by the form's record id, so each form keeps its own draft; a form left by the
+    app before drafts were kept as a list (state ``open_draft``) is listed too.
+    """
+    kept = dict(store.get_state(DRAFTS) or {})
+    legacy = store.get_state(OPEN_DRAFT)
+    if legacy and legacy.get("form", {}).get("id") not in kept:
+        kept[legacy["form"].get("id", "")] = {"saved_at": "", **legacy}
+    return sorted(kept.values(), key=lambda d: d.get("saved_at") or "", reverse=True)
+
+
 def open_draft(store) -> dict[str, Any] | None:
-    """The form left unfinished (``{entity, household_id, form}``), if any."""
-    return store.get_state(OPEN_DRAFT)
+    """The newest unfinished form, if any."""
+    return next(iter(drafts(store)), None)
 
 
-def remember_draft(store, entity: str, household_id: str, form: dict[str, Any]) -> None:
+def draft_for(store, entity: str, household_id: str) -> dict[str, Any] | None:
+    """The household's unfinished new ``entity`` form, which 走访 resumes instead of
+    starting a second one (a returned record's correction is not a new form)."""
+    for draft in drafts(store):
+        if draft["entity"] != entity or draft["household_id"] != household_id:
+            continue
+        stored = store.record(entity, draft["form"].get("id", "")) if entity != "lead" else None
+        if stored is None or stored.get("status") == "draft":
+            return draft
+    return None
+
+
+def remember_draft(
+    store, entity: str, household_id: str, form: dict[str, Any], saved_at: str
+) -> None:
     """Keep the raw form (even fields not yet valid) so a restart can offer it again."""
-    store.set_state(OPEN_DRAFT, {"entity": entity, "household_id": household_id, "form": form})
+    kept = dict(store.get_state(DRAFTS) or {})
+    kept[form["id"]] = {
+        "entity": entity,
+        "household_id": household_id,
+        "form": form,
+        "saved_at": saved_at,
+    }
+    store.set_state(DRAFTS, kept)
 
 
-def forget_draft(store) -> None:
-    """The form was submitted or discarded."""
-    store.set_state(OPEN_DRAFT, None)
+def forget_draft(store, form_id: str) -> None:
+    """The form ``form_id`` was submitted or discarded."""
+    kept = dict(store.get_state(DRAFTS) or {})
+    if kept.pop(form_id, None) is not None:
+        store.set_state(DRAFTS, kept)
+    legacy = store.get_state(OPEN_DRAFT)
+    if legacy and legacy.get("form", {}).get("id") == form_id:
+        store.set_state(OPEN_DRAFT, None)
+
+
+def discard(store, draft: dict[str, Any]) -> None:
+    """Throw an unfinished form away (the advisor confirmed): its draft record too (a lead
+    keeps none), back to the server copy or gone if it never left the tablet."""
+    form_id = draft["form"].get("id", "")
+    if draft["entity"] != "lead" and form_id:
+        store.discard_draft(draft["entity"], form_id)
+    forget_draft(store, form_id)

@@ -135,10 +135,9 @@ def _steps(app, url: str, out: Path) -> Step:
     due = app.screen("duelist").vm
     due.tab = "all"
     yield from shot("duelist")
-    first = next(r for r in due.rows if r["viewclass"] == "DueRow" and r["state"] != "done")
+    first = next(r for r in due.rows if r["viewclass"] == "DueRow" and r["due_state"] != "done")
     household_id = first["household_id"]
     app.open_household(household_id)
-    yield from shot("household")
     app.open_visit(household_id)
     visit = app.screen("visit").vm
     visit.set("outcome", "completed")
@@ -197,6 +196,19 @@ def _steps(app, url: str, out: Path) -> Step:
     app.open_record("visit", visit_id)
     yield from shot("visit_returned")
     app.screen("visit").vm.autosave()
+    # The file after the visit: its history with what was found and noted.
+    app.open_household(household_id)
+    yield from shot("household")
+    other = next(
+        r for r in due.rows if r["viewclass"] == "DueRow" and r["household_id"] != household_id
+    )
+    app.open_visit(other["household_id"])
+    draft = app.screen("visit").vm
+    draft.set("outcome", "not_home")
+    draft.set("notes", "敲门无人应答，改日再访。")
+    draft.autosave()
+    app.show("drafts")
+    yield from shot("drafts")
     app.show("settings")
     yield from shot("settings")
     app.show("duelist")

@@ -17,7 +17,15 @@ from typing import Any
 
 from mobile import receipts
 from sync.client import SyncClient, SyncReport
-from sync.transport import AuthError, HttpTransport, SyncError
+from sync.transport import (
+    AuthError,
+    ClientError,
+    HttpTransport,
+    ServerError,
+    SyncError,
+    Throttled,
+    TransportError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -144,15 +152,31 @@ def _remember(store, outcome: str, *, result: SyncReport | None = None, error=No
         entry["attention"] = result.needs_attention
     if error is not None:
         entry["error"] = describe_error(error)
+        entry["failure"] = failure_kind(error)
     store.set_state("last_sync", entry)
 
 
 def describe_error(error: Exception) -> str:
-    """A short cause for the screen: the class of failure, never a URL with a token."""
+    """A short cause for the log: the class of failure, never a URL with a token."""
     if isinstance(error, SyncError):
         status = getattr(error, "status", None)
         return f"{type(error).__name__} {status}" if status else type(error).__name__
     return type(error).__name__
+
+
+def failure_kind(error: Exception) -> str:
+    """What went wrong, as the catalog's ``failure.<kind>`` names it for the advisor."""
+    if isinstance(error, TransportError | OSError):
+        return "offline"
+    if isinstance(error, AuthError):
+        return "signed_out" if error.status == 401 else "forbidden"
+    if isinstance(error, Throttled):
+        return "throttled"
+    if isinstance(error, ServerError):
+        return "server"
+    if isinstance(error, ClientError):
+        return "refused"
+    return "other"
 
 
 def app_version() -> str:

@@ -21,6 +21,8 @@ from server.services.households import households
 from sync.schedule import Cycle
 
 DISTRICT = ("440104", "越秀区")
+# 越秀、荔湾、海珠、天河、白云: where the demo's residents' numbers were issued.
+ISSUING_DISTRICTS = ("440104", "440103", "440105", "440106", "440111")
 STREETS = {
     "440104001": ("北京街道", ["盐运西社区", "流水井社区", "都府社区"]),
     "440104002": ("人民街道", ["光塔社区", "净慧社区", "诗书社区"]),
@@ -115,9 +117,10 @@ def _make_users(demo: _Demo, district: Area) -> None:
 
 def _id_number(demo: _Demo, birth: date, male: bool) -> str:
     seq = demo.rng.randrange(0, 50) * 2 + (1 if male else 0)
-    # 440100 (广州市) carries no date range in stdnum's table, so it is valid for any birth
-    # year; district codes such as 440104 only validate for people born since 1983.
-    body = f"440100{birth:%Y%m%d}{demo.rng.randrange(10):d}{seq:02d}"
+    # Real district codes, as the elderly really have them: the district where the number
+    # was first issued (1984 on), younger than many of its holders (sync.fields.resident_id).
+    region = demo.rng.choice(ISSUING_DISTRICTS)
+    body = f"{region}{birth:%Y%m%d}{demo.rng.randrange(10):d}{seq:02d}"
     # calc_check_digit expects the full number and ignores its last character.
     return body + ric.calc_check_digit(body + "0")
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from server.services.core.errors import ServiceError
 
 log = logging.getLogger(__name__)
+# app.extensions key: path prefix → ``render(status, headers)`` giving that part's error page.
+ERROR_PAGES = "tanfang_error_pages"
 
 
 def error_body(status: int, message: str | None = None, errors: dict | None = None) -> dict:
@@ -38,16 +40,29 @@ def http_exception_body(error: HTTPException) -> tuple[dict, dict]:
     return error_body(error.code or 500, message, errors), headers
 
 
+def error_page(status: int, headers: dict | None = None):
+    """The page a part of the site with its own error pages answers (the console, in the
+    reader's language), or None: the one JSON shape then."""
+    for prefix, render in current_app.extensions.get(ERROR_PAGES, {}).items():
+        if request.path.startswith(prefix) or request.path == prefix.rstrip("/"):
+            return render(status, headers or {})
+    return None
+
+
 def handle_http_exception(error: HTTPException):
     """The response for a werkzeug/webargs HTTP exception, in the one shape."""
     if error.code == 500 and getattr(error, "original_exception", None) is not None:
         return handle_unexpected(error.original_exception)
     body, headers = http_exception_body(error)
-    return jsonify(body), body["code"], headers
+    page = error_page(body["code"], headers)
+    return page if page is not None else (jsonify(body), body["code"], headers)
 
 
 def handle_service_error(error: ServiceError):
     """The response for a service's refusal."""
+    page = error_page(error.status, error.headers)
+    if page is not None:
+        return page
     return (
         jsonify(error_body(error.status, error.message, error.errors)),
         error.status,
@@ -72,9 +87,14 @@ def handle_unexpected(error: Exception):
     back off and retry (nothing was applied: the transaction is rolled back)."""
     if _database_busy(error):
         log.warning("embedded database busy; answered 503")
+        busy = {"Retry-After": str(BUSY_RETRY_AFTER)}
         body = error_body(503, "The server is busy; nothing was applied. Try again shortly.")
-        return jsonify(body), 503, {"Retry-After": str(BUSY_RETRY_AFTER)}
+        page = error_page(503, busy)
+        return page if page is not None else (jsonify(body), 503, busy)
     log.exception("unhandled error: %s", type(error).__name__)
+    page = error_page(500)
+    if page is not None:
+        return page
     return jsonify(error_body(500, "Internal error; the change was not applied.")), 500
 
 

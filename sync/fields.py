@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import decimal
 import unicodedata
+from collections.abc import Collection, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 
 from sync.enums import Labeled
@@ -40,6 +42,21 @@ def not_before_or_future(first: date):
     return check
 
 
+# Characters no one sees that break search and duplicate checks when pasted into a name
+# (zero-width space and joiners, word joiner, byte-order mark): removed.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+# Spaces that look like a space (no-break, ideographic, the typographic ones): folded to one.
+_SPACES = dict.fromkeys(
+    map(ord, "\u00a0\u3000\u202f\u205f" + "".join(map(chr, range(0x2000, 0x200B)))), " "
+)
+
+
+def fold_invisible(value: str) -> str:
+    """Text as stored: invisible characters removed, look-alike spaces made plain spaces
+    (the API, the tablet and the roster import all load text through this)."""
+    return value.translate(_INVISIBLE).translate(_SPACES)
+
+
 def storable_text(value: str) -> None:
     """Refuse text no database stores: NUL (PostgreSQL) and lone surrogates (not UTF-8).
 
@@ -52,6 +69,30 @@ def storable_text(value: str) -> None:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise ValidationError("Must be valid Unicode text.") from None
+
+
+def unstorable_fields(data: Mapping[str, Any], skip: Collection[str] = ()) -> dict[str, list[str]]:
+    """The keys of ``data`` (but ``skip``) whose text, at any depth of lists and dicts, no
+    database stores, each with :func:`storable_text`'s message."""
+    errors: dict[str, list[str]] = {}
+    for key, value in data.items():
+        if key in skip:
+            continue
+        pending = [value]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, str):
+                try:
+                    storable_text(item)
+                except ValidationError as error:
+                    errors[str(key)] = list(error.messages)
+                    break
+            elif isinstance(item, Mapping):
+                pending.extend(item.keys())
+                pending.extend(item.values())
+            elif isinstance(item, list | tuple):
+                pending.extend(item)
+    return errors
 
 
 class Text(fields.String):
@@ -79,7 +120,7 @@ class Text(fields.String):
     def _tidy(self, value: Any) -> Any:
         if not isinstance(value, str):
             return value  # let String report "Not a valid string."
-        value = value.strip()
+        value = fold_invisible(value).strip()
         return None if value == "" and self.allow_none else value
 
 
@@ -156,9 +197,38 @@ class ResidentId(fields.String):
         # folds the digits but not the Ｘ check character.
         text = unicodedata.normalize("NFKC", super()._deserialize(value, attr, data, **kwargs))
         try:
-            return ric.validate(text)
+            return resident_id(text)
         except StdnumError as error:
             raise self.make_error("ric") from error
+
+
+def region_existed(code: str) -> bool:
+    """Whether a 6-digit region code (县级) has existed at any time in stdnum's table."""
+    from stdnum import numdb
+
+    parts = numdb.get("cn/loc").info(code)
+    return any("county" in props for _, props in parts)
+
+
+def resident_id(text: str) -> str:
+    """A 居民身份证号 in compact form: 18 characters, the check digit, a real birth date and
+    a region code that existed at some time (raises stdnum's errors otherwise).
+
+    Not stdnum's ``ric.validate``, which wants the region to have existed in the birth
+    year: the region is where the number was first issued (from 1984 on for anyone born
+    earlier), so most elderly residents' numbers name a district younger than they are.
+    """
+    number = ric.compact(text)
+    if len(number) != 18:
+        raise InvalidLength()
+    if not number[:-1].isascii() or not number[:-1].isdigit():
+        raise InvalidFormat()
+    if number[-1] != ric.calc_check_digit(number):
+        raise InvalidChecksum()
+    ric.get_birth_date(number)
+    if not region_existed(number[:6]):
+        raise InvalidComponent()
+    return number
 
 
 def aware_datetime(**kwargs: Any) -> fields.AwareDateTime:

@@ -8,6 +8,7 @@ offline system drifts exactly where two copies of such a value are kept apart.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 # Synced entities, in the order a pull ranks changes that share a version (DESIGN §5). The
@@ -41,6 +42,9 @@ STALE_MUTATION_REASONS = ("stale_mutation_id", "mutation_id_reused")
 SCHEMA_VERSION = 1
 
 
-def canonical_json(value: Any) -> str:
-    """Canonical JSON: sorted keys, no spaces, text kept as is, so equal values give equal text."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def canonical_json(value: Any, default: Callable[[Any], Any] | None = None) -> str:
+    """Canonical JSON: sorted keys, no spaces, text kept as is, so equal values give equal
+    text; ``default`` turns what JSON has no type for (dates, ids) into what it has."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=default
+    )

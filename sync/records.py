@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
 from stdnum.cn import ric
 
 from sync.enums import (
@@ -46,6 +55,7 @@ from sync.fields import (
     int_id,
     not_before_or_future,
     phone_number,
+    unstorable_fields,
 )
 
 # No household was enrolled in the monitoring system before this day.
@@ -69,10 +79,35 @@ def mask_id_number(value: str) -> str:
 
 
 class StrictSchema(Schema):
-    """Base of every wire schema: unknown keys are an error, never silently dropped."""
+    """Base of every wire schema: unknown keys are an error, never silently dropped, and
+    text no database stores (a NUL: PostgreSQL refuses it, SQLite keeps it) is refused
+    beside its field in every string field, before any field is read."""
 
     class Meta:
         unknown = RAISE
+
+    # Fields whose contents another schema loads and checks later, one by one (a push's
+    # mutation data: one bad record is rejected alone, not the whole push).
+    checked_later: tuple[str, ...] = ()
+
+    @pre_load
+    def _storable(self, data: Any, **_kwargs: Any) -> Any:
+        if isinstance(data, Mapping):
+            errors = unstorable_fields(data, skip=self._checked_elsewhere())
+            if errors:
+                raise ValidationError(errors)
+        return data
+
+    def _checked_elsewhere(self) -> set[str]:
+        """Keys a nested schema checks itself (naming the inner field) or that are
+        ``checked_later``."""
+        nested = {
+            field.data_key or name
+            for name, field in self.fields.items()
+            if isinstance(field, fields.Nested)
+            or isinstance(getattr(field, "inner", None), fields.Nested)
+        }
+        return nested | set(self.checked_later)
 
 
 class RecordSchema(StrictSchema):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from kivy.event import EventDispatcher
 from kivy.properties import OptionProperty
 
-from mobile.i18n.catalog import CATALOG, VALIDATION_MESSAGES, VALIDATION_PATTERNS
+from mobile.i18n.catalog import CATALOG
+from sync.messages import translate
 
 LANGUAGES = ("zh", "en")
 
@@ -37,11 +37,6 @@ def label(enum: Any, code: str | None, lang: str | None = None) -> str:
 
 
 def message(text: str, lang: str | None = None) -> str:
-    """A validation message from the shared schemas, in the current language."""
-    key = VALIDATION_MESSAGES.get(text)
-    if key:
-        return tr(key, lang)
-    for pattern, key in VALIDATION_PATTERNS.items():
-        if found := re.fullmatch(pattern, text):
-            return tr(key, lang, **found.groupdict())
-    return text if (lang or language.lang) == "en" else tr("error.generic", lang, message=text)
+    """A validation message from the shared schemas, in the current language (the one
+    translation the console uses too: :mod:`sync.messages`)."""
+    return translate(text, lang or language.lang)

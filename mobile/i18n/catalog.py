@@ -25,7 +25,15 @@ CATALOG: dict[str, tuple[str, str]] = {
     "signin.submit": ("登录", "Sign in"),
     "signin.busy": ("正在登录…", "Signing in…"),
     "signin.failed": ("用户名或密码错误", "Wrong username or password"),
-    "signin.offline": ("无法连接服务器：{error}", "Cannot reach the server: {error}"),
+    "signin.offline": (
+        "无法连接服务器，请检查网络和服务器地址后重试",
+        "Cannot reach the server; check the network and the server address",
+    ),
+    "signin.server_error": ("服务器暂时出错，请稍后再试", "The server failed; try again later"),
+    "signin.refused": (
+        "服务器不接受这次登录，请联系管理员",
+        "The server refused this sign-in; ask your administrator",
+    ),
     "signin.throttled": ("尝试次数过多，请稍后再试", "Too many attempts; try again later"),
     "signin.waiting": (
         "本机有 {count} 条记录待上传，登录后将自动发送。",
@@ -57,7 +65,22 @@ CATALOG: dict[str, tuple[str, str]] = {
     "due.community": ("居委 {id}", "Community {id}"),
     "due.empty": ("没有符合条件的家庭", "No households match"),
     "due.visit": ("走访", "Visit"),
-    "due.draft_offer": ("有未完成的草稿：{name}", "Unfinished draft: {name}"),
+    "due.loading": (
+        "正在下载走访对象：已收到 {count} 条",
+        "Downloading your households: {count} received",
+    ),
+    "due.loading_start": ("正在下载走访对象…", "Downloading your households…"),
+    "due.submitted": ("已提交：{name}，等待上传", "Submitted: {name}; waiting to send"),
+    "nav.drafts": ("草稿 {count}", "Drafts {count}"),
+    "drafts.title": ("未完成的草稿", "Unfinished drafts"),
+    "drafts.empty": ("没有未完成的草稿", "No unfinished drafts"),
+    "drafts.discard_title": ("放弃这份草稿？", "Discard this draft?"),
+    "drafts.discard_body": (
+        "放弃后，这份草稿填写的内容将被删除，无法找回：\n{what}",
+        "Once discarded, what this draft holds is deleted and cannot be recovered:\n{what}",
+    ),
+    "drafts.keep": ("取消，保留草稿", "Cancel, keep it"),
+    "drafts.discard_confirm": ("确认放弃", "Discard it"),
     "due.draft_continue": ("继续填写", "Continue"),
     "due.draft_discard": ("放弃草稿", "Discard"),
     "state.done": ("本期已走访", "done"),
@@ -67,6 +90,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "badge.pending": ("待上传 {count}", "{count} to send"),
     "badge.synced": ("上次同步 {when}", "Last sync {when}"),
     "badge.never": ("尚未同步", "Never synced"),
+    "badge.failed": ("同步失败 · 上次成功 {when}", "Sync failed · last success {when}"),
     "nav.sync": ("同步", "Sync"),
     "nav.records": ("记录", "Records"),
     "nav.returned": ("退回 {count}", "Returned {count}"),
@@ -96,6 +120,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "household.visit": ("入户走访", "Home visit"),
     "household.interview": ("邻里访问", "Neighbourhood interview"),
     "household.by_me": ("本人", "me"),
+    "household.findings": ("发现：{found}", "Found: {found}"),
+    "household.noted": ("记录：{text}", "Noted: {text}"),
     "household.by_colleague": ("同事", "colleague"),
     # visit form
     "visit.title": ("入户走访 · {name}", "Home visit · {name}"),
@@ -177,6 +203,43 @@ CATALOG: dict[str, tuple[str, str]] = {
     "sync.attention": ("需处理", "Needs attention"),
     "sync.no_attention": ("没有需要处理的项目", "Nothing needs attention"),
     "sync.conflict": ("数据冲突：{field}", "Conflict: {field}"),
+    "sync.refused": ("服务器拒收", "Refused by the server"),
+    # why a sync failed, and what is safe (every kind of transport and auth failure)
+    "failure.offline": (
+        "无法连接服务器：记录已保存在本机，联网后自动上传",
+        "Cannot reach the server: your records are kept on this tablet and sent when online",
+    ),
+    "failure.signed_out": (
+        "登录已失效：记录已保存在本机，请重新登录后自动上传",
+        "Signed out: your records are kept on this tablet; sign in again to send them",
+    ),
+    "failure.forbidden": (
+        "服务器拒绝了此账号的请求：记录已保存在本机，请联系管理员",
+        "The server refused this account: your records are kept here; ask your administrator",
+    ),
+    "failure.throttled": (
+        "请求过于频繁：记录已保存在本机，稍后自动重试",
+        "Too many requests: your records are kept here and sent again shortly",
+    ),
+    "failure.server": (
+        "服务器暂时出错：记录已保存在本机，稍后自动重试",
+        "The server failed: your records are kept here and sent again later",
+    ),
+    "failure.refused": (
+        "服务器不接受这次请求：记录已保存在本机，请联系管理员",
+        "The server refused the request: your records are kept here; ask your administrator",
+    ),
+    "failure.other": (
+        "同步出错：记录已保存在本机，稍后自动重试",
+        "Sync failed: your records are kept here and sent again later",
+    ),
+    # field names (a conflict names its fields)
+    "field.phone": ("电话", "Phone"),
+    "field.residence_address": ("居住地址", "Address"),
+    "field.notes": ("备注", "Notes"),
+    "field.head_name": ("户主姓名", "Head of household"),
+    "field.location": ("位置", "Location"),
+    "field.other": ("其他项目", "another field"),
     "sync.rejected": ("服务器拒收：{message}", "Rejected: {message}"),
     "sync.mine": ("本机：{value}", "Mine: {value}"),
     "sync.theirs": ("服务器：{value}", "Server: {value}"),
@@ -219,26 +282,4 @@ CATALOG: dict[str, tuple[str, str]] = {
     # field fields & validation messages
     "field.outcome": ("走访结果", "Outcome"),
     "error.required": ("必填项", "Required"),
-    "error.number": ("请输入有效的金额", "Enter a valid amount"),
-    "error.phone": ("只能包含数字、空格、+ 和 -", "Digits, spaces, '+' and '-' only"),
-    "error.length": ("长度应为 {min}–{max} 个字符", "Must be {min} to {max} characters long"),
-    "error.too_long": ("最多 {max} 个字符", "At most {max} characters"),
-    "error.not_in_caseload": ("不在本人负责的家庭中", "Not in your caseload"),
-    "error.generic": ("无效：{message}", "Invalid: {message}"),
-}
-
-# marshmallow's messages (English, shared with the server) mapped to catalog keys.
-VALIDATION_MESSAGES = {
-    "Missing data for required field.": "error.required",
-    "Not a valid number.": "error.number",
-    "Not a valid decimal.": "error.number",
-    "Field may not be null.": "error.required",
-    "May contain only digits, spaces, '+' and '-'.": "error.phone",
-    "Not in your caseload.": "error.not_in_caseload",
-}
-
-# The shared schemas' length messages carry their bounds: pattern → catalog key.
-VALIDATION_PATTERNS = {
-    r"Must be between (?P<min>\d+) and (?P<max>\d+) characters long\.": "error.length",
-    r"Must be at most (?P<max>\d+) characters long\.": "error.too_long",
 }

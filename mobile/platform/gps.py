@@ -22,6 +22,12 @@ class Locator:
     def start(self, on_fix: Callable[[Fix], None] | None = None) -> bool:
         """Start listening; False (and no fix ever) where the platform has no GPS."""
         self._on_fix = on_fix
+        from kivy.utils import platform
+
+        if platform not in ("android", "ios"):
+            # plyer has no GPS backend elsewhere and prints a traceback on asking: one line.
+            log.info("no GPS on this platform (%s)", platform)
+            return False
         try:
             from plyer import gps
 

@@ -40,6 +40,7 @@ class FormScreen(BaseScreen):
         self.ids.scroll.scroll_y = 1
 
     def leave(self) -> None:
-        """Back without submitting: the draft stays (autosaved) and is offered again."""
+        """Back without submitting: a change stays as a draft (offered again); the advisor
+        returns to where the form was opened from."""
         self.vm.autosave()
-        self.app.home()
+        self.app.back()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from kivy.factory import Factory
+
 from mobile.screens import BaseScreen
 from mobile.viewmodels.household import HouseholdViewModel
-from mobile.widgets.common import Caption, TButton
+from mobile.widgets.common import Caption
 
 
 class HouseholdScreen(BaseScreen):
@@ -21,6 +23,12 @@ class HouseholdScreen(BaseScreen):
     def prepare(self, household_id: str = "", **kwargs) -> None:
         self.vm.load(household_id or self.vm.household_id)
         self._fill()
+
+    def back(self) -> None:
+        """To the due list; its row is recomputed only when a correction was saved here."""
+        changed = self.vm.household_id if self.vm.edited else ""
+        self.vm.edited = False
+        self.app.show("duelist", changed=changed)
 
     def _fill(self, *_) -> None:
         """Rebuild the lists (they are short: a household's members and last visits)."""
@@ -41,12 +49,17 @@ class HouseholdScreen(BaseScreen):
             box.add_widget(Caption(text=line))
 
     def _entry(self, entry: dict):
+        """A history entry: what was found and noted; a tap opens it (read-only unless it
+        was returned to be corrected: :func:`mobile.records.editable`)."""
+        text = f"{entry['text']} — {entry['receipt']}"
+        button = Factory.HistoryEntry(
+            text=f"{text}\n{entry['detail']}" if entry["detail"] else text
+        )
+        button.record_id = entry["id"]
         if entry["stage"] == "returned":
-            button = TButton(text=f"{entry['text']} — {entry['receipt']}")
             button.background_color = (0.75, 0.2, 0.2, 1)
-            button.bind(on_release=lambda *_: self.app.open_record(entry["entity"], entry["id"]))
-            return button
-        return Caption(text=f"{entry['text']} — {entry['receipt']}")
+        button.bind(on_release=lambda *_: self.app.open_record(entry["entity"], entry["id"]))
+        return button
 
 
 SCREEN = HouseholdScreen

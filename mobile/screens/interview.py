@@ -9,7 +9,7 @@ from mobile.viewmodels.interview import InterviewFormViewModel
 class InterviewScreen(FormScreen):
     def make_vm(self, ctx):
         vm = InterviewFormViewModel(ctx)
-        vm.bind(on_submitted=lambda vm: self.app.home())
+        vm.bind(on_submitted=lambda vm: self.app.submitted(vm))
         return vm
 
 

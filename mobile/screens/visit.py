@@ -9,7 +9,7 @@ from mobile.viewmodels.visit import VisitFormViewModel
 class VisitScreen(FormScreen):
     def make_vm(self, ctx):
         vm = VisitFormViewModel(ctx)
-        vm.bind(on_submitted=lambda vm: self.app.home())
+        vm.bind(on_submitted=lambda vm: self.app.submitted(vm))
         return vm
 
 

@@ -133,6 +133,32 @@ class Driver:
 
         Clock.schedule_once(touch, 0.1)
 
+    def cmd_timed_tap(self, request, finish) -> None:
+        """Tap now and answer the milliseconds until screen ``until`` is current, the due
+        list is not recomputing, and one more frame has been drawn (what the advisor sees)."""
+        import time
+
+        from kivy.tests.common import UnitTestTouch
+
+        widget = self._find(request)
+        x, y = widget.to_window(*widget.center)
+        start = time.perf_counter()
+        event = UnitTestTouch(x, y)
+        event.touch_down()
+        event.touch_up()
+        self.taps += 1
+
+        def check(dt) -> None:
+            manager = self.app.manager
+            due = manager.get_screen("duelist").vm if manager.has_screen("duelist") else None
+            if manager.current != request["until"] or (due is not None and due.computing):
+                Clock.schedule_once(check, 0)
+                return
+            # The next frame is drawn before this callback runs again.
+            Clock.schedule_once(lambda dt: finish((time.perf_counter() - start) * 1000), 0)
+
+        Clock.schedule_once(check, 0)
+
     def cmd_type(self, request, finish) -> None:
         """Replace a text field's content as a keyboard/IME would: through insert_text."""
         widget = self._find(request)
@@ -171,7 +197,10 @@ class Driver:
         finish(self.taps)
 
     def cmd_sync_idle(self, request, finish) -> None:
-        finish(not self.app.ctx.runner.busy)
+        """No sync running, and the due list's recompute after it done."""
+        manager = self.app.manager
+        due = manager.get_screen("duelist").vm if manager.has_screen("duelist") else None
+        finish(not self.app.ctx.runner.busy and not (due is not None and due.computing))
 
     def cmd_scroll(self, request, finish) -> None:
         """Scroll the widget ``id`` one step per frame; answers the frame durations (ms)."""

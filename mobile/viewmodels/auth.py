@@ -7,7 +7,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from mobile.i18n import tr
 from mobile.lock import MAX_FAILURES, valid_pin
-from sync.transport import AuthError, SyncError, Throttled
+from sync.transport import AuthError, ClientError, ServerError, Throttled
 
 
 class SignInViewModel(EventDispatcher):
@@ -62,10 +62,12 @@ class SignInViewModel(EventDispatcher):
             self.error = tr("signin.throttled")
         elif isinstance(error, AuthError):
             self.error = tr("signin.failed")
-        elif isinstance(error, SyncError):
-            self.error = tr("signin.offline", error=type(error).__name__)
-        else:
-            self.error = tr("signin.offline", error=type(error).__name__)
+        elif isinstance(error, ServerError):
+            self.error = tr("signin.server_error")
+        elif isinstance(error, ClientError):
+            self.error = tr("signin.refused")
+        else:  # the network, or anything else on the way: nothing was sent
+            self.error = tr("signin.offline")
 
     def on_signed_in(self, user: dict) -> None:
         """Default handler (the app moves on to the PIN screen)."""

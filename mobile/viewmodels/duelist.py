@@ -9,6 +9,7 @@ from kivy.event import EventDispatcher
 from kivy.properties import BooleanProperty, DictProperty, ListProperty, StringProperty
 
 from mobile import records
+from mobile.background import Worker
 from mobile.i18n import label, language, tr
 from sync.enums import VisitCycle
 from sync.schedule import State, explain
@@ -47,19 +48,60 @@ class DueListViewModel(EventDispatcher):
     badge = StringProperty("")
     badge_last = StringProperty("")
     badge_red = BooleanProperty(False)
+    badge_level = StringProperty("ok")  # ok (green), failed (amber), stale (red: 24 h rule)
+    loading = StringProperty("")  # the first pull's progress, shown instead of "empty"
+    flash = StringProperty("")  # a short confirmation (提交 went through)
+    computing = BooleanProperty(False)  # a background recompute runs
+    patching = False  # rows are being changed in place (the screen patches, not reloads)
+
+    __events__ = ("on_patched",)
     returned_count = StringProperty("")
-    draft_offer = StringProperty("")
+    drafts_label = StringProperty("")
 
     def __init__(self, ctx, **kwargs) -> None:
         super().__init__(**kwargs)
         self.ctx = ctx
         self._items: list[dict[str, Any]] = []
+        self._day = None  # the day the statuses were computed for
+        self._tab_chosen = False
+        self._worker = Worker(ctx.post)
         self.bind(tab=self._filter, search=self._filter, community=self._filter)
         language.bind(lang=lambda *_: self.refresh())
 
     def refresh(self) -> None:
         """Recompute every household's status from the store (same code as the server)."""
-        self._items = self.ctx.store.due_list(self.ctx.today(), tz=str(self.ctx.tz))
+        self._apply(self._compute())
+
+    def refresh_in_background(self) -> None:
+        """The same recompute off the UI thread (a caseload of thousands takes a while);
+        the rows change when it is done, ``computing`` says it runs."""
+        self.computing = True
+        self._worker.submit(self._compute, self._apply)
+
+    def refresh_if_stale(self) -> None:
+        """Back on the list: recompute only when the day changed since (nothing else
+        moves a status without a save or a sync, which update the list themselves)."""
+        if self._day != self.ctx.today():
+            self.refresh_in_background()
+        else:
+            self.refresh_badge()
+
+    def update_household(self, household_id: str) -> None:
+        """After a save: recompute that one household's row, not the whole caseload."""
+        if self._day != self.ctx.today():
+            self.refresh_in_background()
+            return
+        fresh = self.ctx.store.due_list(self.ctx.today(), tz=str(self.ctx.tz), only=household_id)
+        kept = [i for i in self._items if i["household"]["id"] != household_id]
+        self._apply((self._day, kept + fresh), patch=True)
+
+    def _compute(self) -> tuple[Any, list[dict[str, Any]]]:
+        today = self.ctx.today()
+        return today, self.ctx.store.due_list(today, tz=str(self.ctx.tz))
+
+    def _apply(self, computed: tuple[Any, list[dict[str, Any]]], patch: bool = False) -> None:
+        self._day, self._items = computed
+        self.computing = False
         counts = dict.fromkeys(TABS, 0)
         communities: dict[str, str] = {}
         for item in self._items:
@@ -68,11 +110,15 @@ class DueListViewModel(EventDispatcher):
             communities[cid] = community_label(item["household"])
         counts["all"] = len(self._items)
         self.counts = counts
+        if not self._tab_chosen and self._items:
+            # The first list the advisor sees opens on a tab with something in it.
+            self._tab_chosen = True
+            self.tab = next((t for t in TABS if counts[t]), "all")
         self.communities = sorted(communities.items(), key=lambda kv: (kv[1], int(kv[0])))
-        self._filter()
+        self._filter(patch=patch)
         self.refresh_badge()
 
-    def _filter(self, *_: Any) -> None:
+    def _filter(self, *_: Any, patch: bool = False) -> None:
         states, needle = _TAB_STATES[self.tab], self.search.strip().lower()
         chosen = [
             item
@@ -88,7 +134,28 @@ class DueListViewModel(EventDispatcher):
                 or needle in item["household"]["residence_address"].lower()
             )
         ]
-        self.rows = self._grouped(chosen)
+        rows = self._grouped(chosen)
+        if patch and len(rows) == len(self.rows):
+            self._patch(rows)
+        else:
+            self.rows = rows
+
+    def _patch(self, rows: list[dict[str, Any]]) -> None:
+        """Change only the rows that differ (one household after a save), so the list
+        redraws those rows instead of laying out every household again."""
+        changed = [
+            i for i, (old, new) in enumerate(zip(self.rows, rows, strict=True)) if old != new
+        ]
+        self.patching = True
+        try:
+            for i in changed:
+                self.rows[i] = rows[i]
+        finally:
+            self.patching = False
+        self.dispatch("on_patched", changed)
+
+    def on_patched(self, changed: list[int]) -> None:
+        """Default handler (the screen updates those rows of its RecycleView)."""
 
     def _grouped(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Group by community, rows by address, so one building's households come together."""
@@ -114,50 +181,43 @@ class DueListViewModel(EventDispatcher):
             "address": household["residence_address"],
             "community": community_label(household),
             "cycle": label(VisitCycle, schedule.cycle.value, lang),
-            "state": schedule.state.value,
+            "due_state": schedule.state.value,
             "state_text": tr(f"state.{schedule.state.value}", lang),
             "reason": explain(schedule, lang),
         }
 
     def refresh_badge(self) -> None:
-        """Pending count, last successful sync, red when the oldest unsent is over 24 h."""
+        """Pending count and the last attempt: green after a success, amber after a failure
+        (with the last success's time), red when the oldest unsent waited over 24 h."""
         store = self.ctx.store
         pending = store.pending_count()
         self.badge = tr("badge.pending", count=pending)
         last = store.get_state("last_sync_at")
-        if last:
-            when = datetime.fromisoformat(last).astimezone(self.ctx.tz)
-            self.badge_last = tr("badge.synced", when=when.strftime("%m-%d %H:%M"))
+        when = (
+            datetime.fromisoformat(last).astimezone(self.ctx.tz).strftime("%m-%d %H:%M")
+            if last
+            else ""
+        )
+        failed = (store.get_state("last_sync") or {}).get("outcome") == "failed"
+        if failed:
+            self.badge_last = tr("badge.failed", when=when or tr("badge.never"))
         else:
-            self.badge_last = tr("badge.never")
+            self.badge_last = tr("badge.synced", when=when) if last else tr("badge.never")
         oldest = store.oldest_pending_at()
         now = self.ctx.now().astimezone(UTC)
         self.badge_red = bool(oldest) and now - datetime.fromisoformat(oldest) > STALE_AFTER
-        draft = records.open_draft(store)
-        if draft:
-            self.draft_offer = tr("due.draft_offer", name=_draft_name(store, draft))
+        self.badge_level = "stale" if self.badge_red else "failed" if failed else "ok"
+        self.drafts_label = tr("nav.drafts", count=len(records.drafts(store)))
+
+    def show_pull(self, first: bool, count: int) -> None:
+        """The first pull's progress stands where "no households" would (empty when done)."""
+        if not first:
+            self.loading = ""
         else:
-            self.draft_offer = ""
+            self.loading = tr("due.loading", count=count) if count else tr("due.loading_start")
 
     def refresh_returned(self) -> None:
         """Count returned records (reads every history: run at start and after a pull)."""
         store = self.ctx.store
         count = len(records.returned(store)) if store.get_state("user") else 0
         self.returned_count = tr("nav.returned", count=count)
-
-    def discard_draft(self) -> None:
-        """Throw the unfinished form away (the advisor chose so)."""
-        draft = records.open_draft(self.ctx.store)
-        # A lead keeps no draft record, only the raw form forgotten below.
-        if draft and draft["entity"] != "lead" and draft.get("form", {}).get("id"):
-            self.ctx.store.discard_draft(draft["entity"], draft["form"]["id"])
-        records.forget_draft(self.ctx.store)
-        self.draft_offer = ""
-
-
-def _draft_name(store, draft: dict[str, Any]) -> str:
-    """Whose form is unfinished: the household's head, or the head a lead names."""
-    if draft["entity"] == "lead":
-        return draft["form"].get("head_name") or tr("lead.new")
-    household = store.record("household", draft["household_id"]) or {}
-    return household.get("head_name", "")

@@ -29,6 +29,7 @@ class RecordFormViewModel(EventDispatcher):
     form = DictProperty({})
     errors = DictProperty({})
     notice = StringProperty("")
+    notice_bad = BooleanProperty(False)  # the notice is an error (red), not a confirmation
     title = StringProperty("")
     review_comment = StringProperty("")
     is_submitted = BooleanProperty(False)
@@ -75,15 +76,26 @@ class RecordFormViewModel(EventDispatcher):
         self._mark_saved()
 
     def restore(self, draft: dict[str, Any]) -> None:
-        """Continue the form left unfinished (after a kill, a lock or a restart)."""
+        """Continue the form left unfinished (after a kill, a lock or a restart). A draft
+        whose record has since been queued or taken by the server is no draft any more:
+        the record opens read-only and the stale draft is dropped."""
+        stored = self._stored(draft["form"].get("id", ""))
+        if stored is not None and not records.editable(self.ctx.store, self.entity, stored):
+            records.forget_draft(self.ctx.store, stored["id"])
+            self.open_existing(stored)
+            return
         self._open(draft["household_id"], {**self.defaults, **draft["form"]})
         self._mark_saved()
+
+    def _stored(self, record_id: str) -> dict[str, Any] | None:
+        return self.ctx.store.record(self.entity, record_id) if record_id else None
 
     def _open(self, household_id: str, form: dict[str, Any]) -> None:
         self.household = self.ctx.store.household(household_id) or {}
         self.form = form
         self.form["household_id"] = household_id
         self.errors, self.notice, self.review_comment, self.is_submitted = {}, "", "", False
+        self.notice_bad = False
         self.read_only, self.view_only = False, ""
         self.title = self._title()
 
@@ -106,7 +118,7 @@ class RecordFormViewModel(EventDispatcher):
             return
         self.form[key] = value
         self.errors.pop(key, None)
-        self.notice = ""
+        self.notice, self.notice_bad = "", False
         if self._trigger is None:
             self._trigger = Clock.create_trigger(lambda dt: self.autosave(), AUTOSAVE_DELAY)
         self._trigger()
@@ -141,7 +153,11 @@ class RecordFormViewModel(EventDispatcher):
         if self.is_submitted or self.read_only or not self.changed() or self._queued():
             return False
         records.remember_draft(
-            self.ctx.store, self.entity, self.form["household_id"], dict(self.form)
+            self.ctx.store,
+            self.entity,
+            self.form["household_id"],
+            dict(self.form),
+            self.ctx.now().isoformat(),
         )
         self._mark_saved()
         if not self.ready_for_draft():
@@ -159,13 +175,14 @@ class RecordFormViewModel(EventDispatcher):
                 return False
         except RecordLocked:
             return False
-        self.notice = tr("visit.autosaved")
+        if not self.errors:
+            self.notice, self.notice_bad = tr("visit.autosaved"), False
         return True
 
     def _queued(self) -> bool:
         # A record waiting to be sent is never turned back into a draft implicitly: a draft
         # write would withdraw it from the outbox.
-        stored = self.ctx.store.record(self.entity, self.form.get("id", ""))
+        stored = self._stored(self.form.get("id", ""))
         return stored is not None and stored["local_state"] == "pending"
 
     def submit(self) -> bool:
@@ -176,15 +193,15 @@ class RecordFormViewModel(EventDispatcher):
             self._save(self.submission(), draft=False)
         except ValidationError as error:
             self._show(error)
-            self.notice = tr("visit.fix_errors")
+            self.notice, self.notice_bad = tr("visit.fix_errors"), True
             return False
         except RecordLocked:
             # The server holds it as submitted or approved (a stale form): say so, no crash.
-            self.notice = tr("form.locked")
+            self.notice, self.notice_bad = tr("form.locked"), True
             return False
         self.is_submitted = True
-        records.forget_draft(self.ctx.store)
-        self.errors, self.notice = {}, tr("visit.submitted")
+        records.forget_draft(self.ctx.store, self.form["id"])
+        self.errors, self.notice, self.notice_bad = {}, tr("visit.submitted"), False
         self.dispatch("on_submitted")
         return True
 

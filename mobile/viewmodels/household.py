@@ -9,10 +9,11 @@ from kivy.event import EventDispatcher
 from kivy.properties import BooleanProperty, DictProperty, ListProperty, StringProperty
 from marshmallow import ValidationError
 
-from mobile import receipts
+from mobile import receipts, records
 from mobile.i18n import label, message, tr
 from sync.enums import (
     Category,
+    Finding,
     HardshipLevel,
     Health,
     IntervieweeRole,
@@ -44,6 +45,7 @@ class HouseholdViewModel(EventDispatcher):
     edit = DictProperty({key: "" for key in EDITABLE})
     errors = DictProperty({})
     notice = StringProperty("")
+    edited = BooleanProperty(False)  # a correction was saved: the due list's row changes
 
     def __init__(self, ctx, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -117,7 +119,7 @@ class HouseholdViewModel(EventDispatcher):
                 + label(IntervieweeRole, interview["interviewee_role"])
             )
             entries.append(("interview", interview, interview["interviewed_at"], what))
-        entries.sort(key=lambda e: e[2], reverse=True)
+        entries.sort(key=lambda e: records.instant(e[2]), reverse=True)
         timeline = []
         for entity, record, when, what in entries:
             day = datetime.fromisoformat(when).astimezone(self.ctx.tz).strftime("%Y-%m-%d")
@@ -129,6 +131,7 @@ class HouseholdViewModel(EventDispatcher):
             timeline.append(
                 {
                     "text": f"{day} {what} · {who}",
+                    "detail": _detail(record),
                     "receipt": receipts.describe(record, known, self.ctx.tz),
                     "entity": entity,
                     "id": record["id"],
@@ -157,7 +160,7 @@ class HouseholdViewModel(EventDispatcher):
             self.errors = {k: message(v[0]) for k, v in error.messages.items()}
             return False
         self.load(self.household_id)
-        self.notice = tr("household.saved")
+        self.notice, self.edited = tr("household.saved"), True
         return True
 
 
@@ -169,3 +172,15 @@ def _name(household: dict[str, Any], area: str) -> str:
 def _where(household: dict[str, Any], side: str) -> str:
     """Street · community of the residence or the registration (户籍地)."""
     return f"{_name(household, f'{side}_street')} · {_name(household, f'{side}_community')}"
+
+
+def _detail(record: dict[str, Any]) -> str:
+    """What a history entry found and noted (an interview's statement), one line each."""
+    lines = []
+    if record.get("findings"):
+        found = "、".join(label(Finding, code) for code in record["findings"])
+        lines.append(tr("household.findings", found=found))
+    text = record.get("statement") or record.get("notes") or ""
+    if text.strip():
+        lines.append(tr("household.noted", text=text.strip()))
+    return "\n".join(lines)

@@ -39,12 +39,12 @@ class InterviewFormViewModel(RecordFormViewModel):
             "id": form["id"],
             "household_id": form["household_id"],
             "interviewed_at": form["started_at"],
-            "statement": form.get("statement") or "",
             "findings": list(form.get("findings") or []),
             "notes": form.get("notes") or "",
         }
-        for key in ("interviewee_role", "corroborates", "interviewee_name"):
-            if form.get(key):
+        # A blank box is left out, so the message beside it says "required".
+        for key in ("interviewee_role", "corroborates", "interviewee_name", "statement"):
+            if str(form.get(key) or "").strip():
                 data[key] = form[key]
         return data
 

@@ -10,6 +10,7 @@ from kivy.event import EventDispatcher
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 
 from mobile.i18n import message, tr
+from mobile.i18n.catalog import CATALOG
 
 STALE_AFTER = timedelta(hours=24)
 FIELD_WORK = {"visit": "visited_at", "interview": "interviewed_at", "lead": "found_at"}
@@ -33,6 +34,8 @@ class SyncViewModel(EventDispatcher):
     stale = BooleanProperty(False)
     attention = ListProperty([])
     signed_out = BooleanProperty(False)
+    first_pull = BooleanProperty(False)  # the caseload is arriving for the first time
+    pulled = NumericProperty(0)
 
     __events__ = ("on_synced",)
 
@@ -58,7 +61,9 @@ class SyncViewModel(EventDispatcher):
         when = datetime.fromisoformat(last["at"]).astimezone(self.ctx.tz).strftime("%m-%d %H:%M")
         if last["outcome"] == "ok":
             return tr("sync.last_ok", when=when, sent=last["sent"], pulled=last["pulled"])
-        return tr("sync.last_failed", when=when, error=last.get("error", ""))
+        return tr(
+            "sync.last_failed", when=when, error=tr(f"failure.{last.get('failure', 'other')}")
+        )
 
     def _item(self, item: dict[str, Any]) -> dict[str, Any]:
         """One attention item; a conflict lists each field with both values."""
@@ -73,7 +78,7 @@ class SyncViewModel(EventDispatcher):
                 }
                 for name in fields
             ]
-            title = tr("sync.conflict", field="、".join(fields))
+            title = tr("sync.conflict", field="、".join(field_label(f) for f in fields))
         else:
             texts = [
                 message(m[0]) if isinstance(m, list) else str(m)
@@ -81,7 +86,7 @@ class SyncViewModel(EventDispatcher):
                 if m  # a field named without a message says nothing to show
             ]
             pairs = []
-            title = tr("sync.rejected", message="; ".join(texts) or (item.get("reason") or ""))
+            title = tr("sync.rejected", message="；".join(texts) or tr("sync.refused"))
         refused = item["status"] == "rejected" and item["entity"] in FIELD_WORK
         return {
             "id": item["id"],
@@ -116,6 +121,8 @@ class SyncViewModel(EventDispatcher):
         """Start a sync in the background; False if one is already running."""
         started = self.ctx.runner.sync(self._progress, self._done, self._failed)
         if started:
+            self.first_pull = not self.ctx.store.get_state("last_sync_at")
+            self.pulled = 0
             self.busy, self.phase, self.progress = True, tr("sync.phase.push", done=0, total="…"), 0
         return started
 
@@ -126,14 +133,15 @@ class SyncViewModel(EventDispatcher):
         else:
             self.progress_max, self.progress = max(done, 1), done
             self.phase = tr("sync.phase.pull", done=done)
+            self.pulled = done
 
     def _done(self, report) -> None:
-        self.busy, self.phase = False, tr("sync.idle")
+        self.busy, self.phase, self.first_pull = False, tr("sync.idle"), False
         self.refresh()
         self.dispatch("on_synced")
 
     def _failed(self, error: Exception) -> None:
-        self.busy, self.phase = False, tr("sync.idle")
+        self.busy, self.phase, self.first_pull = False, tr("sync.idle"), False
         self.refresh()
 
     def resolve(self, item_id: int, keep: str) -> None:
@@ -157,3 +165,9 @@ class SyncViewModel(EventDispatcher):
 
     def on_synced(self) -> None:
         """Default handler (screens re-read the store)."""
+
+
+def field_label(name: str) -> str:
+    """A field's name for the advisor (never its code)."""
+    key = f"field.{name}"
+    return tr(key) if key in CATALOG else tr("field.other")

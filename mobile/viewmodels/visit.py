@@ -61,12 +61,20 @@ class VisitFormViewModel(LocatedFormViewModel):
             self.notice = tr("visit.no_last")
             return False
         known = {pid for pid, _ in self.persons}
-        self.set("persons_met", [p for p in last.get("persons_met") or [] if p in known])
+        met = [p for p in last.get("persons_met") or [] if p in known]
+        # A last visit that named nobody (older records, imports) still met someone: the
+        # head of household is who a routine visit meets; the advisor can change it.
+        self.set("persons_met", met or self._head())
         self.set("living_conditions", last.get("living_conditions") or "")
         self.set("income_change", "same")
         if not self.form.get("outcome"):
             self.set("outcome", "completed")
         return True
+
+    def _head(self) -> list[str]:
+        members = self.household.get("persons", [])
+        head = next((p for p in members if p.get("relation") == "head"), None)
+        return [head["id"]] if head else [p["id"] for p in members[:1]]
 
     def payload(self) -> dict[str, Any]:
         form = self.form

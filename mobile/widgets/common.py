@@ -127,7 +127,9 @@ class DueRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
     address = StringProperty("")
     community = StringProperty("")
     cycle = StringProperty("")
-    state = StringProperty("")
+    # Not ``state``: ButtonBehavior's own ``state`` (normal/down) would overwrite it on a
+    # tap and the row would be drawn in the "done" colour.
+    due_state = StringProperty("")
     state_text = StringProperty("")
     reason = StringProperty("")
 
@@ -159,3 +161,6 @@ class SyncBadge(ButtonBehavior, BoxLayout):
     pending = StringProperty("")
     last = StringProperty("")
     red = BooleanProperty(False)
+    # The last attempt's state: ok (green); failed (amber, beside the last success's time);
+    # stale (red: the oldest unsent record waited over 24 h).
+    level = StringProperty("ok")

@@ -55,6 +55,7 @@ class PullSchema(StrictSchema):
 
 
 class MutationSchema(StrictSchema):
+    checked_later = ("data",)  # by the entity's schema, per mutation (a rejected result)
     mutation_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, 2**62))
     entity = fields.String(required=True, validate=validate.Length(1, 32))
     op = fields.String(required=True, validate=validate.Length(1, 16))

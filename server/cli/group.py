@@ -12,7 +12,7 @@ from flask_migrate.cli import db as migrate_group
 from flask_smorest.spec import openapi_cli
 
 from server import config as settings
-from server.cli import commands, outside, prune, roster, schedule, sync_client
+from server.cli import areas, commands, outside, prune, roster, schedule, sync_client
 
 
 class Misconfigured(click.ClickException):
@@ -91,6 +91,7 @@ def _build() -> FlaskGroup:
         commands.demo_data,
         schedule.group,
         roster.group,
+        areas.group,
         prune.prune,
         # The tablet client needs no app: it talks HTTP.
         sync_client.group,

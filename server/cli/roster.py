@@ -20,7 +20,7 @@ from server.services.roster import report
 from server.services.roster.write import PlanChanged, RosterRefused
 
 # Without --as the command line runs as the server's operator: everything, like an admin.
-_OPERATOR = User(username="cli", role="admin", display_name="command line")
+OPERATOR = User(username="cli", role="admin", display_name="command line")
 
 
 @click.group("roster", cls=AppGroup)
@@ -30,7 +30,7 @@ def group() -> None:
 
 def _actor(username: str | None) -> User:
     if username is None:
-        return _OPERATOR
+        return OPERATOR
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None or not user.active or user.role not in ("supervisor", "admin"):
         raise click.BadParameter(f"no active supervisor or admin {username!r}", param_hint="--as")
@@ -47,6 +47,8 @@ def _summary(plan: roster.Plan, written: bool | None) -> None:
     counts = plan.counts
     line = "  ".join(f"{report.ACTIONS[k]} {v}" for k, v in counts.items())
     click.echo(f"{len(plan.results)} rows ({plan.encoding}): {line}")
+    for note in plan.notes:
+        click.echo(f"  {note}")
     kept = sum(len(r.kept) for r in plan.results)
     if kept:
         click.echo(f"保留 {kept}: values changed since the last import stay (see --report)")

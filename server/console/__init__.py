@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         security,
     )
     from server.console.admin import (  # noqa: F401
+        area_import,
         areas,
         audit,
         audit_labels,
@@ -30,6 +31,7 @@ def init_app(app: Flask) -> None:
     from server.console.due import views as due_views  # noqa: F401
     from server.console.extensions import babel, bootstrap, csrf, login_manager
     from server.console.households import views as household_views  # noqa: F401
+    from server.console.ids import IdConverter
     from server.console.leads import views as lead_views  # noqa: F401
     from server.console.review import bulk  # noqa: F401
     from server.console.review import views as review_views  # noqa: F401
@@ -45,4 +47,7 @@ def init_app(app: Flask) -> None:
     bootstrap.init_app(app)
     babel.init_app(app, locale_selector=security.locale)
     security.init_app(app)
+    errors.init_app(app)
+    # Before the blueprint: its routes are bound to the converters when registered.
+    app.url_map.converters["id"] = IdConverter
     app.register_blueprint(bp)

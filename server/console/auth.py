@@ -6,14 +6,14 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from server import context
 from server.console.blueprint import bp
 from server.console.forms import ActionForm, LanguageForm, PasswordForm, SignInForm
 from server.console.security import LANGUAGES, SignedIn, actor, roles_required
 from server.extensions import db
-from server.services.auth import console_auth, tokens
+from server.services.auth import console_auth, sessions, tokens
 from server.services.core.errors import Forbidden, Invalid, Throttled
 from server.services.core.transaction import unit_of_work
 
@@ -27,7 +27,7 @@ def sign_in():
     status = 200
     if form.validate_on_submit():
         try:
-            user = _sign_in(form.username.data, form.password.data)
+            signed_in = _sign_in(form.username.data, form.password.data)
         except Throttled as refusal:
             form.form_errors.append(
                 _("Too many failed sign-ins; try again in %(n)s s.", n=refusal.retry_after)
@@ -42,14 +42,14 @@ def sign_in():
         else:
             session.clear()  # nothing from before the sign-in survives it (fixation)
             session.permanent = True
-            login_user(SignedIn(user))
+            login_user(SignedIn(signed_in.user, signed_in.key))
             return redirect(console_path(form.next.data) or url_for("console.dashboard"))
     elif request.method == "POST":
         status = 400
     return render_template("console/sign_in.html", form=form), status
 
 
-def _sign_in(username: str, password: str):
+def _sign_in(username: str, password: str) -> console_auth.ConsoleSignIn:
     remote_addr, now = request.remote_addr or "-", context.now()
     with unit_of_work(db.session):
         candidate = tokens.sign_in_candidate(
@@ -69,7 +69,10 @@ def _sign_in(username: str, password: str):
 @bp.post("/sign-out")
 @roles_required()
 def sign_out():
-    """End the session (a POST with the CSRF token: a link could sign anyone out)."""
+    """End the session for good, on the server too (a POST with the CSRF token: a link
+    could sign anyone out)."""
+    with unit_of_work(db.session):
+        sessions.end(db.session, current_user.key)
     logout_user()
     session.clear()
     return redirect(url_for("console.sign_in"))
@@ -96,11 +99,12 @@ def password():
                     now=context.now(),
                     method=current_app.config["PASSWORD_METHOD"],
                 )
+                key = sessions.start(db.session, user=user, now=context.now())
         except Invalid:
             form.current_password.errors = [_("Wrong password.")]
             status = 422
         else:
-            login_user(SignedIn(user))  # this session goes on under the new key
+            login_user(SignedIn(user, key))  # this browser goes on in a new session
             flash(_("Your password was changed."), "success")
             return redirect(url_for("console.dashboard"))
     elif request.method == "POST":

@@ -8,10 +8,11 @@ from functools import wraps
 from flask import Flask, Response, abort, request, session
 from flask_login import current_user, login_required
 
+from server import context
 from server.console.extensions import csrf, login_manager
 from server.extensions import db
 from server.models import User
-from server.services.auth import console_auth
+from server.services.auth import console_auth, sessions
 
 LANGUAGES = ("zh", "en")
 # No inline script or style anywhere (charts are images); nothing may frame the console.
@@ -23,25 +24,26 @@ CSP = (
 
 
 class SignedIn:
-    """What Flask-Login holds for a signed-in user: the User, keyed by
-    :func:`server.services.auth.console_auth.session_key` (a password change ends the session)."""
+    """What Flask-Login holds for a signed-in user: the User and the key of its server-side
+    session (:mod:`server.services.auth.sessions`; ending that session signs it out)."""
 
     is_authenticated = True
     is_active = True
     is_anonymous = False
 
-    def __init__(self, user: User):
+    def __init__(self, user: User, key: str):
         self.user = user
         self.role = user.role
+        self.key = key
 
     def get_id(self) -> str:
-        return console_auth.session_key(self.user)
+        return self.key
 
 
 @login_manager.user_loader
 def _load_user(key: str) -> SignedIn | None:
-    user = console_auth.user_for_session(db.session, key)
-    return SignedIn(user) if user is not None else None
+    user = sessions.user_for(db.session, key, context.now())
+    return SignedIn(user, key) if user is not None else None
 
 
 def actor() -> User:

@@ -9,7 +9,7 @@ from server.models.policy import SchedulePolicy
 from server.models.record import Interview, Visit
 from server.models.roster import RosterImport
 from server.models.sync import DeviceMutation, DeviceSync, IdempotentReply, Tombstone
-from server.models.user import Device, LoginFailure, User
+from server.models.user import ConsoleSession, Device, LoginFailure, SignInAddress, User
 from server.models.warning import Warning
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "CaseloadAssignment",
+    "ConsoleSession",
     "DeviceMutation",
     "DeviceSync",
     "Device",
@@ -28,6 +29,7 @@ __all__ = [
     "Person",
     "RosterImport",
     "SchedulePolicy",
+    "SignInAddress",
     "SyncCounter",
     "Tombstone",
     "User",

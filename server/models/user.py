@@ -54,6 +54,35 @@ class Device(Base):
     user: Mapped[User] = relationship()
 
 
+class ConsoleSession(Base):
+    """One signed-in console browser, kept on the server so it can be ended for good.
+
+    The browser's cookie holds a random key; only its SHA-256 is stored. Sign-out deletes
+    the row; deactivation, a password change or reset and a role change delete every row
+    of the user, so no copied cookie opens anything afterwards.
+    """
+
+    __tablename__ = "console_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignInAddress(Base):
+    """An address a user signed in from (console or tablet), one row per sign-in, kept
+    for a while: the per-user ceiling on failed sign-ins spares these addresses, so a
+    stranger guessing from elsewhere cannot lock the owner out."""
+
+    __tablename__ = "sign_in_address"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class LoginFailure(Base):
     """A failed sign-in, kept briefly to throttle guessing per user and per address.
 

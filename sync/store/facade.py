@@ -371,7 +371,7 @@ class SQLiteStore:
             return read.open_warnings(tx)
 
     def due_list(
-        self, today: date, *, tz: str = DEFAULT_TZ, policy: Policy = DEFAULT_POLICY
+        self, today: date, *, tz: str = DEFAULT_TZ, policy: Policy = DEFAULT_POLICY, only=None
     ) -> list[dict[str, Any]]:
         """Each active household's visit status on ``today``, worst first (DESIGN §4).
 
@@ -379,10 +379,10 @@ class SQLiteStore:
         server's ``visit_cycle``; a household without one (not yet synced with it) gets
         ``policy``'s cycle. Counting visits are this tablet's, as on the server
         (:func:`sync.schedule.completed_days`). Households enrolled after ``today`` are left
-        out.
+        out. ``only``: just that household's item (none when closed or not enrolled yet).
         """
         with self._reading() as tx:
-            return read.due_list(tx, today, tz, policy)
+            return read.due_list(tx, today, tz, policy, only)
 
     def checksum(self) -> str:
         """A SHA-256 over every synced record's (entity, id, version, data).

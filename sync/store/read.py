@@ -59,14 +59,26 @@ def open_warnings(tx: Tx) -> list[dict[str, Any]]:
     return [rows.as_dict(row) for row in found]
 
 
-def due_list(tx: Tx, today: date, tz: str, policy: Policy) -> list[dict[str, Any]]:
+def due_list(
+    tx: Tx, today: date, tz: str, policy: Policy, only: str | None = None
+) -> list[dict[str, Any]]:
     """Each active household's visit status on ``today``, worst first (see
-    :meth:`sync.store.SQLiteStore.due_list`)."""
-    active = tx.conn.execute("SELECT * FROM household WHERE status IS NOT 'closed'").fetchall()
+    :meth:`sync.store.SQLiteStore.due_list`); ``only`` one household's (after a save the
+    tablet updates that row instead of recomputing them all)."""
+    # "?" IS NULL keeps one statement for both: every household, or just ``only``.
+    mine = (only,)
+    active = tx.conn.execute(
+        "SELECT * FROM household WHERE status IS NOT 'closed' AND (? IS NULL OR id = ?)",
+        mine * 2,
+    ).fetchall()
     visits = tx.conn.execute(
         "SELECT household_id, data FROM visit WHERE outcome = 'completed'"
+        " AND (? IS NULL OR household_id = ?)",
+        mine * 2,
     ).fetchall()
-    persons = tx.conn.execute("SELECT household_id, data FROM person").fetchall()
+    persons = tx.conn.execute(
+        "SELECT household_id, data FROM person WHERE ? IS NULL OR household_id = ?", mine * 2
+    ).fetchall()
     by_household: dict[str, list[dict[str, Any]]] = {}
     for row in visits:
         visit = rows.loads(row["data"])

@@ -40,10 +40,55 @@ def test_code_labels_come_from_sync_enums():
         ("Must be between 5 and 20 characters long.", "长度应为 5–20 个字符"),
         ("Must be at most 50 characters long.", "最多 50 个字符"),
         ("Missing data for required field.", "必填项"),
-        ("Something else.", "无效：Something else."),
+        ("Something else.", "输入无效"),
     ],
 )
 def test_shared_schema_messages_read_in_chinese(text, zh):
     from mobile.i18n import message
 
     assert message(text, "zh") == zh
+
+
+ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def _failures():
+    """Every transport and auth failure the sync client raises, as the app meets them."""
+    from sync import wire
+
+    kinds = [wire.SyncError, *_subclasses(wire.SyncError)]
+    for kind in kinds:
+        for status in (None, 400, 401, 403, 404, 413, 422, 429, 500, 502, 503):
+            yield kind(f"GET https://x/api -> {status}", status=status)
+    yield OSError("Connection refused")
+    yield ConnectionResetError()
+    yield TimeoutError()
+    yield ValueError("garbled")
+
+
+def _subclasses(kind):
+    for sub in kind.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def test_every_transport_and_auth_failure_reads_in_chinese_and_says_what_is_safe():
+    from mobile.syncer import failure_kind
+    from mobile.viewmodels.auth import SignInViewModel
+
+    shown = set()
+    for error in _failures():
+        shown.add(tr(f"failure.{failure_kind(error)}", "zh"))
+        vm = SignInViewModel.__new__(SignInViewModel)  # only its error text is read
+        SignInViewModel._bad(vm, error)
+        shown.add(vm.error)
+    assert {text for text in shown if ENGLISH_WORD.search(text)} == set()
+    assert "无法连接服务器：记录已保存在本机，联网后自动上传" in shown
+    assert all("本机" in tr(key, "zh") for key in CATALOG if key.startswith("failure."))
+
+
+def test_every_schema_message_on_the_tablet_reads_in_chinese():
+    from mobile.i18n import message
+    from tests.sync.test_messages import every_message
+
+    assert {m for m in every_message() if ENGLISH_WORD.search(message(m, "zh"))} == set()

@@ -90,3 +90,41 @@ def test_a_refused_visit_is_described_and_discarded_only_on_request(household_id
     assert store.record("visit", record_id) is not None
     vm.discard(item["id"])
     assert vm.attention == [] and store.attention_items() == []
+
+
+def test_a_draft_whose_record_was_since_queued_opens_read_only_and_is_dropped(
+    household_id, signed_in
+):
+    from mobile import records
+    from mobile.viewmodels.visit import VisitFormViewModel
+
+    sync(signed_in)
+    vm = VisitFormViewModel(signed_in)
+    vm.open_new(household_id)
+    vm.set("outcome", "completed")
+    assert vm.autosave()
+    stale = records.open_draft(signed_in.store)
+    assert vm.submit() and records.drafts(signed_in.store) == []
+    # The raw form comes back (as an app before one draft per form could leave it).
+    records.remember_draft(signed_in.store, "visit", household_id, stale["form"], "")
+    resumed = VisitFormViewModel(signed_in)
+    resumed.restore(records.open_draft(signed_in.store))
+    assert resumed.read_only and not resumed.submit()
+    assert records.drafts(signed_in.store) == []
+    assert signed_in.store.record("visit", stale["form"]["id"])["local_state"] == "pending"
+
+
+def test_one_draft_per_household_and_kind_is_found_for_a_new_visit(household_id, signed_in):
+    from mobile import records
+    from mobile.viewmodels.visit import VisitFormViewModel
+
+    sync(signed_in)
+    vm = VisitFormViewModel(signed_in)
+    vm.open_new(household_id)
+    vm.set("notes", "楼道里遇到")
+    vm.autosave()
+    draft = records.draft_for(signed_in.store, "visit", household_id)
+    assert draft["form"]["id"] == vm.form["id"]
+    assert records.draft_for(signed_in.store, "interview", household_id) is None
+    records.discard(signed_in.store, draft)
+    assert records.drafts(signed_in.store) == []

@@ -95,9 +95,11 @@ def test_returned_visit_is_corrected_and_conflict_shows_both_values(tablet, sess
     app.tap(row=["record_id", str(visit.id)])
     assert not app.vm("read_only") and not app.call("get", id="submit", attr="disabled")
     app.tap(id="back")
+    assert app.screen() == "records"  # back where the form was opened from
+    app.tap(id="back")
     stored = app.store("record", "visit", str(visit.id))
     assert (stored["local_state"], stored["status"]) == ("synced", "returned")
-    assert app.store("get_state", "open_draft") is None and app.store("outbox_items") == []
+    assert not app.store("get_state", "drafts") and app.store("outbox_items") == []
     app.tap(id="nav_returned")
     app.tap(row=["record_id", str(visit.id)])
     assert "请补充收入情况" in app.vm("review_comment")
@@ -143,18 +145,18 @@ def test_a_kill_while_typing_offers_the_draft_again(tablet):
     wait_stored(
         app,
         lambda: (
-            (app.call("store", method="get_state", args=["open_draft"]) or {})
-            .get("form", {})
-            .get("notes")
-            == "敲门无人应答，邻居说去医院了"
+            [d["form"].get("notes") for d in (app.store("get_state", "drafts") or {}).values()]
+            == ["敲门无人应答，邻居说去医院了"]
         ),
         "the autosaved draft",
     )
     app.kill()
     app = tablet()
     unlock(app)
-    assert row["head"] in app.vm("draft_offer")
-    app.tap(id="draft_continue")
+    assert app.call("get", id="nav_drafts") == "草稿 1"
+    app.tap(id="nav_drafts")
+    assert row["head"] in app.vm("rows")[0]["title"]
+    app.tap(text="继续填写")
     assert app.screen() == "visit"
     assert app.call("get", id="notes") == "敲门无人应答，邻居说去医院了"
     assert app.vm("form")["outcome"] == "not_home"

@@ -29,7 +29,7 @@ def test_a_waiting_visit_opens_read_only_and_back_leaves_it_queued(tablet, demo_
     routine_visit(app, row["household_id"])
     [queued] = app.store("outbox_items")
     counts, visited = app.vm("counts"), due_row(app, row["household_id"])
-    assert visited["state"] == "done"
+    assert visited["due_state"] == "done"
 
     app.tap(id="nav_records")
     app.tap(row=["record_id", queued["id"]])
@@ -39,20 +39,22 @@ def test_a_waiting_visit_opens_read_only_and_back_leaves_it_queued(tablet, demo_
     assert app.call("get", id="submit", attr="disabled")
     shot(app, "read-only-visit")
     app.tap(id="back")
+    assert app.screen() == "records"  # back where the form was opened from
+    app.tap(id="back")
 
     assert app.screen() == "duelist"
     assert app.store("outbox_items") == [queued]  # still queued, unchanged
     stored = app.store("record", "visit", queued["id"])
     assert (stored["local_state"], stored["status"]) == ("pending", "submitted")
     assert app.vm("counts") == counts
-    assert due_row(app, row["household_id"])["state"] == "done"
+    assert due_row(app, row["household_id"])["due_state"] == "done"
 
     # A new form opened and left without a change writes no draft either.
     other = first_row(app)
     app.tap(row=["household_id", other["household_id"]], text="走访")
     fresh = app.vm("form")["id"]
     app.tap(id="back")
-    assert app.store("get_state", "open_draft") is None
+    assert not app.store("get_state", "drafts")
     assert app.store("record", "visit", fresh) is None
     assert app.store("outbox_items") == [queued]
 

@@ -38,8 +38,8 @@ def first_row(app: RemoteApp, state: str | None = None) -> dict:
         for r in rows:
             if (
                 wanted is None
-                or r["state"] == wanted
-                or (wanted == "not done" and r["state"] != "done")
+                or r["due_state"] == wanted
+                or (wanted == "not done" and r["due_state"] != "done")
             ):
                 return r
     return rows[0]

@@ -247,3 +247,29 @@ def test_the_password_is_hashed_outside_the_write_transaction(
         written.set()
         signer.join(30)
     assert answers == [201]
+
+
+def test_a_stranger_on_many_addresses_cannot_lock_the_owner_out(world, client, app, runner):
+    """50 wrong passwords from 10 addresses (issue 18.5): the per-user ceiling then slows
+    down unknown addresses, but not the address the owner signed in from recently."""
+    name = world.adv_a.username
+    assert _login_from(client, "10.0.0.7", name).status_code == 201  # the owner's tablet
+    ceiling = app.config["LOGIN_MAX_FAILURES_PER_USER"]
+    per_address = app.config["LOGIN_MAX_FAILURES_PER_USER_ADDRESS"]
+    for n in range(ceiling):
+        address = f"10.6.0.{n // per_address}"
+        assert _login_from(client, address, name, "wrong").status_code == 401
+    assert _login_from(client, "10.6.0.99", name).status_code == 429  # unknown: slowed down
+    assert _login_from(client, "10.0.0.7", name, "typo").status_code == 401
+    listed = runner.invoke(args=["user", "lockouts"]).output.splitlines()
+    (owner,) = [line for line in listed if "10.0.0.7" in line]
+    assert owner.endswith("-")  # the admin sees the owner's address is not locked
+    assert _login_from(client, "10.0.0.7", name).status_code == 201  # the owner carries on
+
+
+def test_the_owners_own_guesses_still_meet_the_per_address_limit(world, client, app):
+    name = world.adv_a.username
+    assert _login_from(client, "10.0.0.7", name).status_code == 201
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_USER_ADDRESS"]):
+        assert _login_from(client, "10.0.0.7", name, "wrong").status_code == 401
+    assert _login_from(client, "10.0.0.7", name).status_code == 429

@@ -19,7 +19,16 @@ from server.config import DEV_SECRET_KEY, MAKE_A_KEY
 BIN = Path(sys.executable).parent
 TANFANG = shutil.which("tanfang", path=str(BIN)) or "tanfang"
 # The real entry point, asked for help with nothing at all in its environment.
-HELP_CASES = [[], ["user", "create"], ["db", "upgrade"], ["schedule", "due"], ["serve"], ["app"]]
+HELP_CASES = [
+    [],
+    ["user", "create"],
+    ["db", "upgrade"],
+    ["schedule", "due"],
+    ["serve"],
+    ["app"],
+    ["roster", "import"],
+    ["area", "import"],
+]
 
 
 def _run_together(argvs: list[list[str]], env: dict[str, str]) -> list[subprocess.CompletedProcess]:

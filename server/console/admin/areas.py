@@ -69,7 +69,7 @@ def admin_area_create():
     return redirect(url_for("console.admin_areas"))
 
 
-@bp.route("/admin/areas/<int:area_id>", methods=["GET", "POST"])
+@bp.route("/admin/areas/<id:area_id>", methods=["GET", "POST"])
 @roles_required("admin")
 def admin_area(area_id: int):
     """Rename an area (name and code); its kind and parent stay."""

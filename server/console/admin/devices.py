@@ -61,7 +61,7 @@ def admin_devices():
     )
 
 
-@bp.post("/admin/devices/<int:device_pk>/revoke")
+@bp.post("/admin/devices/<id:device_pk>/revoke")
 @roles_required("admin")
 def admin_device_revoke(device_pk: int):
     """Revoke the tablet's token (a lost tablet); the advisor signs in again on a new one."""

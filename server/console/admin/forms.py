@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
@@ -19,8 +18,10 @@ from wtforms.fields import DateField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from server.console.forms import ConsoleForm
 
-class _Get(FlaskForm):
+
+class _Get(ConsoleForm):
     class Meta:
         csrf = False
 
@@ -31,7 +32,7 @@ class UserFilterForm(_Get):
     active = SelectField(_l("Status"), validators=[Optional()])
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(ConsoleForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
@@ -42,19 +43,19 @@ class UserCreateForm(FlaskForm):
     )
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(ConsoleForm):
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
     area = SelectField(_l("Area"), validators=[Optional()])
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(ConsoleForm):
     password = PasswordField(
         _l("New password (leave empty to generate one)"), validators=[Optional(), Length(max=256)]
     )
 
 
-class ActiveForm(FlaskForm):
+class ActiveForm(ConsoleForm):
     active = HiddenField(validators=[DataRequired()])
 
 
@@ -62,14 +63,14 @@ class DeviceFilterForm(_Get):
     state = SelectField(_l("Show"), validators=[Optional()])
 
 
-class AreaCreateForm(FlaskForm):
+class AreaCreateForm(ConsoleForm):
     kind = SelectField(_l("Kind"), validators=[DataRequired()])
     parent = SelectField(_l("Belongs to"), validators=[Optional()])
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
     name = StringField(_l("Area name"), validators=[DataRequired(), Length(max=100)])
 
 
-class AreaRenameForm(FlaskForm):
+class AreaRenameForm(ConsoleForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
     name = StringField(_l("Area name"), validators=[DataRequired(), Length(max=100)])
 
@@ -103,7 +104,7 @@ class RuleForm(Form):
     remove = BooleanField(_l("Remove this rule"))
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(ConsoleForm):
     high = SelectField(_l("High"))
     medium = SelectField(_l("Medium"))
     low = SelectField(_l("Low"))

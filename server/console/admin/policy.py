@@ -4,7 +4,6 @@ the raising rules), validated by sync.policy and saved like the API's PUT."""
 from __future__ import annotations
 
 import hashlib
-import json
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -21,6 +20,7 @@ from server.services.core.errors import Invalid
 from server.services.core.transaction import unit_of_work
 from server.services.households import schedule
 from sync.policy import dump_policy
+from sync.protocol import canonical_json
 
 LEVELS = ("high", "medium", "low")
 CONDITIONS = {
@@ -105,7 +105,7 @@ def _put_errors(form: PolicyForm, errors: dict, kept: list) -> None:
 
 def _token(data: dict) -> str:
     """Names the policy a preview showed: a save goes ahead only with the same policy."""
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
+    return hashlib.sha256(canonical_json(data).encode()).hexdigest()[:32]
 
 
 def _preview(form: PolicyForm, data: dict):

@@ -123,7 +123,7 @@ def _forms(user, edit: UserEditForm | None = None, reset: PasswordResetForm | No
     }
 
 
-@bp.get("/admin/users/<int:user_id>")
+@bp.get("/admin/users/<id:user_id>")
 @roles_required("admin")
 def admin_user(user_id: int):
     """One account: its details, a password reset, deactivation."""
@@ -131,7 +131,7 @@ def admin_user(user_id: int):
     return render_template("console/admin_user.html", **_forms(user))
 
 
-@bp.post("/admin/users/<int:user_id>/details")
+@bp.post("/admin/users/<id:user_id>/details")
 @roles_required("admin")
 def admin_user_details(user_id: int):
     """Change the name, role and area (the role decides which kinds of area fit)."""
@@ -159,7 +159,7 @@ def admin_user_details(user_id: int):
     return render_template("console/admin_user.html", **_forms(user, edit=form)), 422
 
 
-@bp.post("/admin/users/<int:user_id>/password")
+@bp.post("/admin/users/<id:user_id>/password")
 @roles_required("admin")
 def admin_user_password(user_id: int):
     """Set a temporary password (typed, or generated and shown once); the account's console
@@ -185,7 +185,7 @@ def admin_user_password(user_id: int):
     return render_template("console/admin_user.html", **_forms(user, reset=form)), 422
 
 
-@bp.post("/admin/users/<int:user_id>/active")
+@bp.post("/admin/users/<id:user_id>/active")
 @roles_required("admin")
 def admin_user_active(user_id: int):
     """Deactivate (its tokens and sessions stop at once) or reactivate the account."""

@@ -9,10 +9,11 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from server.console.admin import common
+from server.console.forms import ConsoleForm
 from server.services.households import identity
 
 
-class MoveForm(FlaskForm):
+class MoveForm(ConsoleForm):
     """Which households to move and to whom (a GET form: the preview writes nothing)."""
 
     class Meta:
@@ -38,7 +39,7 @@ class MoveForm(FlaskForm):
     )
 
 
-class ConfirmMoveForm(FlaskForm):
+class ConfirmMoveForm(ConsoleForm):
     """The preview's confirm button: the same selection, and the count it showed."""
 
     kind = HiddenField(validators=[DataRequired()])
@@ -52,7 +53,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ConfirmLeadForm(FlaskForm):
+class ConfirmLeadForm(ConsoleForm):
     external_id = StringField(_l("Household number"), validators=[DataRequired(), Length(max=64)])
     categories = MultiCheckboxField(_l("Categories"), coerce=str, validators=[DataRequired()])
     hardship_level = SelectField(_l("Hardship level"), coerce=str, validators=[DataRequired()])
@@ -69,7 +70,7 @@ class ConfirmLeadForm(FlaskForm):
     employment = SelectField(_l("Employment"), coerce=str, validators=[DataRequired()])
 
 
-class DeclineLeadForm(FlaskForm):
+class DeclineLeadForm(ConsoleForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(min=2, max=2000)])
 
 

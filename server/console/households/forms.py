@@ -6,8 +6,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Regexp
+from wtforms.validators import InputRequired, Regexp, ValidationError
 
+from server.console.forms import ConsoleForm
 from server.console.labels import choices
 from server.services.core import paging
 
@@ -27,13 +28,21 @@ SCHEMA_MESSAGES = (
 )
 
 
-class _VersionedForm(FlaskForm):
+def _a_version(_form: FlaskForm, field: HiddenField) -> None:
+    # Validated like any id: a number the database cannot hold would otherwise read as "no
+    # version sent" and skip the conflict check.
+    if paging.whole_number((field.data or "").strip()) is None:
+        raise ValidationError(_l("Not a valid version: open the page again."))
+
+
+class _VersionedForm(ConsoleForm):
     # The household's version the page showed: a change made meanwhile is a conflict. A
     # form without it (not sent by the page) could never detect one, so it is refused.
     version = HiddenField(
         validators=[
             InputRequired(message=_l("The form is incomplete: open the page again.")),
             Regexp(r"^\d+$", message=_l("The form is incomplete: open the page again.")),
+            _a_version,
         ]
     )
 

@@ -76,14 +76,19 @@ def review_queue():
 @roles_required()
 def review_record(entity: str, record_id: uuid.UUID):
     """One record beside the household's previous visit, with approve and return."""
+    return _record_page(entity, record_id, ReturnForm(formdata=None))
+
+
+def _record_page(entity: str, record_id: uuid.UUID, return_form: ReturnForm, status: int = 200):
     detail = review.review_detail(db.session, actor(), entity, record_id)
-    return render_template(
+    page = render_template(
         "console/review_record.html",
         detail=detail,
         approve_form=ActionForm(),
-        return_form=ReturnForm(),
+        return_form=return_form,
         reviewable=detail.record.status in workflow.REVIEWABLE,
     )
+    return page, status
 
 
 @bp.post("/review/<any(visit, interview):entity>/<uuid:record_id>/approve")
@@ -108,8 +113,10 @@ def return_record(entity: str, record_id: uuid.UUID):
     """Return the record to its advisor with a comment (it reaches the tablet)."""
     form = ReturnForm()
     if not form.validate_on_submit():
+        # The page again, the comment kept and the reason beside it (a NUL, say: refused
+        # here on both databases alike).
         flash(_("Say why the record goes back."), "danger")
-        return redirect(url_for("console.review_record", entity=entity, record_id=record_id))
+        return _record_page(entity, record_id, form, 422)
     return _decide(
         entity,
         record_id,

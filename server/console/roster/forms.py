@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField
 from wtforms.validators import DataRequired
 
+from server.console.forms import ConsoleForm
 
-class RosterUploadForm(FlaskForm):
+
+class RosterUploadForm(ConsoleForm):
     file = FileField(
         _l("Roster file (CSV or XLSX)"),
         validators=[
@@ -19,7 +20,7 @@ class RosterUploadForm(FlaskForm):
     )
 
 
-class RosterImportForm(FlaskForm):
+class RosterImportForm(ConsoleForm):
     """The import's confirmation: the fingerprint of the plan the page showed."""
 
     fingerprint = HiddenField(validators=[DataRequired()])

@@ -36,6 +36,8 @@ class Upload:
     imported: dict | None = None
     # The dry run's plan fingerprint: the confirm form carries it back (docs/roster.md).
     fingerprint: str = ""
+    # How the file was read (encoding and sample names, sheet, rows read): to confirm.
+    notes: list = field(default_factory=list)
 
     @property
     def refused(self) -> int:

@@ -48,12 +48,12 @@ ACTIONS = {
 TYPES = {"csv": "text/csv", "xlsx": report.XLSX_TYPE}  # Flask adds "; charset=utf-8" to text
 
 
-def _max_upload() -> int:
+def max_upload() -> int:
     return int(current_app.config.get("ROSTER_MAX_UPLOAD", DEFAULT_MAX_UPLOAD))
 
 
 # A roster is larger than any other request: its own limit, for this endpoint only.
-UPLOAD_LIMITS["console.roster_check"] = _max_upload
+UPLOAD_LIMITS["console.roster_check"] = max_upload
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -66,7 +66,7 @@ def _too_large(error: RequestEntityTooLarge):
 def _page(form: RosterUploadForm, status: int = 200):
     return (
         render_template(
-            "console/roster.html", form=form, columns=COLUMNS, max_mb=_max_upload() // 2**20
+            "console/roster.html", form=form, columns=COLUMNS, max_mb=max_upload() // 2**20
         ),
         status,
     )
@@ -78,7 +78,7 @@ def roster():
     """The upload form, the template files and the columns they hold."""
     form = RosterUploadForm()
     if request.args.get("too_large"):
-        form.file.errors = [_("The file is larger than %(mb)d MB.", mb=_max_upload() // 2**20)]
+        form.file.errors = [_("The file is larger than %(mb)d MB.", mb=max_upload() // 2**20)]
     return _page(form)
 
 
@@ -91,6 +91,7 @@ def roster_check():
         return _page(form, 400)
     data = form.file.data.read()
     upload = uploads.save(actor().id, form.file.data.filename or "", data)
+    _end_transaction()
     try:
         table = roster_service.read_table(data, upload.filename)
     except Invalid as error:
@@ -104,9 +105,17 @@ def roster_check():
     return redirect(url_for("console.roster_report", upload_id=upload.id))
 
 
+def _end_transaction() -> None:
+    """End the request's read-only transaction (the signed-in user's lookup) before a
+    file is parsed: a long parse must hold no database lock or connection (on SQLite a
+    held transaction blocks every writer)."""
+    db.session.rollback()
+
+
 def _remember(upload: uploads.Upload, plan: roster_service.Plan) -> None:
     upload.counts, upload.encoding = plan.counts, plan.encoding
     upload.fingerprint = plan.fingerprint
+    upload.notes = plan.notes
     uploads.write_meta(upload)
     uploads.save_results(upload, [asdict(r) for r in plan.results])
 
@@ -182,6 +191,7 @@ def roster_import(upload_id: str):
     data = uploads.data_of(upload)
     if data is None:
         abort(404)
+    _end_transaction()
     table = roster_service.read_table(data, upload.filename)
     try:
         with unit_of_work(db.session):

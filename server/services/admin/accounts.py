@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from server.models import Area, Household, User
-from server.services.auth import users
+from server.services.auth import sessions, users
 from server.services.auth.console_auth import MIN_PASSWORD
 from server.services.auth.tokens import hash_password
 from server.services.core import audit
@@ -91,9 +91,9 @@ def _not_self(actor: User, user: User, field: str, what: str) -> None:
 def set_active(session: Session, *, actor: User, user: User, active: bool, now: datetime) -> User:
     """Deactivate or reactivate an account.
 
-    A deactivated account's device tokens answer 401 and its console sessions end on their
-    next request (both check ``active`` every time). Its tokens are not revoked: a tablet
-    that changes hands still proves with them whose unsent records it delivers
+    A deactivated account's device tokens answer 401 (checked every time) and its console
+    sessions end for good (reactivating the account revives none of them). Its tokens are
+    not revoked: a tablet that changes hands still proves with them whose unsent records it delivers
     (``on_behalf_of``), and a reactivated advisor's tablet carries on.
     """
     require_admin(actor)
@@ -101,6 +101,7 @@ def set_active(session: Session, *, actor: User, user: User, active: bool, now: 
     if user.active == active:
         return user
     user.active = active
+    sessions.end_all(session, user.id)
     audit.record(
         session,
         actor=actor,
@@ -116,9 +117,8 @@ def set_active(session: Session, *, actor: User, user: User, active: bool, now: 
 def reset_password(
     session: Session, *, actor: User, user: User, password: str, now: datetime, method: str
 ) -> User:
-    """Give the account a new password (the admin hands it over); its console sessions end
-    (their key holds a fingerprint of the hash). One's own goes through the password page,
-    which asks for the current one."""
+    """Give the account a new password (the admin hands it over); its console sessions end.
+    One's own goes through the password page, which asks for the current one."""
     require_admin(actor)
     _not_self(actor, user, "password", "reset")
     if len(password) < MIN_PASSWORD:
@@ -126,6 +126,7 @@ def reset_password(
     if len(password) > 256:
         raise Invalid("The password was not reset.", {"password": ["At most 256 characters."]})
     user.password_hash = hash_password(password, method)
+    sessions.end_all(session, user.id)
     audit.record(
         session,
         actor=actor,
@@ -191,6 +192,8 @@ def update_user(
         errors = _caseload_errors(session, user, role, area)
     if errors:
         raise Invalid("The account was not changed.", errors)
+    if role != user.role:
+        sessions.end_all(session, user.id)  # what the console shows depends on the role
     user.display_name, user.role = display_name, role
     user.area, user.area_id = area, area.id if area else None
     diff = audit.changes(user)

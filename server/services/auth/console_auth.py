@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from server.models import LoginFailure, User
+from server.services.auth import addresses, sessions
 from server.services.auth.tokens import Candidate, SignInRefused, hash_password
-from server.services.core import audit, paging
+from server.services.core import audit
 from server.services.core.errors import Forbidden, Invalid
 
 # Who may use the console at all; advisors work on their tablets.
@@ -18,11 +19,19 @@ CONSOLE_ROLES = frozenset({"supervisor", "admin"})
 MIN_PASSWORD = 8
 
 
+@dataclass(frozen=True)
+class ConsoleSignIn:
+    """A console sign-in that held: the user and the key of the new server-side session."""
+
+    user: User
+    key: str
+
+
 def finish_console_sign_in(
     session: Session, *, candidate: Candidate, valid: bool, remote_addr: str, now: datetime
-) -> User:
+) -> ConsoleSignIn:
     """Step 3 of a console sign-in (steps 1–2 are :func:`server.services.auth.tokens.
-    sign_in_candidate` and ``password_matches``): the user, or a refusal that is kept.
+    sign_in_candidate` and ``password_matches``): a new session, or a refusal that is kept.
 
     A wrong password is recorded like the API's, so the throttle counts both together. A
     right password of an advisor is refused only after the check, so the answer tells a
@@ -35,29 +44,11 @@ def finish_console_sign_in(
     session.execute(delete(LoginFailure).where(LoginFailure.username == candidate.username))
     if user.role not in CONSOLE_ROLES:
         raise Forbidden("The console is for supervisors and admins.")
+    addresses.note(session, user=user, remote_addr=remote_addr, now=now)
     audit.record(
         session, actor=user, action="console_login", entity="user", entity_id=user.id, now=now
     )
-    return user
-
-
-def session_key(user: User) -> str:
-    """What the browser session remembers of the user: the id and a fingerprint of the
-    password hash, so a password change (or reset) signs out every other session."""
-    digest = hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
-    return f"{user.id}.{digest}"
-
-
-def user_for_session(session: Session, key: str) -> User | None:
-    """The active console user a session key names, or None if it no longer holds."""
-    user_id, _, _digest = key.partition(".")
-    number = paging.whole_number(user_id)
-    if number is None:
-        return None
-    user = session.get(User, number)
-    if user is None or not user.active or session_key(user) != key:
-        return None
-    return user
+    return ConsoleSignIn(user, sessions.start(session, user=user, now=now))
 
 
 def change_password(
@@ -70,7 +61,8 @@ def change_password(
     method: str = "scrypt",
 ) -> User:
     """Set a new password once the caller has checked the current one (``current_ok``,
-    slow, outside the transaction)."""
+    slow, outside the transaction); every session of the account ends with the old one (the
+    caller starts a new one for the browser that changed it)."""
     errors: dict[str, list[str]] = {}
     if not current_ok:
         errors["current_password"] = ["Wrong password."]
@@ -79,6 +71,7 @@ def change_password(
     if errors:
         raise Invalid("The password was not changed.", errors)
     actor.password_hash = hash_password(new_password, method)
+    sessions.end_all(session, actor.id)
     audit.record(
         session,
         actor=actor,

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from server.models import LoginFailure
+from server.services.auth import addresses
 from server.services.auth.tokens import LoginPolicy
 
 
@@ -25,7 +26,8 @@ class Lockout:
 
 def list_lockouts(session: Session, *, now: datetime, policy: LoginPolicy) -> list[Lockout]:
     """Every (username, address) with failures in the window, most failures first;
-    ``locked`` when that pair or the username as a whole is at its limit."""
+    ``locked`` when that pair is at its limit, or the username as a whole is and the
+    address is not one the user signed in from recently (the ceiling spares those)."""
     since = now - policy.window
     rows = session.execute(
         select(
@@ -45,7 +47,10 @@ def list_lockouts(session: Session, *, now: datetime, policy: LoginPolicy) -> li
             failures=count,
             last_at=last,
             locked=count >= policy.max_per_user_address
-            or per_user[username] >= policy.max_per_user,
+            or (
+                per_user[username] >= policy.max_per_user
+                and not addresses.is_known(session, username=username, remote_addr=addr, now=now)
+            ),
         )
         for username, addr, count, last in rows
     ]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from server.models import Device, LoginFailure, User
+from server.services.auth import addresses
 from server.services.core import audit
 from server.services.core.errors import Throttled, Unauthorized
 
@@ -30,7 +31,9 @@ class LoginPolicy:
     Guessing is throttled per (username, address) at ``max_per_user_address``, so a
     stranger's failures do not lock the account's owner out at their own address. Across
     all addresses a username has a far higher ceiling (``max_per_user``, against guessing
-    from many machines) and an address one over all usernames (``max_per_ip``). An admin
+    from many machines) that holds only for addresses the user has not signed in from
+    recently (``addresses.KNOWN_FOR``), and an address one over all usernames
+    (``max_per_ip``). An admin
     lifts a lockout with ``tanfang user unlock``.
     """
 
@@ -81,14 +84,18 @@ def _check_throttle(
     session: Session, username: str, remote_addr: str, now: datetime, policy: LoginPolicy
 ) -> None:
     since = now - policy.window
-    for condition, limit in (
+    limits = [
         (
             and_(LoginFailure.username == username, LoginFailure.remote_addr == remote_addr),
             policy.max_per_user_address,
         ),
-        (LoginFailure.username == username, policy.max_per_user),
         (LoginFailure.remote_addr == remote_addr, policy.max_per_ip),
-    ):
+    ]
+    # The ceiling over all addresses slows down guessing from unknown machines only: an
+    # address the user signed in from recently stays open to them (per address above).
+    if not addresses.is_known(session, username=username, remote_addr=remote_addr, now=now):
+        limits.append((LoginFailure.username == username, policy.max_per_user))
+    for condition, limit in limits:
         count, oldest = session.execute(
             select(func.count(), func.min(LoginFailure.at)).where(
                 condition, LoginFailure.at > since
@@ -186,6 +193,7 @@ def finish_sign_in(
         session.add(LoginFailure(username=username, remote_addr=remote_addr, at=now))
         raise SignInRefused("Wrong username or password.")
     session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    addresses.note(session, user=user, remote_addr=remote_addr, now=now)
     # One live token per tablet and user: signing in again retires the previous one.
     session.execute(
         update(Device)

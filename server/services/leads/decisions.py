@@ -15,6 +15,7 @@ from server.models import Area, Household, Lead, User
 from server.services.core import audit, scope
 from server.services.core.errors import Conflict, Invalid, NotFound
 from server.services.households import households, schedule
+from sync.fields import resident_id
 from sync.records import HouseholdSchema, PersonSchema
 
 _HOUSEHOLD = HouseholdSchema(exclude=("id", "cycle_override", "status"))
@@ -59,7 +60,7 @@ def _head(lead: Lead, form: dict) -> dict:
         "employment": form.get("employment"),
     }
     try:
-        compact = ric.validate(number)
+        compact = resident_id(number)
         data["birth_date"] = ric.get_birth_date(compact).isoformat()
         data["gender"] = "male" if int(compact[16]) % 2 else "female"
     except Exception:  # noqa: BLE001 - the schema below reports the bad number by field

@@ -23,6 +23,7 @@ from server.services.roster.existing import HEAD_COLUMNS, HOUSEHOLD_READ, MANAGE
 from server.services.roster.reading import Table
 from server.services.roster.values import HEAD_DEFAULTS, RowChecker, RowValues
 from sync.policy import cycle_for
+from sync.protocol import canonical_json
 from sync.schedule import period_of
 
 
@@ -67,6 +68,8 @@ class Plan:
     # Households whose row changes nothing but whose merge base is new (not versioned:
     # tablets never see it): ``{household id: imported_values}``.
     bases: dict[uuid.UUID, dict] = field(default_factory=dict)
+    # How the file was read (reading.Table.notes), for the person to confirm.
+    notes: list[str] = field(default_factory=list)
 
     @cached_property
     def fingerprint(self) -> str:
@@ -76,10 +79,10 @@ class Plan:
         for write in self.writes:
             key = write.household.get("external_id") if write.new else str(write.household_id)
             item = [key, write.household, write.head, write.imported_values]
-            digest.update(json.dumps(item, sort_keys=True, default=str).encode())
+            digest.update(canonical_json(item, default=str).encode())
         for household_id in sorted(self.bases):
             item = [str(household_id), self.bases[household_id]]
-            digest.update(json.dumps(item, sort_keys=True, default=str).encode())
+            digest.update(canonical_json(item, default=str).encode())
         for result in self.results:
             digest.update(json.dumps([result.row, result.kept], default=str).encode())
         return digest.hexdigest()[:32]
@@ -101,7 +104,7 @@ class _Checker:
         self.session = session
         self.table = table
         self.today = today
-        self.rows = RowChecker(table.columns)
+        self.rows = RowChecker(table.columns, table.encoding)
         self.areas = AreaIndex(session)
         self.policy = schedule.get_policy(session)
         self.streets = None if actor.role == "admin" else scope.street_ids(session, actor)
@@ -184,7 +187,7 @@ def check(
     found = existing(session, external_ids)
     numbers = [v.head["id_number"] for _, v in checked if "id_number" in v.head]
     owners = holders(session, numbers)
-    plan = Plan(results=[], writes=[], encoding=table.encoding)
+    plan = Plan(results=[], writes=[], encoding=table.encoding, notes=list(table.notes))
     kept: dict[uuid.UUID, tuple[RowResult, list[str]]] = {}
     for number, values in checked:
         result = RowResult(number, values.household.get("external_id"))

@@ -11,6 +11,7 @@ from typing import Any
 from marshmallow import ValidationError
 from stdnum.cn import ric
 
+from server.services.roster.cells import explain_id_number, fold_id_number, name_problem
 from server.services.roster.messages import zh
 from sync.enums import Category, Employment, HardshipLevel, Health, HouseholdStatus, LabourCapacity
 from sync.records import HouseholdSchema, PersonSchema
@@ -115,8 +116,9 @@ _PREPARE = {
 class RowChecker:
     """Checks rows one by one (memoising the values that repeat across rows)."""
 
-    def __init__(self, columns: list[str]) -> None:
+    def __init__(self, columns: list[str], encoding: str = "") -> None:
         self.columns = set(columns)
+        self.encoding = encoding
         self._fields = HouseholdSchema().load_fields
         self._members = PersonSchema().load_fields
         self._memo: dict[tuple[str, object], tuple[Any, str | None]] = {}
@@ -172,6 +174,10 @@ class RowChecker:
                 out.household[key] = self._load(key, raw)
             except CellError as error:
                 out.errors.append((error.column, error.message))
+        name = out.household.get("head_name")
+        if name and (problem := name_problem(name, self.encoding)):
+            del out.household["head_name"]
+            out.errors.append(("head_name", problem))
         self._check_head(cells, out)
         raw = cells.get("last_visit_on")
         if raw is not None:
@@ -194,21 +200,27 @@ class RowChecker:
         out.areas[key] = str(raw).strip()
 
     def _id_number(self, raw: object) -> str | None:
-        """The wire schema's ResidentId check, with its slow part remembered: validity
-        depends only on the region and birth date (the first 14 characters: stdnum looks
-        the region up for that date) and the check digit, so a number whose first 14
-        characters already passed needs only its check digit verified."""
-        text = None if raw is None else str(raw).strip()
+        """The wire schema's ResidentId check of the folded cell (cells.fold_id_number),
+        with its slow part remembered: validity depends only on the region and birth date
+        (the first 14 characters) and the check digit, so a number whose first 14
+        characters already passed needs only its check digit verified. A refusal says
+        which part is wrong."""
+        text, problem = fold_id_number(raw)
+        if problem is not None:
+            raise CellError("head_id_number", problem)
         if (
             text
             and len(text) == 18
             and text[:17].isascii()
             and text[:17].isdigit()
             and text[:14] in self._valid_prefixes
-            and ric.calc_check_digit(text) == text[17]
+            and ric.calc_check_digit(text) == text[17].upper()
         ):
-            return text
-        number = self._members["id_number"].deserialize(text)
+            return text.upper()
+        try:
+            number = self._members["id_number"].deserialize(text)
+        except ValidationError:
+            raise CellError("head_id_number", explain_id_number(text or "")) from None
         if number is not None:
             self._valid_prefixes.add(number[:14])
         return number

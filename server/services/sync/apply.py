@@ -190,7 +190,9 @@ def is_duplicate(stored, user: User, digest: str, base_version: int | None) -> b
     version, it saw the return, so this is a status transition to apply; below it (or
     absent: an older tablet), it is the earlier resubmission again.
     """
-    mine = stored is not None and user.id in (stored.advisor_id, stored.corrected_by_id)
+    # A record of this batch (bulk.Pending) has no corrector yet.
+    corrector = getattr(stored, "corrected_by_id", None)
+    mine = stored is not None and user.id in (stored.advisor_id, corrector)
     if not mine or stored.payload_hash != digest:
         return False
     return stored.status != "returned" or base_version is None or base_version < stored.version

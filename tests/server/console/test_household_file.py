@@ -153,6 +153,39 @@ def test_a_form_without_the_pages_version_changes_nothing(world, console, sessio
     assert session.get(Household, home.id).hardship_level == "medium"
 
 
+TOO_LONG = ["9" * 20, "1" + "0" * 30, "18446744073709551617"]
+FORMS = [
+    ("/level", {"level-hardship_level": "high"}),
+    (
+        "/override",
+        {
+            "override-cycle": "monthly",
+            "override-reason": "住院治疗中",
+            "override-expires_on": "2099-01-31",
+        },
+    ),
+    ("/override/remove", {}),
+]
+
+
+@pytest.mark.parametrize("version", TOO_LONG)
+@pytest.mark.parametrize(("tail", "data"), FORMS)
+def test_a_version_no_id_could_be_is_refused_never_applied(
+    world, console, session, home, tail, data, version
+):
+    """A version of 20+ digits skipped the edit-conflict check and applied (issue 18.4)."""
+    console.as_user(world.sup_a)
+    if tail.endswith("remove"):  # an override to remove (the page shows the form then)
+        override = {**FORMS[1][1], "override-version": _version(session, home)}
+        assert console.post(_url(home, "/override"), override).status_code == 302
+    before, events = _version(session, home), _events(session)
+    prefix = "remove" if tail.endswith("remove") else tail.strip("/")
+    response = console.post(_url(home, tail), {**data, f"{prefix}-version": version})
+    assert response.status_code == 422
+    assert "版本号无效，请重新打开本页。" in response.get_data(as_text=True)
+    assert (_version(session, home), _events(session)) == (before, events)
+
+
 def test_a_change_made_meanwhile_is_a_conflict_not_overwritten(world, console, session, home):
     console.as_user(world.sup_a)
     seen = _version(session, home)

@@ -53,6 +53,7 @@ ADMIN_ONLY: list[str] = [
     "/console/admin/users/new",
     "/console/admin/devices",
     "/console/admin/areas",
+    "/console/admin/areas/import",
     "/console/admin/policy",
     "/console/admin/audit",
     "/console/admin/audit.csv",
@@ -104,12 +105,13 @@ ACTIONS = {
     "/console/leads/<uuid:lead_id>/decline": LEAD_ACTIONS,
     # The administration pages' other routes: test_admin_permissions.py walks each of them
     # for every role (admins only; supervisors 403; no session to sign-in).
-    "/console/admin/users/<int:user_id>": "test_admin_permissions.py",
-    "/console/admin/users/<int:user_id>/details": "test_admin_permissions.py",
-    "/console/admin/users/<int:user_id>/password": "test_admin_permissions.py",
-    "/console/admin/users/<int:user_id>/active": "test_admin_permissions.py",
-    "/console/admin/devices/<int:device_pk>/revoke": "test_admin_permissions.py",
-    "/console/admin/areas/<int:area_id>": "test_admin_permissions.py",
+    "/console/admin/users/<id:user_id>": "test_admin_permissions.py",
+    "/console/admin/users/<id:user_id>/details": "test_admin_permissions.py",
+    "/console/admin/users/<id:user_id>/password": "test_admin_permissions.py",
+    "/console/admin/users/<id:user_id>/active": "test_admin_permissions.py",
+    "/console/admin/devices/<id:device_pk>/revoke": "test_admin_permissions.py",
+    "/console/admin/areas/<id:area_id>": "test_admin_permissions.py",
+    "/console/admin/areas/import/<upload_id>": "test_area_import.py::test_only_admins",
 }
 
 # Who sees which household: both streets' supervisors see the split one; street B's

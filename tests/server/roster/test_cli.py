@@ -27,6 +27,7 @@ def test_dry_run_writes_a_report_and_nothing_else(runner, world, session, tmp_pa
     result = runner.invoke(args=args)
     assert result.exit_code == 0, result.output
     assert "新建 3" in result.output
+    assert "读取 3 行数据" in result.output and "姓名示例：王1、王2、王3" in result.output
     text = report.read_bytes()
     assert text.startswith(b"\xef\xbb\xbf")
     assert "行号,家庭编号,结果,列,说明" in text.decode("utf-8-sig")

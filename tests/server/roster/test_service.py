@@ -113,7 +113,7 @@ def _refusal(session, world, bad: dict, actor="admin", before=()):
 @pytest.mark.parametrize(
     ("bad", "column", "message"),
     [
-        ({"head_id_number": "110105194912310021"}, "head_id_number", "不是有效的居民身份证号"),
+        ({"head_id_number": "110105194912310021"}, "head_id_number", "校验位不符"),
         ({"head_id_number": ""}, "head_id_number", "必填"),
         ({"registration_street": "丙街道"}, "registration_street", "没有这个街道"),
         ({"registration_community": "B1社区"}, "registration_community", "没有这个社区"),

@@ -105,3 +105,13 @@ def test_due_list_computes_each_households_status(store):
     assert states[hh3].state == State.NEW
     assert states[hh4].cycle == "half_yearly"  # from the default policy
     assert items[0]["household"]["id"] == HH2  # worst first
+
+
+def test_the_due_list_of_one_household_is_its_item_of_the_whole(store):
+    pull(store, change("visit", server_visit(str(uuid.uuid4()))))
+    pull(store, change("household", household_data(HH2, version=41, head_name="李四")))
+    whole = store.due_list(date(2025, 3, 20))
+    for household_id in (HH, HH2):
+        mine = [i for i in whole if i["household"]["id"] == household_id]
+        assert store.due_list(date(2025, 3, 20), only=household_id) == mine
+    assert store.due_list(date(2025, 3, 20), only=str(uuid.uuid4())) == []
