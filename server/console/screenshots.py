@@ -3,7 +3,7 @@
 Serves a throw-away demo database (SQLite in a temporary folder) on 127.0.0.1 and drives
 Debian's Chromium headless through Playwright, signed in as the demo supervisor; writes
 ``console-<page>.png`` (1366 px wide, a street office laptop; ``--width 1024`` writes
-``console-<page>-1024.png``) into ``docs/screenshots``.
+``console-<page>-1024.png``; ``--lang en`` adds ``-en``) into ``docs/screenshots``.
 """
 
 from __future__ import annotations
@@ -122,7 +122,17 @@ def _field_reports(session) -> None:
     )
 
 
-def shoot(url: str, out: Path, width: int = 1366) -> list[Path]:
+def _choose_language(page, lang: str) -> None:
+    """Switch the console to ``lang`` through its own language form (a sign-in starts a new
+    session, which speaks Chinese again). The form is submitted by script: at 1024 px it sits
+    in the collapsed menu."""
+    if lang == "zh":
+        return
+    page.eval_on_selector("form[action$='/console/language']", "form => form.submit()")
+    page.wait_for_load_state()
+
+
+def shoot(url: str, out: Path, width: int = 1366, lang: str = "zh") -> list[Path]:
     """Sign in as the demo supervisor and photograph each page, then as the demo admin the
     administration pages; the files written."""
     from playwright.sync_api import sync_playwright
@@ -131,7 +141,7 @@ def shoot(url: str, out: Path, width: int = 1366) -> list[Path]:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": width, "height": 900}, locale="zh-CN")
-        suffix = "" if width == 1366 else f"-{width}"
+        suffix = ("" if width == 1366 else f"-{width}") + ("" if lang == "zh" else f"-{lang}")
 
         def snap(name: str) -> None:
             path = out / f"console-{name}{suffix}.png"
@@ -139,11 +149,13 @@ def shoot(url: str, out: Path, width: int = 1366) -> list[Path]:
             written.append(path)
 
         page.goto(f"{url}/console/sign-in")
+        _choose_language(page, lang)
         snap("sign-in")
         page.fill("input[name=username]", "supervisor1")
         page.fill("input[name=password]", DEMO_PASSWORD)
         page.click("form[action$='/console/sign-in'] button[type=submit]")
         page.wait_for_url(f"{url}/console/")
+        _choose_language(page, lang)
         snap("dashboard")
         page.goto(f"{url}/console/review")
         snap("review-queue")
@@ -180,7 +192,7 @@ def shoot(url: str, out: Path, width: int = 1366) -> list[Path]:
         page.click("#roster-upload button[type=submit]")
         page.wait_for_url(f"{url}/console/roster/*")
         snap("roster-report")
-        _shoot_admin(page, url, snap)
+        _shoot_admin(page, url, snap, lang)
         browser.close()
     return written
 
@@ -255,7 +267,7 @@ def _tablets(page, url: str) -> None:
         page.request.get(f"{url}/api/v1/sync/pull?limit=1", headers=report)
 
 
-def _shoot_admin(page, url: str, snap) -> None:
+def _shoot_admin(page, url: str, snap, lang: str) -> None:
     """Sign in as the demo admin and photograph the administration pages."""
     _tablets(page, url)
     toggler = page.locator("nav .navbar-toggler")
@@ -266,6 +278,7 @@ def _shoot_admin(page, url: str, snap) -> None:
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("form[action$='/console/sign-in'] button[type=submit]")
     page.wait_for_url(f"{url}/console/")
+    _choose_language(page, lang)
     for path, name in (
         ("/console/admin/users", "admin-users"),
         ("/console/admin/users/new", "admin-user-new"),
@@ -287,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     # 1366 px: a street office laptop; 1024 px: an old screen (files named …-1024.png).
     parser.add_argument("--width", type=int, action="append", choices=(1366, 1024))
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print(f"needs {CHROMIUM} (Debian's chromium package)", file=sys.stderr)
@@ -297,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="tanfang-console-shots-") as tmp:
             server, url = serve_demo(Path(tmp))
             try:
-                for path in shoot(url, args.out, width):
+                for path in shoot(url, args.out, width, args.lang):
                     print(path)
             finally:
                 server.shutdown()
