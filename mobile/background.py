@@ -13,7 +13,8 @@ log = logging.getLogger(__name__)
 
 class Worker:
     """Runs ``work()`` jobs in order on one daemon thread (one store connection) and posts
-    ``done(result)`` back through ``post`` (the UI thread in the app)."""
+    ``done(result)`` back through ``post`` (the UI thread in the app); ``done(None)`` when
+    the work failed (logged)."""
 
     def __init__(self, post: Callable[[Callable[[], None]], None]) -> None:
         self._post = post
@@ -35,5 +36,6 @@ class Worker:
                 result = work()
             except Exception:  # reported, never kills the worker
                 log.exception("background read failed")
-                continue
+                result = None  # ``done`` still hears of it: nobody waits for ever
+
             self._post(lambda d=done, r=result: d(r))

@@ -64,6 +64,7 @@ class DueListViewModel(EventDispatcher):
         self._items: list[dict[str, Any]] = []
         self._day = None  # the day the statuses were computed for
         self._tab_chosen = False
+        self._pending = 0  # background recomputes submitted and not yet applied
         self._worker = Worker(ctx.post)
         self.bind(tab=self._filter, search=self._filter, community=self._filter)
         language.bind(lang=lambda *_: self.refresh())
@@ -75,8 +76,17 @@ class DueListViewModel(EventDispatcher):
     def refresh_in_background(self) -> None:
         """The same recompute off the UI thread (a caseload of thousands takes a while);
         the rows change when it is done, ``computing`` says it runs."""
+        self._pending += 1
         self.computing = True
-        self._worker.submit(self._compute, self._apply)
+        self._worker.submit(self._compute, self._applied_in_background)
+
+    def _applied_in_background(self, computed) -> None:
+        # Computing stays on until the last queued recompute is in: an earlier one ending
+        # must not make the list look settled while a later one (after a sync) still runs.
+        self._pending -= 1
+        if computed is not None:
+            self._apply(computed)
+        self.computing = self._pending > 0
 
     def refresh_if_stale(self) -> None:
         """Back on the list: recompute only when the day changed since (nothing else
@@ -94,6 +104,10 @@ class DueListViewModel(EventDispatcher):
         fresh = self.ctx.store.due_list(self.ctx.today(), tz=str(self.ctx.tz), only=household_id)
         kept = [i for i in self._items if i["household"]["id"] != household_id]
         self._apply((self._day, kept + fresh), patch=True)
+        if self._pending:
+            # A recompute read before this save would bring the old row back: queue one
+            # after it.
+            self.refresh_in_background()
 
     def _compute(self) -> tuple[Any, list[dict[str, Any]]]:
         today = self.ctx.today()
@@ -101,7 +115,6 @@ class DueListViewModel(EventDispatcher):
 
     def _apply(self, computed: tuple[Any, list[dict[str, Any]]], patch: bool = False) -> None:
         self._day, self._items = computed
-        self.computing = False
         counts = dict.fromkeys(TABS, 0)
         communities: dict[str, str] = {}
         for item in self._items:
