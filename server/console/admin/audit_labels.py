@@ -221,25 +221,28 @@ def changes(
         rows.append(
             (
                 field_label(name),
-                value_text(_log_value(name, old, entity, refs), limit),
-                value_text(_log_value(name, new, entity, refs), limit),
+                value_text(_log_value(name, old, entity, refs, diff), limit),
+                value_text(_log_value(name, new, entity, refs, diff), limit),
             )
         )
     return rows
 
 
-def _log_value(name: str, value: Any, entity: str | None, refs: dict | None = None) -> Any:
+def _log_value(
+    name: str, value: Any, entity: str | None, refs: dict | None = None, diff: dict | None = None
+) -> Any:
     """A code as its label (``monthly`` → 每月), a flag as 是/否, a user or area id as its
     name, a list of households as a count; other values as stored."""
     field = name[5:] if name.startswith("head.") else name
     if value is None or value == "***":
         return value
-    kind = "user" if field in audit_names.USER_FIELDS else None
-    kind = "area" if audit_names.is_area_field(field) else kind
+    kind = audit_names.ref_kind(field, diff or {})
     if kind and refs is not None:
         names = refs.get(kind, {})
         values = value if isinstance(value, list) else [value]
-        return joined(names.get(v, str(v)) for v in values)
+        return joined(names.get(audit_names.as_id(v), str(v)) for v in values)
+    if field == "source" and value == "demo":
+        return _("Demo data")
     if field == "households" and isinstance(value, list):
         return _("%(n)d households", n=len(value))
     if entity == "caseload" and field == "kind" and isinstance(value, str):

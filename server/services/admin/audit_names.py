@@ -96,17 +96,42 @@ def is_area_field(name: str) -> bool:
     return name in AREA_FIELDS or name.endswith(("_street_id", "_community_id"))
 
 
+# A caseload move's ``source`` is an id whose kind the move's ``kind`` says.
+SOURCE_KINDS = {"advisor": "user", "community": "area"}
+
+
+def ref_kind(name: str, diff: dict) -> str | None:
+    """``"user"``, ``"area"`` or None: what the ids in the diff field ``name`` refer to."""
+    if name in USER_FIELDS:
+        return "user"
+    if is_area_field(name):
+        return "area"
+    if name == "source":
+        kind = diff.get("kind")
+        return SOURCE_KINDS.get(kind[1] if isinstance(kind, list) else kind)
+    return None
+
+
+def as_id(value) -> int | None:
+    """An id as stored in a diff (a number, or a number written as text), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return paging.whole_number(value) if isinstance(value, str) else None
+
+
 def referenced_names(session: Session, diffs: list[dict]) -> dict[str, dict[int, str]]:
     """``{"user": {id: name}, "area": {id: name}}`` for the ids the diffs' values hold."""
     wanted: dict[str, set[int]] = {"user": set(), "area": set()}
     for diff in diffs:
         for name, pair in (diff or {}).items():
-            kind = "user" if name in USER_FIELDS else "area" if is_area_field(name) else None
+            kind = ref_kind(name, diff)
             if kind is None or not isinstance(pair, list):
                 continue
             for value in pair:
                 values = value if isinstance(value, list) else [value]
-                wanted[kind].update(v for v in values if isinstance(v, int))
+                wanted[kind].update(n for n in map(as_id, values) if n is not None)
     users = session.execute(
         select(User.id, User.display_name).where(User.id.in_(wanted["user"]))
     ).all()

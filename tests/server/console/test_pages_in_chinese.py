@@ -99,6 +99,7 @@ def test_the_audit_log_names_records_and_labels_codes(world, session, console):
     session.add(visit)
     session.commit()
     at = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
+    previous = world.user("advisor", world.street_a)  # whose caseload moved
     with unit_of_work(session):
         for entity, entity_id, diff in (
             ("household", home.id, {"visit_cycle": ["monthly", "half_yearly"]}),
@@ -107,11 +108,13 @@ def test_the_audit_log_names_records_and_labels_codes(world, session, console):
             ("lead", 1, {"decided_at": [None, "2026-11-21T02:00:00+00:00"]}),
             ("visit", visit.id, {"status": ["submitted", "returned"]}),
             ("area", world.community["A1"].id, {"name": ["旧名", "A1社区"]}),
+            ("interview", uuid.uuid4(), {"source": [None, "demo"]}),
             (
                 "caseload",
                 uuid.uuid4(),
                 {
                     "kind": [None, "advisor"],
+                    "source": [None, str(previous.id)],
                     "households": [None, [str(home.id)]],
                     "to_advisor_id": [None, world.adv_a.id],
                     "street_ids": [None, [world.street_a.id]],
@@ -141,6 +144,8 @@ def test_the_audit_log_names_records_and_labels_codes(world, session, console):
     assert "北京时间" in page and "Asia/Shanghai" not in page
     assert f"接手的救助顾问</strong>: — → {world.adv_a.display_name}" in page
     assert "— → 甲街道" in page and "— → 1 户" in page
+    assert f"来源</strong>: — → {previous.display_name}" in page
+    assert "— → 演示数据" in page and "— → demo" not in page
 
 
 def test_schema_messages_are_said_in_chinese(app):
