@@ -63,10 +63,19 @@ def logout():
 @blp.response(204)
 @blp.alt_response(401, description="No valid token")
 @blp.alt_response(422, description="Wrong current password, or too short a new one")
+@blp.alt_response(429, description="Too many wrong passwords (see Retry-After)")
 def change_password(data):
-    """Change the signed-in user's own password (an advisor told to 请立即修改)."""
-    user = device().user
-    candidate = auth.Candidate(user.username, user.id, user.password_hash)
+    """Change the signed-in user's own password (an advisor told to 请立即修改). A wrong
+    current password counts as a failed sign-in."""
+    user, remote_addr, now = device().user, request.remote_addr or "-", context.now()
+    with unit_of_work(db.session):
+        candidate = auth.sign_in_candidate(
+            db.session,
+            username=user.username,
+            remote_addr=remote_addr,
+            now=now,
+            policy=context.login_policy(),
+        )
     current_ok = auth.password_matches(candidate, data["current_password"])  # slow: outside
     with unit_of_work(db.session):
         console_auth.change_password(
@@ -74,6 +83,7 @@ def change_password(data):
             actor=user,
             current_ok=current_ok,
             new_password=data["new_password"],
-            now=context.now(),
+            remote_addr=remote_addr,
+            now=now,
             method=current_app.config["PASSWORD_METHOD"],
         )

@@ -86,20 +86,13 @@ def password():
     status = 200
     if form.validate_on_submit():
         user = actor()
-        current_ok = tokens.password_matches(
-            tokens.Candidate(user.username, user.id, user.password_hash), form.current_password.data
-        )
         try:
-            with unit_of_work(db.session):
-                console_auth.change_password(
-                    db.session,
-                    actor=user,
-                    current_ok=current_ok,
-                    new_password=form.new_password.data,
-                    now=context.now(),
-                    method=current_app.config["PASSWORD_METHOD"],
-                )
-                key = sessions.start(db.session, user=user, now=context.now())
+            key = _change_password(user, form)
+        except Throttled as refusal:
+            form.current_password.errors = [
+                _("Too many failed sign-ins; try again in %(n)s s.", n=refusal.retry_after)
+            ]
+            status = 429
         except Invalid:
             form.current_password.errors = [_("Wrong password.")]
             status = 422
@@ -110,6 +103,32 @@ def password():
     elif request.method == "POST":
         status = 422
     return render_template("console/password.html", form=form), status
+
+
+def _change_password(user, form) -> str:
+    """Check the current password behind the sign-in throttle (a wrong one counts as a
+    failed sign-in), change it and start this browser's new session; the session's key."""
+    remote_addr, now = request.remote_addr or "-", context.now()
+    with unit_of_work(db.session):
+        candidate = tokens.sign_in_candidate(
+            db.session,
+            username=user.username,
+            remote_addr=remote_addr,
+            now=now,
+            policy=context.login_policy(),
+        )
+    current_ok = tokens.password_matches(candidate, form.current_password.data)
+    with unit_of_work(db.session):
+        console_auth.change_password(
+            db.session,
+            actor=user,
+            current_ok=current_ok,
+            new_password=form.new_password.data,
+            remote_addr=remote_addr,
+            now=now,
+            method=current_app.config["PASSWORD_METHOD"],
+        )
+        return sessions.start(db.session, user=user, now=now)
 
 
 @bp.post("/language")

@@ -64,3 +64,19 @@ def test_the_tablet_client_changes_the_password(app, world, tmp_path):
     finally:
         store.close()
         transport.close()
+
+
+def test_wrong_current_passwords_are_throttled_like_sign_ins(client, auth, world, app):
+    # A stolen token must not become a way to guess the password behind it.
+    limit = app.config["LOGIN_MAX_FAILURES_PER_USER_ADDRESS"]
+    headers = auth.headers(world.adv_a)
+    wrong = {"current_password": "wrong-password", "new_password": NEW}
+    for _ in range(limit):
+        assert client.post(URL, json=wrong, headers=headers).status_code == 422
+    right = {"current_password": PASSWORD, "new_password": NEW}
+    refused = client.post(URL, json=right, headers=headers)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert (
+        client.post("/api/v1/auth/token", json=login_body(world.adv_a.username, NEW)).status_code
+        != 201
+    )

@@ -51,23 +51,35 @@ def finish_console_sign_in(
     return ConsoleSignIn(user, sessions.start(session, user=user, now=now))
 
 
+class WrongCurrentPassword(Invalid):
+    """The current password was wrong: refused, and counted like a failed sign-in, so a
+    stolen token or an unlocked browser cannot be used to guess the password."""
+
+    keeps_changes = True
+
+
 def change_password(
     session: Session,
     *,
     actor: User,
     current_ok: bool,
     new_password: str,
+    remote_addr: str,
     now: datetime,
     method: str = "scrypt",
 ) -> User:
     """Set a new password once the caller has checked the current one (``current_ok``,
-    slow, outside the transaction); every session of the account ends with the old one (the
-    caller starts a new one for the browser that changed it)."""
+    slow, outside the transaction, after the sign-in throttle:
+    :func:`server.services.auth.tokens.sign_in_candidate`); every session of the account
+    ends with the old one (the caller starts a new one for the browser that changed it)."""
     errors: dict[str, list[str]] = {}
     if not current_ok:
         errors["current_password"] = ["Wrong password."]
     if len(new_password) < MIN_PASSWORD:
         errors["new_password"] = [f"At least {MIN_PASSWORD} characters."]
+    if not current_ok:
+        session.add(LoginFailure(username=actor.username, remote_addr=remote_addr, at=now))
+        raise WrongCurrentPassword("The password was not changed.", errors)
     if errors:
         raise Invalid("The password was not changed.", errors)
     actor.password_hash = hash_password(new_password, method)

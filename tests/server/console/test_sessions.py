@@ -120,3 +120,15 @@ def test_a_supervisors_console_address_survives_a_stranger_s_guessing(world, con
     stranger.client.environ_base.update({"REMOTE_ADDR": "10.6.0.99"})
     assert stranger.sign_in(world.sup_a).status_code == 429
     assert console.sign_in(world.sup_a).status_code == 302
+
+
+def test_wrong_current_passwords_are_throttled_like_sign_ins(world, app, console):
+    # An unlocked browser left open must not become a way to guess the password.
+    console.as_user(world.sup_a)
+    wrong = {"current_password": "wrong-password", "new_password": NEW, "confirm": NEW}
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_USER_ADDRESS"]):
+        assert console.post("/console/password", wrong).status_code == 422
+    right = {"current_password": PASSWORD, "new_password": NEW, "confirm": NEW}
+    refused = console.post("/console/password", right)
+    assert refused.status_code == 429
+    assert "次" in refused.get_data(as_text=True) or "秒" in refused.get_data(as_text=True)
