@@ -10,7 +10,7 @@ from flask_login import current_user, login_user, logout_user
 
 from server import context
 from server.console.blueprint import bp
-from server.console.forms import ActionForm, LanguageForm, PasswordForm, SignInForm
+from server.console.forms import NEXT_MAX, ActionForm, LanguageForm, PasswordForm, SignInForm
 from server.console.security import LANGUAGES, SignedIn, actor, roles_required
 from server.extensions import db
 from server.services.auth import console_auth, sessions, tokens
@@ -144,8 +144,10 @@ def console_path(target: str | None) -> str | None:
     """``target`` as a path (and query) under /console/, or None: never an open redirect.
 
     Flask-Login sends the whole URL of the page asked for; it counts only on this host.
+    None, too, above the sign-in form's cap on ``next`` (:data:`NEXT_MAX`): the form
+    would refuse its own hidden field, and every sign-in from the page with it.
     """
-    if not target or any(ord(ch) < 0x20 or ch == "\\" for ch in target):
+    if not target or len(target) > NEXT_MAX or any(ord(ch) < 0x20 or ch == "\\" for ch in target):
         return None
     parts = urlsplit(target)
     if (parts.scheme or parts.netloc) and (

@@ -64,10 +64,14 @@ class ConsoleForm(FlaskForm):
         return ok
 
 
+NEXT_MAX = 2000
+
+
 class SignInForm(ConsoleForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
-    next = HiddenField(validators=[Optional(), Length(max=2000)])  # where to go after
+    # Where to go after; console_path puts nothing longer in the field.
+    next = HiddenField(validators=[Optional(), Length(max=NEXT_MAX)])
 
 
 class PasswordForm(ConsoleForm):

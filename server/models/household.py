@@ -14,7 +14,6 @@ from sqlalchemy import (
     Index,
     String,
     Text,
-    UniqueConstraint,
     select,
     text,
 )
@@ -54,8 +53,9 @@ class Household(UUIDPk, Versioned, Base):
         Index("ix_household_registration_street_id", "registration_street_id"),
         Index("ix_household_residence_street_id", "residence_street_id"),
         # What a member's household_status refers to (see Person): the pair is unique
-        # because the id alone is.
-        UniqueConstraint("id", "status", name="uq_household_id_status"),
+        # because the id alone is. An index rather than a constraint, so adding it never
+        # rebuilt the table on SQLite (see migration 0010).
+        Index("uq_household_id_status", "id", "status", unique=True),
     )
 
     external_id: Mapped[str] = mapped_column(String(64), unique=True)

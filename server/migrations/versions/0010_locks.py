@@ -47,8 +47,11 @@ def upgrade():
     with op.batch_alter_table('caseload_assignment', schema=None) as batch_op:
         batch_op.create_index('ux_caseload_assignment_open', ['household_id'], unique=True, postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
 
-    with op.batch_alter_table('household', schema=None) as batch_op:
-        batch_op.create_unique_constraint('uq_household_id_status', ['id', 'status'])
+    # A unique index, not a constraint: on SQLite a new constraint rebuilds household
+    # (copy, DROP, rename), and with foreign keys on the DROP fails once a member, visit
+    # or assignment points at a household. Both databases accept the index as the target
+    # of person's composite foreign key.
+    op.create_index('uq_household_id_status', 'household', ['id', 'status'], unique=True)
 
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.add_column(sa.Column('household_status', sa.String(length=6), server_default=sa.text("'active'"), nullable=False))
@@ -67,8 +70,7 @@ def downgrade():
         batch_op.drop_constraint('fk_person_household_status', type_='foreignkey')
         batch_op.drop_column('household_status')
 
-    with op.batch_alter_table('household', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_household_id_status', type_='unique')
+    op.drop_index('uq_household_id_status', table_name='household')
 
     with op.batch_alter_table('caseload_assignment', schema=None) as batch_op:
         batch_op.drop_index('ux_caseload_assignment_open', postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))

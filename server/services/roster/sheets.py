@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -26,6 +27,22 @@ _DIMENSION = re.compile(
     rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{0,3})\$?(\d*)(?::\$?([A-Z]{1,3})\$?(\d+))?"'
 )
 _LIMIT = f"{MAX_ROWS} 行 × {MAX_COLUMNS} 列"
+UNREADABLE = "无法读取 XLSX 文件：文件已损坏或不是 Excel 保存的格式。"
+# What a damaged or foreign XLSX raises while its parts are read (openpyxl reads a sheet
+# lazily, row by row, long after the workbook opened): XML cut short or malformed (the
+# standard library's ParseError and lxml's both are SyntaxErrors), a cell whose value
+# does not fit its type (``t="n"`` holding "abc"), a missing part, a broken archive.
+_READ_ERRORS = (
+    SyntaxError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    EOFError,
+    OSError,
+    zipfile.BadZipFile,
+    zlib.error,
+)
 
 
 def _refuse(message: str) -> Invalid:
@@ -44,7 +61,7 @@ def check_archive(data: bytes) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as error:
-        raise _refuse("无法读取 XLSX 文件。") from error
+        raise _refuse(UNREADABLE) from error
     for info in archive.infolist():
         name = info.filename
         if name.startswith("xl/worksheets/"):
@@ -124,8 +141,16 @@ class Sheet:
     rows: Iterator[list[object]]
 
 
+def _readable(rows: Iterator[tuple]) -> Iterator[tuple]:
+    """The rows, a damaged sheet's errors turned into the refusal (not a 500)."""
+    try:
+        yield from rows
+    except _READ_ERRORS as error:
+        raise _refuse(UNREADABLE) from error
+
+
 def _capped(rows: Iterator[tuple]) -> Iterator[list[object]]:
-    for index, values in enumerate(rows, 1):
+    for index, values in enumerate(_readable(rows), 1):
         if index > MAX_ROWS + HEADER_SEARCH:
             raise _refuse(f"工作表超过 {_LIMIT} 的上限：请分成几个文件导入。")
         if len(values) > MAX_COLUMNS and any(v is not None for v in values[MAX_COLUMNS:]):
@@ -143,11 +168,21 @@ def open_sheet(data: bytes, is_header: Callable[[list[object]], bool]) -> tuple[
     archive = check_archive(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
-        raise _refuse("无法读取 XLSX 文件。") from error
+    except _READ_ERRORS as error:
+        raise _refuse(UNREADABLE) from error
+    try:
+        return _choose(book, archive, is_header)
+    except Invalid:
+        book.close()
+        raise
+    except _READ_ERRORS as error:
+        book.close()
+        raise _refuse(UNREADABLE) from error
+
+
+def _choose(book, archive: zipfile.ZipFile, is_header) -> tuple[Sheet, Callable]:
     visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
     if not visible:
-        book.close()
         raise _refuse("文件中没有可见的工作表。")
     chosen = visible[0]
     for sheet in visible:
@@ -160,7 +195,6 @@ def open_sheet(data: bytes, is_header: Callable[[list[object]], bool]) -> tuple[
     size = declared(archive, chosen._worksheet_path)  # noqa: SLF001
     blank = formulas_without_values(archive, chosen._worksheet_path)  # noqa: SLF001
     if blank:
-        book.close()
         raise _refuse(
             f"公式没有计算结果（单元格 {'、'.join(blank)}）：请在 Excel 中打开并保存后重新导入。"
         )

@@ -12,7 +12,8 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from server.models import AuditEvent, Household
-from tests.server.roster.conftest import csv_bytes, row
+from server.services.roster.sheets import UNREADABLE
+from tests.server.roster.conftest import csv_bytes, damaged_xlsx, row
 
 
 def _households(session) -> int:
@@ -220,3 +221,12 @@ def test_the_file_is_parsed_outside_any_transaction(world, console, monkeypatch,
     report = _report_path(upload(c, good))
     assert _confirm(c, report).status_code == 302
     assert seen == [False, False]  # the dry run's read and the import's
+
+
+@pytest.mark.parametrize("kind", ["cut", "letters"])
+def test_a_damaged_xlsx_gets_a_message_not_an_error_page(world, console, session, kind):
+    c = console.as_user(world.sup_a)
+    response = upload(c, damaged_xlsx(kind), "roster.xlsx")
+    assert response.status_code == 400
+    assert UNREADABLE in response.get_data(as_text=True)
+    assert _households(session) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import zipfile
 from datetime import date
 
 import pytest
@@ -85,6 +86,41 @@ def xlsx_bytes(rows: list[dict], headers=ZH) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def _with_sheet(data: bytes, change) -> bytes:
+    """The XLSX with its first sheet's XML passed through ``change``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            target.writestr(info, change(content) if info.filename == SHEET else content)
+    return out.getvalue()
+
+
+def damaged_xlsx(kind: str) -> bytes:
+    """A roster XLSX damaged after Excel: ``cut`` — its sheet's XML cut in half (the header
+    and first rows read, then the XML ends mid-element); ``letters`` — a number cell
+    (``t="n"``) holding ``abc``."""
+    if kind == "cut":
+        data = xlsx_bytes([row(n) for n in range(1, 41)])
+        return _with_sheet(data, lambda xml: xml[: len(xml) // 2])
+    book = Workbook()
+    sheet = book.active
+    sheet.append(ZH)
+    sheet.append([row(1).get(key) or None for key in EN[:-1]] + [987654])
+    out = io.BytesIO()
+    book.save(out)
+    marked = b'<c r="L2" t="n"><v>987654</v></c>'
+
+    def letters(xml: bytes) -> bytes:
+        assert marked in xml
+        return xml.replace(marked, b'<c r="L2" t="n"><v>abc</v></c>')
+
+    return _with_sheet(out.getvalue(), letters)
 
 
 @pytest.fixture

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from server.models import Household
-from tests.server.roster.conftest import csv_bytes, row
+from server.services.roster.sheets import UNREADABLE
+from tests.server.roster.conftest import csv_bytes, damaged_xlsx, row
 
 
 def _file(tmp_path, rows, name="roster.csv"):
@@ -83,3 +85,13 @@ def test_expect_imports_the_dry_runs_plan_or_exits_1(runner, world, session, tmp
     done = runner.invoke(args=["roster", "import", path, "--expect", fingerprint])
     assert done.exit_code == 0, done.output
     assert "imported." in done.output and _households(session) == 3
+
+
+@pytest.mark.parametrize("kind", ["cut", "letters"])
+def test_a_damaged_xlsx_is_refused_with_a_clear_message(runner, world, session, tmp_path, kind):
+    path = tmp_path / "roster.xlsx"
+    path.write_bytes(damaged_xlsx(kind))
+    result = runner.invoke(args=["roster", "import", str(path), "--dry-run"])
+    assert result.exit_code != 0
+    assert UNREADABLE in result.output
+    assert "Traceback" not in result.output and _households(session) == 0

@@ -15,9 +15,10 @@ from server.models import Household, Person
 from server.services import roster
 from server.services.core.errors import Invalid
 from server.services.roster.cells import GBK_LOSS, NUMBER_CELL
+from server.services.roster.sheets import UNREADABLE
 from sync.schedule import DEFAULT_TZ
 from tests.factories import NOW
-from tests.server.roster.conftest import EN, ZH, csv_bytes, do_import, row
+from tests.server.roster.conftest import EN, ZH, csv_bytes, damaged_xlsx, do_import, row
 
 ELDER = "440104195104070130"  # 越秀区 (from 1983), born 1951: a real resident's kind
 
@@ -213,3 +214,11 @@ def test_a_formula_without_a_computed_value_is_refused_naming_the_cell(world, se
     assert refused.value.errors["file"] == [
         "公式没有计算结果（单元格 E3）：请在 Excel 中打开并保存后重新导入。"
     ]
+
+
+@pytest.mark.parametrize("kind", ["cut", "letters"])
+def test_a_damaged_xlsx_is_refused_with_a_clear_message(world, session, kind):
+    """openpyxl reads the sheet lazily: the damage shows only while the rows are read."""
+    with pytest.raises(Invalid) as refused:
+        dry_run(session, world.admin, damaged_xlsx(kind), "roster.xlsx")
+    assert refused.value.errors == {"file": [UNREADABLE]}
