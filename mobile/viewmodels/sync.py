@@ -9,10 +9,14 @@ from typing import Any
 from kivy.event import EventDispatcher
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 
+from mobile import records
 from mobile.i18n import message, tr
 from mobile.i18n.catalog import CATALOG
+from mobile.viewmodels.interview import InterviewFormViewModel
+from mobile.viewmodels.visit import VisitFormViewModel
 
 STALE_AFTER = timedelta(hours=24)
+FORMS = {"visit": VisitFormViewModel, "interview": InterviewFormViewModel}
 FIELD_WORK = {"visit": "visited_at", "interview": "interviewed_at", "lead": "found_at"}
 
 
@@ -87,7 +91,10 @@ class SyncViewModel(EventDispatcher):
             ]
             pairs = []
             title = tr("sync.rejected", message="；".join(texts) or tr("sync.refused"))
-        refused = item["status"] == "rejected" and item["entity"] in FIELD_WORK
+        # Only a record dismissing really throws away (the store's rule: refused as no
+        # longer the advisor's, never accepted) asks to be given up; any other refusal is
+        # settled on 知道了 (a correction back to the server's copy, a new record a draft).
+        refused = bool(item.get("discards")) and item["entity"] in FIELD_WORK
         return {
             "id": item["id"],
             "status": item["status"],
@@ -155,7 +162,26 @@ class SyncViewModel(EventDispatcher):
         if keep == "mine" and item["status"] == "conflict" and item["entity"] == "household":
             mine = {pair["field"]: item["payload"].get(pair["field"]) for pair in item["pairs"]}
             store.update_household(item["record_id"], mine)
+        if item["status"] == "rejected" and item["entity"] in FORMS:
+            self._offer_draft(item["entity"], item["record_id"])
         self.refresh()
+
+    def _offer_draft(self, entity: str, record_id: str) -> None:
+        """A refused record the server never took is a draft again once dismissed: listed
+        under 草稿 (and resumed by 走访) to correct and send again."""
+        stored = self.ctx.store.record(entity, record_id)
+        if stored is None or stored["local_state"] != "draft" or stored.get("version"):
+            return
+        form = FORMS[entity](self.ctx)
+        form.open_existing(stored)
+        if not form.read_only:
+            records.remember_draft(
+                self.ctx.store,
+                entity,
+                stored["household_id"],
+                dict(form.form),
+                self.ctx.now().isoformat(),
+            )
 
     def discard(self, item_id: int) -> None:
         """The advisor confirmed: give up a refused record (the store settles it and tells

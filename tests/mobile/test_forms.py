@@ -183,3 +183,27 @@ def test_the_holder_goes_on_correcting_a_predecessors_returned_record(household_
     assert records.editable(store, "visit", begun)
     new = {**begun, "version": None}  # someone else's new draft stays theirs
     assert not records.editable(store, "visit", new)
+
+
+def test_a_curable_refusal_is_dismissed_not_discarded_and_becomes_a_listed_draft(
+    household_id, signed_in
+):
+    from mobile import records
+    from mobile.viewmodels.sync import SyncViewModel
+
+    sync(signed_in)
+    record_id = submitted_visit(signed_in, household_id)
+    store = signed_in.store
+    [sent] = store.mark_sent(m["mutation_id"] for m in store.pending_mutations())
+    refusal = {"status": "rejected", "reason": "invalid", "errors": {"notes": ["Too long."]}}
+    store.apply_results([{"mutation_id": sent["mutation_id"], **refusal}])
+    vm = SyncViewModel(signed_in)
+    vm.refresh()
+    [item] = vm.attention
+    # Not given up for good: no 放弃 / 无法找回, the usual 知道了.
+    assert not item["refused"] and item["what"] == ""
+    vm.resolve(item["id"], "theirs")
+    assert store.record("visit", record_id)["local_state"] == "draft"
+    [draft] = records.drafts(store)  # under 草稿, to correct and send again
+    assert draft["form"]["id"] == record_id and draft["form"]["notes"] == "见到户主"
+    assert records.draft_for(store, "visit", household_id) == draft
