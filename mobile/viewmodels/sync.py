@@ -41,7 +41,7 @@ class SyncViewModel(EventDispatcher):
     first_pull = BooleanProperty(False)  # the caseload is arriving for the first time
     pulled = NumericProperty(0)
 
-    __events__ = ("on_synced",)
+    __events__ = ("on_synced", "on_discarded")
 
     def __init__(self, ctx, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -102,6 +102,7 @@ class SyncViewModel(EventDispatcher):
             "pairs": pairs,
             "entity": item["entity"],
             "record_id": item["record_id"],
+            "household_id": item.get("household_id") or "",
             "payload": payload,
             "refused": refused,
             "what": self._what(item, payload) if refused else "",
@@ -185,9 +186,16 @@ class SyncViewModel(EventDispatcher):
 
     def discard(self, item_id: int) -> None:
         """The advisor confirmed: give up a refused record (the store settles it and tells
-        the server). Only ever called after the confirmation popup."""
+        the server). Only ever called after the confirmation popup. ``on_discarded`` names
+        the household, whose due-list row no longer counts the record."""
+        item = next((i for i in self.attention if i["id"] == item_id), None)
         self.ctx.store.dismiss_attention(item_id)
         self.refresh()
+        if item is not None and item.get("household_id"):
+            self.dispatch("on_discarded", item["household_id"])
+
+    def on_discarded(self, household_id: str) -> None:
+        """Default handler (the app updates that household's due-list row)."""
 
     def on_synced(self) -> None:
         """Default handler (screens re-read the store)."""
