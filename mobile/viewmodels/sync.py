@@ -171,7 +171,7 @@ class SyncViewModel(EventDispatcher):
         """A refused record the server never took is a draft again once dismissed: listed
         under 草稿 (and resumed by 走访) to correct and send again."""
         stored = self.ctx.store.record(entity, record_id)
-        if stored is None or stored["local_state"] != "draft" or stored.get("version"):
+        if stored is None or stored["local_state"] != "draft" or stored.get("version") is not None:
             return
         form = FORMS[entity](self.ctx)
         form.open_existing(stored)
