@@ -75,8 +75,20 @@ def editable(store, entity: str, record: dict[str, Any]) -> bool:
         return kind == "attention"
     if kind == "returned":
         return True
-    user = store.get_state("user") or {}
-    return kind == "draft" and record.get("advisor_id") == user.get("id")
+    if kind != "draft":
+        return False
+    me = (store.get_state("user") or {}).get("id")
+    if me is not None and record.get("advisor_id") == me:
+        return True
+    # A draft over a server copy is a returned record's correction begun (nothing else
+    # is saved as a draft once the server holds it): the household's holder may go on
+    # with it, as with the returned record itself (after a handover the author differs).
+    household = store.household(record.get("household_id") or "") or {}
+    return (
+        me is not None
+        and record.get("version") is not None
+        and household.get("assigned_advisor_id") == me
+    )
 
 
 def drafts(store) -> list[dict[str, Any]]:
@@ -104,7 +116,11 @@ def draft_for(store, entity: str, household_id: str) -> dict[str, Any] | None:
         if draft["entity"] != entity or draft["household_id"] != household_id:
             continue
         stored = store.record(entity, draft["form"].get("id", "")) if entity != "lead" else None
-        if stored is None or stored.get("status") == "draft":
+        # A new form's draft was never accepted by the server; a returned record's
+        # correction (a draft too once autosaved) keeps the server's version.
+        if stored is None or (
+            stored.get("local_state") == "draft" and stored.get("version") is None
+        ):
             return draft
     return None
 

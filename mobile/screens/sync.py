@@ -30,8 +30,15 @@ class SyncScreen(BaseScreen):
     def make_vm(self, ctx):
         vm = SyncViewModel(ctx)
         vm.bind(on_synced=lambda vm: self.app.synced(), attention=self._fill)
+        vm.bind(on_discarded=self._discarded)
         vm.refresh()
         return vm
+
+    def _discarded(self, vm, household_id: str) -> None:
+        """A discarded record no longer makes its household done: recompute that row."""
+        manager = self.app.manager
+        if manager.has_screen("duelist"):
+            manager.get_screen("duelist").vm.update_household(household_id)
 
     def prepare(self, **kwargs) -> None:
         self.vm.refresh()

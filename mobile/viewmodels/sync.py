@@ -9,10 +9,14 @@ from typing import Any
 from kivy.event import EventDispatcher
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 
+from mobile import records
 from mobile.i18n import message, tr
 from mobile.i18n.catalog import CATALOG
+from mobile.viewmodels.interview import InterviewFormViewModel
+from mobile.viewmodels.visit import VisitFormViewModel
 
 STALE_AFTER = timedelta(hours=24)
+FORMS = {"visit": VisitFormViewModel, "interview": InterviewFormViewModel}
 FIELD_WORK = {"visit": "visited_at", "interview": "interviewed_at", "lead": "found_at"}
 
 
@@ -37,7 +41,7 @@ class SyncViewModel(EventDispatcher):
     first_pull = BooleanProperty(False)  # the caseload is arriving for the first time
     pulled = NumericProperty(0)
 
-    __events__ = ("on_synced",)
+    __events__ = ("on_synced", "on_discarded")
 
     def __init__(self, ctx, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -87,7 +91,10 @@ class SyncViewModel(EventDispatcher):
             ]
             pairs = []
             title = tr("sync.rejected", message="；".join(texts) or tr("sync.refused"))
-        refused = item["status"] == "rejected" and item["entity"] in FIELD_WORK
+        # Only a record dismissing really throws away (the store's rule: refused as no
+        # longer the advisor's, never accepted) asks to be given up; any other refusal is
+        # settled on 知道了 (a correction back to the server's copy, a new record a draft).
+        refused = bool(item.get("discards")) and item["entity"] in FIELD_WORK
         return {
             "id": item["id"],
             "status": item["status"],
@@ -95,6 +102,7 @@ class SyncViewModel(EventDispatcher):
             "pairs": pairs,
             "entity": item["entity"],
             "record_id": item["record_id"],
+            "household_id": item.get("household_id") or "",
             "payload": payload,
             "refused": refused,
             "what": self._what(item, payload) if refused else "",
@@ -155,13 +163,39 @@ class SyncViewModel(EventDispatcher):
         if keep == "mine" and item["status"] == "conflict" and item["entity"] == "household":
             mine = {pair["field"]: item["payload"].get(pair["field"]) for pair in item["pairs"]}
             store.update_household(item["record_id"], mine)
+        if item["status"] == "rejected" and item["entity"] in FORMS:
+            self._offer_draft(item["entity"], item["record_id"])
         self.refresh()
+
+    def _offer_draft(self, entity: str, record_id: str) -> None:
+        """A refused record the server never took is a draft again once dismissed: listed
+        under 草稿 (and resumed by 走访) to correct and send again."""
+        stored = self.ctx.store.record(entity, record_id)
+        if stored is None or stored["local_state"] != "draft" or stored.get("version") is not None:
+            return
+        form = FORMS[entity](self.ctx)
+        form.open_existing(stored)
+        if not form.read_only:
+            records.remember_draft(
+                self.ctx.store,
+                entity,
+                stored["household_id"],
+                dict(form.form),
+                self.ctx.now().isoformat(),
+            )
 
     def discard(self, item_id: int) -> None:
         """The advisor confirmed: give up a refused record (the store settles it and tells
-        the server). Only ever called after the confirmation popup."""
+        the server). Only ever called after the confirmation popup. ``on_discarded`` names
+        the household, whose due-list row no longer counts the record."""
+        item = next((i for i in self.attention if i["id"] == item_id), None)
         self.ctx.store.dismiss_attention(item_id)
         self.refresh()
+        if item is not None and item.get("household_id"):
+            self.dispatch("on_discarded", item["household_id"])
+
+    def on_discarded(self, household_id: str) -> None:
+        """Default handler (the app updates that household's due-list row)."""
 
     def on_synced(self) -> None:
         """Default handler (screens re-read the store)."""

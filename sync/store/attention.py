@@ -16,11 +16,13 @@ DISCARD_REPORTS = "discard_reports"  # sync_state key: discards the server has n
 
 
 def items(tx: Tx) -> list[dict[str, Any]]:
-    """Every undismissed item, oldest first, its JSON columns decoded."""
+    """Every undismissed item, oldest first, its JSON columns decoded; ``discards`` says
+    whether dismissing it discards its record (:func:`dismiss`) rather than settling it."""
     found = tx.conn.execute("SELECT * FROM attention ORDER BY id").fetchall()
     listed = []
     for row in found:
         item = dict(row)
+        item["discards"] = _discarding(tx, row)
         for key in ("errors", "server", "payload"):
             item[key] = rows.loads(item[key])
         listed.append(item)
@@ -55,12 +57,17 @@ def _discarding(tx: Tx, item) -> bool:
     if item["reason"] not in UNCURABLE:
         return False
     record = rows.get_record(tx.conn, entity, record_id)
-    # Never accepted, and nothing newer of it waiting: else the item only settles it.
+    # Never accepted, and nothing newer of it waiting (no other item of it either): else
+    # the item only settles it.
+    others = tx.conn.execute(
+        "SELECT 1 FROM attention WHERE entity = ? AND record_id = ? AND id != ? LIMIT 1",
+        (entity, record_id, item["id"]),
+    ).fetchone()
     return (
         record is not None
         and rows.server_copy(record) is None
         and not rows.outbox_rows(tx.conn, entity, record_id)
-        and not rows.has_attention(tx.conn, entity, record_id)
+        and others is None
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from tests.mobile.conftest import sync
@@ -128,3 +130,80 @@ def test_one_draft_per_household_and_kind_is_found_for_a_new_visit(household_id,
     assert records.draft_for(signed_in.store, "interview", household_id) is None
     records.discard(signed_in.store, draft)
     assert records.drafts(signed_in.store) == []
+
+
+def returned_visit(ctx, world, household_id: str) -> str:
+    """A visit submitted, returned by the supervisor and pulled back: its id."""
+    from datetime import UTC, datetime
+
+    from server.services.core.transaction import unit_of_work
+    from server.services.review import workflow
+
+    record_id = submitted_visit(ctx, household_id)
+    sync(ctx)
+    with unit_of_work(world.session):
+        workflow.return_record(
+            world.session,
+            actor=world.sup_a,
+            entity="visit",
+            record_id=uuid.UUID(record_id),
+            comment="请补充",
+            now=datetime.now(UTC),
+        )
+    sync(ctx)
+    assert ctx.store.record("visit", record_id)["status"] == "returned"
+    return record_id
+
+
+def test_an_autosaved_correction_is_not_resumed_as_a_new_visit(household_id, signed_in, live_world):
+    from mobile import records
+
+    sync(signed_in)
+    record_id = returned_visit(signed_in, live_world, household_id)
+    vm = opened(signed_in, record_id)
+    assert not vm.read_only
+    vm.set("notes", "补充了收入")
+    assert vm.autosave()
+    assert signed_in.store.record("visit", record_id)["local_state"] == "draft"
+    # 走访 at the household starts today's visit, not the old correction.
+    assert records.draft_for(signed_in.store, "visit", household_id) is None
+
+
+def test_the_holder_goes_on_correcting_a_predecessors_returned_record(household_id, signed_in):
+    from mobile import records
+
+    sync(signed_in)
+    store = signed_in.store
+    record_id = submitted_visit(signed_in, household_id)
+    sync(signed_in)
+    stored = store.record("visit", record_id)
+    # The correction autosaved: a draft over the server copy, authored by the previous
+    # holder; the household is now the signed-in advisor's.
+    begun = {**stored, "local_state": "draft", "status": "draft", "advisor_id": -1}
+    assert records.editable(store, "visit", begun)
+    new = {**begun, "version": None}  # someone else's new draft stays theirs
+    assert not records.editable(store, "visit", new)
+
+
+def test_a_curable_refusal_is_dismissed_not_discarded_and_becomes_a_listed_draft(
+    household_id, signed_in
+):
+    from mobile import records
+    from mobile.viewmodels.sync import SyncViewModel
+
+    sync(signed_in)
+    record_id = submitted_visit(signed_in, household_id)
+    store = signed_in.store
+    [sent] = store.mark_sent(m["mutation_id"] for m in store.pending_mutations())
+    refusal = {"status": "rejected", "reason": "invalid", "errors": {"notes": ["Too long."]}}
+    store.apply_results([{"mutation_id": sent["mutation_id"], **refusal}])
+    vm = SyncViewModel(signed_in)
+    vm.refresh()
+    [item] = vm.attention
+    # Not given up for good: no 放弃 / 无法找回, the usual 知道了.
+    assert not item["refused"] and item["what"] == ""
+    vm.resolve(item["id"], "theirs")
+    assert store.record("visit", record_id)["local_state"] == "draft"
+    [draft] = records.drafts(store)  # under 草稿, to correct and send again
+    assert draft["form"]["id"] == record_id and draft["form"]["notes"] == "见到户主"
+    assert records.draft_for(store, "visit", household_id) == draft

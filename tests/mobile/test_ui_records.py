@@ -83,8 +83,8 @@ def test_discarding_a_refused_visit_asks_first_and_cancel_keeps_it(tablet, demo_
     app = tablet()
     sign_in(app)
     demo_server.stop()
-    app.tap(id="tab_all")
-    row = first_row(app)
+    app.tap(id="tab_overdue")
+    row = first_row(app)  # not visited this period: the refused visit is its only one
     routine_visit(app, row["household_id"])
     app.stop()
     refuse_everything_queued(tmp_path / "tablet")
@@ -113,3 +113,7 @@ def test_discarding_a_refused_visit_asks_first_and_cancel_keeps_it(tablet, demo_
     app.wait_for(lambda: app.call("popup") is None, "the popup to close")
     assert app.store("attention_items") == []
     assert app.vm("attention") == []
+    # The household's only visit is gone: its due-list row is no longer done.
+    app.tap(id="back")
+    app.tap(id="tab_all")
+    assert due_row(app, row["household_id"])["due_state"] == row["due_state"] != "done"

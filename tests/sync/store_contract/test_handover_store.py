@@ -54,6 +54,7 @@ def test_a_refused_visit_outlives_the_tombstone_until_the_advisor_discards_it(st
     assert store.household(HH) is not None
     assert store.record("visit", saved["id"])["local_state"] == "attention"
     assert store.discard_reports() == []
+    assert item["discards"] is True  # what the app asks to confirm
 
     assert store.dismiss_attention(item["id"]) is True
 
@@ -73,7 +74,20 @@ def test_a_refused_visit_outlives_the_tombstone_until_the_advisor_discards_it(st
 
 def test_a_refusal_the_advisor_can_correct_is_still_a_draft_when_dismissed(store):
     saved, item = _refused(store, "invalid")
+    assert item["discards"] is False
     store.dismiss_attention(item["id"])
     assert store.record("visit", saved["id"])["local_state"] == "draft"
     assert store.discard_reports() == []
     assert store.household(HH) is not None
+
+
+def test_a_refused_correction_of_a_server_copy_is_not_discarded(store):
+    returned = server_visit(str(uuid.uuid4()), version=300, status="returned")
+    pull(store, change("visit", returned))
+    store.save_visit({**store.record("visit", returned["id"]), "notes": "补充"})
+    store.apply_results([result(m, "rejected", reason="not_in_caseload") for m in send_all(store)])
+    (item,) = store.attention_items()
+    assert item["discards"] is False
+    store.dismiss_attention(item["id"])
+    assert store.record("visit", returned["id"])["status"] == "returned"
+    assert store.discard_reports() == []
