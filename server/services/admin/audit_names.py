@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 
 from server.models import Area, AuditEvent, Household, Interview, Person, User, Visit
 from server.services.core import paging
+from sync import protocol
 
-UUID_ENTITIES = ("household", "person", "visit", "interview")
+# The synced records the page names (warnings are shown by their type only).
+UUID_ENTITIES = tuple(e for e in protocol.ENTITIES if e != "warning")
 INT_ENTITIES = ("user", "area")
 
 
