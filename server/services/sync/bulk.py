@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from server.models import AuditEvent
@@ -70,7 +70,8 @@ def insert_rows(session: Session, model, rows: list[dict]) -> None:
 def _copy(connection, table, rows: list[dict]) -> None:
     """``COPY … FROM STDIN`` of ``rows``, each value through its column type's own bind
     processing first (aware times, JSON, closed codes: the same checks as an INSERT).
-    A refusal is raised as SQLAlchemy's, so the caller's savepoint fallback takes it."""
+    A refusal is raised as SQLAlchemy's (a constraint's as its IntegrityError), so the
+    caller's savepoint fallback takes it."""
     import psycopg
 
     names = list(rows[0])
@@ -82,6 +83,9 @@ def _copy(connection, table, rows: list[dict]) -> None:
         with connection.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row([p(row[n]) if p else row[n] for n, p in steps])
+    except psycopg.IntegrityError as error:
+        # As an INSERT's would be: callers tell a unique index's refusal by this class.
+        raise IntegrityError(sql, None, error) from error
     except (psycopg.Error, ValueError, LookupError, TypeError) as error:
         raise StatementError(str(error), sql, None, error) from error
 

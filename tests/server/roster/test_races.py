@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.extensions import db
@@ -172,3 +173,26 @@ def test_two_imports_of_one_upload_write_once(app, world, session, rows):
     session.expire_all()
     imports = select(func.count()).where(AuditEvent.action == "roster_import")
     assert session.scalar(imports) == 2  # the first import of the rows, and this one
+
+
+def test_two_files_creating_one_household_at_once_end_in_a_refusal(app, world, session, rows):
+    """Two different files that both create the same new household: the second waits on the
+    first's row and is refused by the unique index as a constraint (all or nothing), which
+    the console and the CLI answer, never as an unexpected error."""
+    first = Importer(csv_bytes(rows[:2]), world.admin.id, "written", upload_id="upload-a")
+    first.start()
+    assert first.paused.wait(WAIT_S)
+    second = Importer(csv_bytes(rows[1:3]), world.admin.id, None, upload_id="upload-b")
+    second.start()
+    assert _until_waiting_or_done(session, second), "the second import must wait"
+    first.release.set()
+    first.join(WAIT_S)
+    second.join(WAIT_S)
+    assert first.error is None, first.error
+    assert isinstance(second.error, IntegrityError), repr(second.error)
+    session.expire_all()
+    numbers = {r["external_id"] for r in rows[:3]}
+    stored = session.scalars(
+        select(Household.external_id).where(Household.external_id.in_(numbers))
+    )
+    assert sorted(stored) == sorted(r["external_id"] for r in rows[:2])  # nothing of the second
