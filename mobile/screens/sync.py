@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.popup import Popup
 
 from mobile.i18n import tr
 from mobile.screens import BaseScreen
 from mobile.viewmodels.sync import SyncViewModel
-from mobile.widgets.common import Caption, TButton
+from mobile.widgets.common import Caption, ConfirmPopup, TButton
 
 
-class DiscardPopup(Popup):
+class DiscardPopup(ConfirmPopup):
     """Asks before a refused record is given up, saying what would be lost."""
-
-    what = StringProperty("")
-
-    def __init__(self, on_confirm, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._on_confirm = on_confirm
-
-    def confirm(self) -> None:
-        self.dismiss()
-        self._on_confirm()
 
 
 class SyncScreen(BaseScreen):

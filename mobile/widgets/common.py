@@ -13,6 +13,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.label import Label
+from kivy.uix.popup import Popup
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from kivy.uix.stacklayout import StackLayout
 from kivy.uix.textinput import TextInput
@@ -164,3 +165,18 @@ class SyncBadge(ButtonBehavior, BoxLayout):
     # The last attempt's state: ok (green); failed (amber, beside the last success's time);
     # stale (red: the oldest unsent record waited over 24 h).
     level = StringProperty("ok")
+
+
+class ConfirmPopup(Popup):
+    """Asks before something is given up, naming it (``what``); ``on_confirm`` runs only
+    after the confirm button. Each use has its own kv rule (its words and buttons)."""
+
+    what = StringProperty("")
+
+    def __init__(self, on_confirm, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._on_confirm = on_confirm
+
+    def confirm(self) -> None:
+        self.dismiss()
+        self._on_confirm()
