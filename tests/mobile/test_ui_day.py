@@ -14,6 +14,8 @@ TABS = ("overdue", "due", "done", "all")
 def test_a_routine_visit_meets_someone_is_confirmed_and_shows_in_the_file(tablet):
     app = tablet()
     sign_in(app)
+    # The list is counted on the UI thread once the sync's answer is posted there.
+    app.wait_for(lambda: app.vm("counts")["all"] > 0, "the due list's counts")
     counts = app.vm("counts")
     assert app.vm("tab") == next(t for t in TABS if counts[t])  # the first non-empty tab
     app.tap(id="tab_all")
