@@ -25,7 +25,9 @@ class ConfigError(RuntimeError):
 class Config:
     """Settings that do not come from the environment (the API's document, mostly)."""
 
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: a database error's message (and so any log of it) never carries the
+    # bound values — names, ID numbers, birth dates.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     API_TITLE = "Tanfang API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.1.0"

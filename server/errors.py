@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from http import HTTPStatus
 
 from flask import Flask, current_app, jsonify, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from server.services.core.errors import ServiceError
@@ -16,15 +17,51 @@ log = logging.getLogger(__name__)
 ERROR_PAGES = "tanfang_error_pages"
 
 
+# Field messages one error answer lists at most: a body of 1,000 bad items still gets an
+# answer of a few kilobytes (the message says how many there were in all).
+MAX_ERROR_MESSAGES = 100
+
+
 def error_body(status: int, message: str | None = None, errors: dict | None = None) -> dict:
-    """The body every error response carries."""
+    """The body every error response carries (at most MAX_ERROR_MESSAGES field messages)."""
     phrase = HTTPStatus(status).phrase
-    return {
-        "code": status,
-        "status": phrase,
-        "message": message or phrase,
-        "errors": errors or {},
-    }
+    kept, total = _first_messages(errors or {}, [MAX_ERROR_MESSAGES])
+    message = message or phrase
+    if total > MAX_ERROR_MESSAGES:
+        message = f"{message} (The first {MAX_ERROR_MESSAGES} of {total} problems are listed.)"
+    return {"code": status, "status": phrase, "message": message, "errors": kept}
+
+
+def _first_messages(errors, budget: list[int]) -> tuple[object, int]:
+    """``errors`` (marshmallow's nested dicts and lists of messages) cut to the messages the
+    budget allows, in order, and how many there were in all (depth is bounded by the JSON
+    guard, so recursing is safe)."""
+    if isinstance(errors, dict):
+        kept, total = {}, 0
+        for key, value in errors.items():
+            part, count = _first_messages(value, budget)
+            total += count
+            if part not in ({}, []):
+                kept[key] = part
+        return kept, total
+    if isinstance(errors, list | tuple):
+        kept_list, total = [], 0
+        for value in errors:
+            if isinstance(value, dict | list | tuple):
+                part, count = _first_messages(value, budget)
+                if part not in ({}, []):
+                    kept_list.append(part)
+            else:
+                count = 1
+                if budget[0] > 0:
+                    kept_list.append(value)
+                    budget[0] -= 1
+            total += count
+        return kept_list, total
+    if budget[0] > 0:
+        budget[0] -= 1
+        return errors, 1
+    return [], 1
 
 
 def http_exception_body(error: HTTPException) -> tuple[dict, dict]:
@@ -80,6 +117,18 @@ def _database_busy(error: Exception) -> bool:
     return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
 
 
+def _log_unexpected(error: Exception) -> None:
+    """The trace of an unexpected error. A database error is logged by where it happened and
+    its SQLSTATE only: PostgreSQL's own text names the values (``Key (id_number)=(…)``)."""
+    if not isinstance(error, DBAPIError):
+        log.exception("unhandled error: %s", type(error).__name__)
+        return
+    where = "".join(traceback.format_tb(error.__traceback__))
+    state = getattr(error.orig, "sqlstate", None) or "-"
+    kind = f"{type(error).__name__}/{type(error.orig).__name__}"
+    log.error("unhandled database error: %s (SQLSTATE %s)\n%s", kind, state, where)
+
+
 def handle_unexpected(error: Exception):
     """A 500 for anything else; the trace goes to the log, never to the client.
 
@@ -91,7 +140,7 @@ def handle_unexpected(error: Exception):
         body = error_body(503, "The server is busy; nothing was applied. Try again shortly.")
         page = error_page(503, busy)
         return page if page is not None else (jsonify(body), 503, busy)
-    log.exception("unhandled error: %s", type(error).__name__)
+    _log_unexpected(error)
     page = error_page(500)
     if page is not None:
         return page

@@ -43,6 +43,7 @@ from sync.enums import (
     WarningStatus,
 )
 from sync.fields import (
+    FIRST_FIELD_DAY,
     Code,
     CodeSet,
     Money,
@@ -58,8 +59,8 @@ from sync.fields import (
     unstorable_fields,
 )
 
-# No household was enrolled in the monitoring system before this day.
-FIRST_ENROLMENT = date(2000, 1, 1)
+# No household was enrolled in the monitoring system before this day (nor visited).
+FIRST_ENROLMENT = FIRST_FIELD_DAY
 # The oldest birth date taken: older than anyone alive, later than a typo such as 0001.
 FIRST_BIRTH = date(1890, 1, 1)
 
@@ -270,7 +271,7 @@ class WarningSchema(RecordSchema):
     disposal_reason = Text(500, load_default=None)
     message = Text(1000, load_default="")
     raised_at = aware_datetime(required=True)
-    due_by = aware_datetime(load_default=None)
+    due_by = aware_datetime(future=True, load_default=None)
     street_id = int_id(required=True)
 
     @validates_schema(skip_on_field_errors=False)

@@ -25,7 +25,8 @@ class StrictParser(FlaskParser):
     }
 
     def _raw_load_json(self, req):
-        """The body parsed with :func:`server.jsonguard.loads`: depth and numbers bounded."""
+        """The body parsed with :func:`server.jsonguard.loads`: depth, size and numbers
+        bounded (400, or 413 for a body with too many values)."""
         if not is_json_request(req):
             return core.missing
         try:
@@ -33,7 +34,7 @@ class StrictParser(FlaskParser):
         except UnicodeDecodeError as error:
             raise json.JSONDecodeError(f"Not UTF-8: {error.reason}", "", error.start) from error
         except jsonguard.BodyRefused as error:
-            abort(400, exc=error, messages={"json": [str(error)]})
+            abort(error.status, exc=error, messages={"json": [str(error)]})
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -96,13 +96,20 @@ class HouseholdDetailSchema(HouseholdOutSchema):
 
 
 class NewMemberSchema(PersonSchema):
-    """A member enrolled together with the household (so no household_id yet)."""
+    """A member enrolled together with the household: no household_id yet, and no id (the
+    server names every new row; a client-chosen id could be an existing member's)."""
 
     class Meta:
-        exclude = ("household_id",)
+        exclude = ("household_id", "id")
 
 
 class HouseholdCreateSchema(HouseholdSchema):
+    """A household to enrol: the server chooses its id, and it starts active (closing one
+    is a later, audited change)."""
+
+    class Meta:
+        exclude = ("id", "status")
+
     persons = fields.List(
         fields.Nested(NewMemberSchema),
         required=True,

@@ -146,11 +146,14 @@ def create_user(
 
 @user.command("lockouts")
 def list_lockouts() -> None:
-    """Show failed sign-ins within the throttling window, and who is locked out."""
+    """Show failed sign-ins within the throttling window, and who is locked out (accounts
+    from an address, and addresses locked for every account)."""
     from server.services.auth import lockouts
 
-    rows = lockouts.list_lockouts(db.session, now=context.now(), policy=context.login_policy())
-    if not rows:
+    now, policy = context.now(), context.login_policy()
+    rows = lockouts.list_lockouts(db.session, now=now, policy=policy)
+    addresses = lockouts.list_address_locks(db.session, now=now, policy=policy)
+    if not rows and not addresses:
         click.echo("No failed sign-ins in the window.")
     for row in rows:
         state = "locked" if row.locked else "-"
@@ -158,17 +161,30 @@ def list_lockouts() -> None:
             f"{row.username:<20} {row.remote_addr:<40} {row.failures:>4}  "
             f"{row.last_at:%Y-%m-%d %H:%M} UTC  {state}"
         )
+    for lock in addresses:
+        click.echo(
+            f"{'(every account)':<20} {lock.remote_addr:<40} {lock.failures:>4}  "
+            f"{lock.last_at:%Y-%m-%d %H:%M} UTC  locked address "
+            f"(tanfang user unlock --address {lock.remote_addr})"
+        )
 
 
 @user.command("unlock")
-@click.argument("username")
-def unlock_user(username: str) -> None:
-    """Lift a sign-in lockout: forget USERNAME's failed sign-ins from every address."""
+@click.argument("username", required=False)
+@click.option("--address", help="Lift an address's lock instead (every account from it).")
+def unlock_user(username: str | None, address: str | None) -> None:
+    """Lift a sign-in lockout: forget USERNAME's failed sign-ins from every address, or
+    (--address) every failed sign-in from one address."""
     from server.services.auth import lockouts
 
+    if bool(username) == bool(address):
+        raise click.UsageError("Give a USERNAME or --address ADDRESS (one of them).")
     with unit_of_work(db.session):
-        count = lockouts.unlock(db.session, username=username)
-    click.echo(f"Unlocked {username}: {count} failed sign-in(s) forgotten.")
+        if address:
+            count = lockouts.unlock_address(db.session, remote_addr=address)
+        else:
+            count = lockouts.unlock(db.session, username=username)
+    click.echo(f"Unlocked {username or address}: {count} failed sign-in(s) forgotten.")
 
 
 @click.command("demo-data")

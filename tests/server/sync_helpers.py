@@ -5,10 +5,12 @@ from __future__ import annotations
 import itertools
 import uuid
 
-# visit_data and interview_data live in tests.factories; still importable from here.
-from tests.factories import interview_data, sign_in, visit_data
+import requests
 
-__all__ = ["Tablet", "interview_data", "visit_data"]
+# visit_data and interview_data live in tests.factories; still importable from here.
+from tests.factories import bearer, interview_data, login_body, sign_in, visit_data
+
+__all__ = ["HttpTablet", "Tablet", "interview_data", "visit_data"]
 
 
 class Tablet:
@@ -71,3 +73,26 @@ class Tablet:
             self.cursor = page["cursor"]
             if not page["has_more"]:
                 return changes
+
+
+class HttpTablet(Tablet):
+    """The test tablet, but signing in and pushing over real HTTP (``requests``)."""
+
+    def __init__(self, base: str, user, device_id: str | None = None):
+        self.base, self.http = base, requests.Session()
+        super().__init__(None, user, device_id)
+
+    def _sign_in(self) -> dict[str, str]:
+        body = login_body(self.user.username, device_id=self.device_id)
+        answer = self.http.post(f"{self.base}/api/v1/auth/token", json=body, timeout=10)
+        assert answer.status_code == 201, answer.text
+        return bearer(answer.json()["token"])
+
+    def push_raw(self, mutations: list[dict], key: str | None = None, **extra):
+        body = {"device_id": self.device_id, "schema_version": 1, "mutations": mutations}
+        headers = {**self.headers, "Idempotency-Key": key or uuid.uuid4().hex}
+        answer = self.http.post(
+            f"{self.base}/api/v1/sync/push", json=body, headers=headers, timeout=10
+        )
+        answer.get_json = answer.json  # the shape Tablet.push reads
+        return answer

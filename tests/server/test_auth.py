@@ -159,6 +159,23 @@ def test_failed_logins_are_throttled_per_address(world, auth, app):
     assert auth.login(world.adv_b.username).status_code == 429
 
 
+def test_an_address_lock_is_listed_and_lifted(world, client, app, runner):
+    """Issue 21: a lock on an address over every username shows in ``user lockouts`` and
+    ``user unlock --address`` lifts it (a username's unlock does not)."""
+    app.config["LOGIN_MAX_FAILURES_PER_IP"] = 3
+    for i in range(3):
+        assert _login_from(client, "10.9.9.9", f"guess{i}", "wrong").status_code == 401
+    assert _login_from(client, "10.9.9.9", world.adv_b.username).status_code == 429
+    listed = runner.invoke(args=["user", "lockouts"]).output.splitlines()
+    (line,) = [row for row in listed if row.startswith("(every account)")]
+    assert "10.9.9.9" in line and "locked address" in line and "3" in line
+    assert runner.invoke(args=["user", "unlock"]).exit_code == 2  # neither given
+    assert runner.invoke(args=["user", "unlock", "x", "--address", "1.1.1.1"]).exit_code == 2
+    lifted = runner.invoke(args=["user", "unlock", "--address", "10.9.9.9"])
+    assert lifted.exit_code == 0 and "3 failed" in lifted.output
+    assert _login_from(client, "10.9.9.9", world.adv_b.username).status_code == 201
+
+
 def test_a_success_clears_the_users_failures(world, auth, app):
     limit = app.config["LOGIN_MAX_FAILURES_PER_USER_ADDRESS"]
     for _ in range(limit - 1):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 
-from server.models import Household
+from server.models import Household, Person
 
 SHAPE = {"code", "status", "message", "errors"}
 
@@ -116,6 +117,28 @@ def test_unhandled_error_is_500_without_a_trace(app, client, caplog, monkeypatch
     assert "secret internals" not in response.get_data(as_text=True)
     assert "not applied" in body["message"]
     assert "RuntimeError" in caplog.text
+
+
+def test_a_database_error_is_logged_without_its_values(app, client, caplog, monkeypatch, world):
+    """A real constraint refusal escaping as a 500: the log names the error and where it
+    happened, never the values (PostgreSQL's DETAIL names the ID number)."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    member = world.household("A1").persons[0]
+    columns = {c.key: getattr(member, c.key) for c in Person.__table__.columns}
+    world.session.commit()
+
+    def collide(session, *args, **kwargs):
+        session.execute(insert(Person).values({**columns, "id": uuid.uuid4()}))
+
+    monkeypatch.setattr("server.services.auth.tokens.finish_sign_in", collide)
+    with caplog.at_level(logging.DEBUG):
+        response = client.post(
+            "/api/v1/auth/token", json={"username": "u", "password": "p", "device_id": "d"}
+        )
+    _assert_shape(response, 500)
+    assert "IntegrityError" in caplog.text
+    assert member.id_number not in caplog.text and member.name not in caplog.text
+    assert member.birth_date.isoformat() not in caplog.text
 
 
 def test_a_busy_embedded_database_answers_503_with_retry_after(app, client, monkeypatch):

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from server.models import Area, Household, User
-from server.services.auth import sessions, users
+from server.services.auth import sessions, tokens, users
 from server.services.auth.console_auth import MIN_PASSWORD
 from server.services.auth.tokens import hash_password
 from server.services.core import audit
@@ -91,10 +91,10 @@ def _not_self(actor: User, user: User, field: str, what: str) -> None:
 def set_active(session: Session, *, actor: User, user: User, active: bool, now: datetime) -> User:
     """Deactivate or reactivate an account.
 
-    A deactivated account's device tokens answer 401 (checked every time) and its console
-    sessions end for good (reactivating the account revives none of them). Its tokens are
-    not revoked: a tablet that changes hands still proves with them whose unsent records it delivers
-    (``on_behalf_of``), and a reactivated advisor's tablet carries on.
+    Either way every tablet token and console session of the account ends for good:
+    reactivating it revives none of them (its advisor signs in again with the password).
+    A revoked token still proves whose unsent records a tablet delivers (``on_behalf_of``),
+    so nothing recorded is stranded.
     """
     require_admin(actor)
     _not_self(actor, user, "active", "deactivate")
@@ -102,6 +102,7 @@ def set_active(session: Session, *, actor: User, user: User, active: bool, now: 
         return user
     user.active = active
     sessions.end_all(session, user.id)
+    tokens.end_all_tokens(session, user.id, now)
     audit.record(
         session,
         actor=actor,
@@ -117,8 +118,9 @@ def set_active(session: Session, *, actor: User, user: User, active: bool, now: 
 def reset_password(
     session: Session, *, actor: User, user: User, password: str, now: datetime, method: str
 ) -> User:
-    """Give the account a new password (the admin hands it over); its console sessions end.
-    One's own goes through the password page, which asks for the current one."""
+    """Give the account a new password (the admin hands it over); its console sessions and
+    tablet tokens end. One's own goes through the password page, which asks for the
+    current one."""
     require_admin(actor)
     _not_self(actor, user, "password", "reset")
     if len(password) < MIN_PASSWORD:
@@ -127,6 +129,7 @@ def reset_password(
         raise Invalid("The password was not reset.", {"password": ["At most 256 characters."]})
     user.password_hash = hash_password(password, method)
     sessions.end_all(session, user.id)
+    tokens.end_all_tokens(session, user.id, now)
     audit.record(
         session,
         actor=actor,

@@ -60,3 +60,32 @@ def unlock(session: Session, *, username: str) -> int:
     """Forget every failed sign-in of ``username`` (from any address); how many there were."""
     result = session.execute(delete(LoginFailure).where(LoginFailure.username == username))
     return result.rowcount or 0
+
+
+@dataclass(frozen=True)
+class AddressLock:
+    """An address locked for every username: too many failures from it in the window."""
+
+    remote_addr: str
+    failures: int
+    last_at: datetime
+
+
+def list_address_locks(
+    session: Session, *, now: datetime, policy: LoginPolicy
+) -> list[AddressLock]:
+    """Addresses at the limit over all usernames (``max_per_ip``), most failures first."""
+    rows = session.execute(
+        select(LoginFailure.remote_addr, func.count(), func.max(LoginFailure.at))
+        .where(LoginFailure.at > now - policy.window)
+        .group_by(LoginFailure.remote_addr)
+        .having(func.count() >= policy.max_per_ip)
+        .order_by(func.count().desc(), LoginFailure.remote_addr)
+    ).all()
+    return [AddressLock(addr, count, last) for addr, count, last in rows]
+
+
+def unlock_address(session: Session, *, remote_addr: str) -> int:
+    """Forget every failed sign-in from ``remote_addr`` (any username); how many there were."""
+    result = session.execute(delete(LoginFailure).where(LoginFailure.remote_addr == remote_addr))
+    return result.rowcount or 0

@@ -267,3 +267,16 @@ def revoke(session: Session, *, actor: User, device: Device, now: datetime) -> N
         now=now,
         device_id=device.device_id,
     )
+
+
+def end_all_tokens(session: Session, user_id: int, now: datetime) -> int:
+    """Revoke every live tablet token of an account (deactivation, reactivation, a password
+    reset): none of them opens anything again, and the tablet asks for the password. A
+    revoked token still proves whose unsent records a tablet delivers (``on_behalf_of``),
+    so nothing recorded is stranded. Returns how many were live."""
+    result = session.execute(
+        update(Device)
+        .where(Device.user_id == user_id, Device.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return result.rowcount or 0

@@ -33,6 +33,12 @@ from server.services.sync.handlers import apply_mutation
 from sync.protocol import STALE_MUTATION_REASONS, canonical_json
 
 MAX_MUTATIONS = 1000
+# How far past the device's mark one mutation id may jump. A tablet numbers its outbox
+# 1, 2, 3 … (renumbering only to just above the mark), so real ids stay far closer than
+# this; a hostile id near the 2^62 ceiling would otherwise raise the mark to where no
+# later id could pass it, blocking the tablet for good. At this step the ceiling lies
+# 2^31 pushes away.
+MAX_MUTATION_STEP = 2**31
 log = logging.getLogger(__name__)
 
 
@@ -192,6 +198,8 @@ def _one(
         answer = _replay(session, pusher, mutation, print_, mark.high_water)
         note_acknowledged(known, mutation, answer, answer.get("version"))
         return _Outcome(answer, mutation, print_, new=False)
+    if mutation_id > mark.high_water + MAX_MUTATION_STEP:
+        return _Outcome(_too_far(mutation_id, mark.high_water), mutation, print_, new=False)
     mark.high_water = mutation_id
     savepoint = session.begin_nested() if safe else None
     checkpoint = bulk.checkpoint()
@@ -247,6 +255,19 @@ def _replay(session: Session, pusher: Pusher, mutation: dict, print_: str, high_
         )
         + "Send it again with an id above high_water.",
         "errors": {"mutation_id": [f"Must be greater than {high_water}."]},
+        "high_water": high_water,
+    }
+
+
+def _too_far(mutation_id: int, high_water: int) -> dict:
+    """A refusal of an id too far above the mark: nothing stored, the mark unmoved (and
+    nothing remembered of it, so the id stays free for the content a tablet sends later)."""
+    return {
+        "mutation_id": mutation_id,
+        "status": "rejected",
+        "reason": "mutation_id_too_far",
+        "message": "This mutation id is too far above the tablet's mark; nothing was stored.",
+        "errors": {"mutation_id": [f"Must be at most {high_water + MAX_MUTATION_STEP}."]},
         "high_water": high_water,
     }
 

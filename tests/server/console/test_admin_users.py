@@ -155,9 +155,11 @@ def test_deactivation_stops_tokens_and_sessions_at_once(world, admin, session, c
     assert client.get("/api/v1/sync/pull", headers=headers).status_code == 401
     assert supervisor.get("/console/").status_code == 302  # the session no longer holds
     assert [e.diff for e in _events(session, "deactivate")] == [{"active": [True, False]}] * 2
-    # Reactivated, the tablet carries on with its token.
+    # Reactivated, the old token stays dead: the advisor signs in again (issue 21).
     admin.post(f"/console/admin/users/{world.adv_a.id}/active", {"active": "1"})
-    assert client.get("/api/v1/sync/pull", headers=headers).status_code == 200
+    assert client.get("/api/v1/sync/pull", headers=headers).status_code == 401
+    fresh = auth.headers(world.adv_a, "tablet-a")
+    assert client.get("/api/v1/sync/pull", headers=fresh).status_code == 200
 
 
 def test_a_deactivated_advisors_tablet_still_hands_over_its_records(
