@@ -250,3 +250,48 @@ def test_field_dates_outside_the_window_are_refused_by_field(tablet, home, sessi
     assert answer["status"] == "rejected", answer
     assert answer["errors"]["visited_at"], answer
     assert _count(session, Visit) == 0
+
+
+# ------------------------------------------- item 1 (part): nothing read on behalf
+
+
+def test_a_delivery_on_behalf_reads_nothing_of_the_household(live_server, world, home, session):
+    """A stale household edit delivered for the tablet's earlier advisor comes back as a
+    conflict without the server's values; the advisor's own stale edit still gets them."""
+    base = home.version
+    home.phone = "13900000000"
+    home.notes = "服务端修改"
+    session.commit()
+
+    def sign_in(user) -> str:
+        body = login_body(user.username, device_id="shared")
+        return requests.post(f"{live_server}/api/v1/auth/token", json=body, timeout=10).json()[
+            "token"
+        ]
+
+    def push(token: str, n: int, **extra) -> dict:
+        mutation = {
+            "mutation_id": n,
+            "entity": "household",
+            "op": "update",
+            "id": str(home.id),
+            "base_version": base,
+            "data": {"phone": "13711112222"},
+        }
+        body = {"device_id": "shared", "schema_version": 1, "mutations": [mutation], **extra}
+        headers = {**bearer(token), "Idempotency-Key": uuid.uuid4().hex}
+        answer = requests.post(
+            f"{live_server}/api/v1/sync/push", json=body, headers=headers, timeout=10
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()["results"][0]
+
+    earlier = sign_in(world.adv_a)
+    own = push(earlier, 1)
+    assert own["status"] == "conflict" and own["server"]["phone"] == "13900000000"
+    successor = world.user("advisor", world.street_a, "successor")
+    session.commit()
+    delivered = push(sign_in(successor), 2, on_behalf_of=earlier)
+    assert delivered["status"] == "conflict" and delivered["fields"] == ["phone"]
+    assert "server" not in delivered
+    assert "13900000000" not in json.dumps(delivered) and "服务端修改" not in json.dumps(delivered)

@@ -323,14 +323,18 @@ def _update_household(
     if not conflicts:
         return household, {}
     # The other fields are applied; these keep the server's value for the advisor to see.
-    return household, {
+    answer = {
         "status": "conflict",
         "reason": "conflict",
         "fields": conflicts,
         "message": CONFLICT_MESSAGE,
         "errors": {f: ["Changed on the server since your copy."] for f in conflicts},
-        "server": {f: getattr(household, f) for f in EDITABLE_HOUSEHOLD_FIELDS},
     }
+    if pusher.delivered_by is None:
+        # Never in a delivery on someone else's behalf (issue 21): whoever holds the
+        # tablet now would read the household's current phone, address and notes.
+        answer["server"] = {f: getattr(household, f) for f in EDITABLE_HOUSEHOLD_FIELDS}
+    return household, answer
 
 
 def note_acknowledged(known: Known, mutation: dict, result: dict, version: int | None) -> None:
