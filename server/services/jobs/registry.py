@@ -16,7 +16,7 @@ SYNC_RETENTION = timedelta(days=90)
 PRUNE_BATCH = 1000
 
 
-def refresh_schedules(session: Session, now: datetime, tz: str) -> str:
+def refresh_schedules(session: Session, now: datetime, tz: str) -> dict[str, int]:
     """Recompute every household's visit cycle (overrides expire by local date)."""
     with unit_of_work(session):
         changed = schedule.refresh_all(
@@ -26,10 +26,10 @@ def refresh_schedules(session: Session, now: datetime, tz: str) -> str:
             actor=None,
             now=now,
         )
-    return f"{changed} households changed cycle"
+    return {"changed": changed}
 
 
-def prune_sync(session: Session, now: datetime, tz: str) -> str:
+def prune_sync(session: Session, now: datetime, tz: str) -> dict[str, int]:
     """Remove push answers and tombstones no tablet can still need, a batch per unit of
     work (row locks are held for one batch only)."""
     total = sync_prune.PruneCounts()
@@ -38,7 +38,7 @@ def prune_sync(session: Session, now: datetime, tz: str) -> str:
             counts = sync_prune.prune_batch(session, before=now - SYNC_RETENTION, limit=PRUNE_BATCH)
         total.add(counts)
         if counts.total == 0:
-            return f"removed {total.total} rows of sync bookkeeping"
+            return {"removed": total.total}
 
 
 # Local times (the configured zone): after the day's last syncs, before the first visits.

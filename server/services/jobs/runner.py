@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from server.services.core.transaction import unit_of_work
 from server.services.jobs import claims
 from server.services.jobs.ticks import JobSpec
+from sync.protocol import canonical_json
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def _run_one(
 ) -> Outcome:
     started = time.monotonic()
     try:
-        summary, error = spec.run(session, now(), tz), None
+        summary, error = canonical_json(spec.run(session, now(), tz)), None
     except Exception as exc:  # one job's failure is its own: recorded, retried, logged
         session.rollback()
         summary, error = "", describe(exc)

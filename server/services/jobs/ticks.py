@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-# What a job does: (session, now, tz) → a one-line summary for the log and `worker --status`.
-# It ends its own units of work (a long job commits in batches).
-JobFunction = Callable[[Session, datetime, str], str]
+# What a job does: (session, now, tz) → its counts ({"changed": 3}), kept as the job's
+# summary (the console words them per job). It ends its own units of work (a long job
+# commits in batches).
+JobFunction = Callable[[Session, datetime, str], dict[str, int]]
 
 # A failed job is tried again after 5 minutes, then 10, 20, 40, 60 (never later than its
 # next regular tick): a database restart at 2 a.m. does not cost a day.
