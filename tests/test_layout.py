@@ -25,6 +25,7 @@ DOMAIN_DEPENDENCIES: dict[str, set[str]] = {
     "sync": {"core", "auth", "caseload", "households", "leads", "review"},
     "admin": {"core", "auth", "households", "overview"},
     "roster": {"core", "caseload", "households", "sync"},
+    "jobs": {"core", "households", "sync"},
 }
 
 

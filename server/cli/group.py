@@ -12,7 +12,7 @@ from flask_migrate.cli import db as migrate_group
 from flask_smorest.spec import openapi_cli
 
 from server import config as settings
-from server.cli import areas, commands, outside, prune, roster, schedule, sync_client
+from server.cli import areas, commands, outside, prune, roster, schedule, sync_client, worker
 
 
 class Misconfigured(click.ClickException):
@@ -93,6 +93,7 @@ def _build() -> FlaskGroup:
         roster.group,
         areas.group,
         prune.prune,
+        worker.worker,
         # The tablet client needs no app: it talks HTTP.
         sync_client.group,
         # What the extensions put on app.cli.

@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
         audit,
         audit_labels,
         devices,
+        jobs,
         policy,
         users,
     )

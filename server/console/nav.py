@@ -33,6 +33,7 @@ NAV = (
     NavItem("console.admin_areas", _l("Areas"), ADMIN, "admin"),
     NavItem("console.admin_policy", _l("Schedule policy"), ADMIN, "admin"),
     NavItem("console.admin_audit", _l("Audit log"), ADMIN, "admin"),
+    NavItem("console.admin_jobs", _l("Periodic jobs"), ADMIN, "admin"),
 )
 
 

@@ -286,6 +286,7 @@ def _shoot_admin(page, url: str, snap, lang: str) -> None:
         ("/console/admin/areas", "admin-areas"),
         ("/console/admin/policy", "admin-policy"),
         ("/console/admin/audit", "admin-audit"),
+        ("/console/admin/jobs", "admin-jobs"),
     ):
         page.goto(f"{url}{path}")
         snap(name)

@@ -4,6 +4,7 @@ from server.models.area import Area
 from server.models.audit import AuditEvent, SyncCounter
 from server.models.base import Base
 from server.models.household import CaseloadAssignment, Household, Person
+from server.models.job import Job
 from server.models.lead import Lead
 from server.models.policy import SchedulePolicy
 from server.models.record import Interview, Visit
@@ -24,6 +25,7 @@ __all__ = [
     "Household",
     "IdempotentReply",
     "Interview",
+    "Job",
     "Lead",
     "LoginFailure",
     "Person",

@@ -38,6 +38,7 @@ ACTIONS = {
     "sync_create": _l("Synced from a tablet"),
     "sync_correct": _l("Corrected on a tablet"),
     "sync_update": _l("Edited on a tablet"),
+    "run_now": _l("Job run on request"),
 }
 ENTITIES = {
     "household": _l("Household"),
@@ -53,6 +54,7 @@ ENTITIES = {
     "review_batch": _l("Review batch"),
     "caseload": _l("Caseloads"),
     "roster": _l("Roster"),
+    "job": _l("Periodic job"),
 }
 FIELDS = {
     "active": _l("Active"),
@@ -83,6 +85,7 @@ FIELDS = {
     "latitude": _l("Latitude"),
     "longitude": _l("Longitude"),
     "name": _l("Name"),
+    "next_run_at": _l("Next run"),
     "notes": _l("Notes"),
     "on_behalf_of": _l("On behalf of"),
     "parent_id": _l("Belongs to"),

@@ -40,6 +40,7 @@ PAGES = [
     "/console/admin/areas",
     "/console/admin/policy",
     "/console/admin/audit",
+    "/console/admin/jobs",
 ]
 
 

@@ -57,6 +57,7 @@ ADMIN_ONLY: list[str] = [
     "/console/admin/policy",
     "/console/admin/audit",
     "/console/admin/audit.csv",
+    "/console/admin/jobs",
 ]
 
 CASELOAD_SCOPE = "test_caseloads.py::test_each_role_previews_and_opens_leads_in_its_scope"
@@ -112,6 +113,7 @@ ACTIONS = {
     "/console/admin/devices/<id:device_pk>/revoke": "test_admin_permissions.py",
     "/console/admin/areas/<id:area_id>": "test_admin_permissions.py",
     "/console/admin/areas/import/<upload_id>": "test_area_import.py::test_only_admins",
+    "/console/admin/jobs/<name>/run": "test_admin_jobs.py::test_only_admins_see_or_press_it",
 }
 
 # Who sees which household: both streets' supervisors see the split one; street B's

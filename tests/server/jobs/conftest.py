@@ -1,0 +1,3 @@
+"""tests/server/jobs: the server fixtures."""
+
+from tests.server_fixtures import *  # noqa: F403 - pytest finds fixtures by name here
