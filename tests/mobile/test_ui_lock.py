@@ -11,14 +11,24 @@ from tests.mobile.ui import PASSWORD, PIN, first_row, routine_visit, sign_in
 pytestmark = pytest.mark.timeout(240)
 
 
-def test_a_locked_out_advisor_gets_back_in_offline_with_the_password(tablet, demo_server):
+def test_a_locked_out_advisor_gets_back_in_offline_with_the_password(tablet, demo_server, tmp_path):
     app = tablet()
     sign_in(app)
     demo_server.stop()  # a village without a network, from here on
     app.tap(id="tab_all")
-    routine_visit(app, first_row(app)["household_id"])
+    row = first_row(app)
+    routine_visit(app, row["household_id"])
     assert app.vm("badge") == "待上传 1"
+    household = app.store("household", row["household_id"])
+    secrets = [household["head_name"], household["phone"], app.store("get_state", "token")]
+    assert all(secrets)
     app.stop()
+    # Every file the real app left in its data folder (store, -wal, -shm, keys, settings,
+    # Kivy's own): none holds the name, the phone or the token.
+    files = [p for p in (tmp_path / "tablet").rglob("*") if p.is_file()]
+    assert any(p.name == "store.sqlite3" for p in files)
+    raw = b"".join(p.read_bytes() for p in files)
+    assert [s for s in secrets if s.encode() in raw or s.encode("utf-16-le") in raw] == []
 
     app = tablet()
     app.wait_for(lambda: app.screen() == "pin", "the unlock screen")
