@@ -125,7 +125,8 @@ class KeystoreDeviceSecret:  # pragma: no cover - needs Android: written, not te
 
         mac = autoclass("javax.crypto.Mac").getInstance("HmacSHA256")
         mac.init(self._key())
-        return bytes(bytearray(mac.doFinal(message)))
+        # Java bytes are signed (-128..127): masked back to 0..255.
+        return bytes(b & 0xFF for b in mac.doFinal(bytearray(message)))
 
     def paths(self) -> list[Path]:
         """None: the key lives in the Keystore, not in a file."""
@@ -140,6 +141,6 @@ class KeystoreDeviceSecret:  # pragma: no cover - needs Android: written, not te
 
 def device_secret(keys_dir: Path) -> DeviceSecret:
     """The Keystore on Android (python-for-android sets ANDROID_PRIVATE), else the key file."""
-    if os.environ.get("ANDROID_PRIVATE") and os.environ.get("TANFANG_DEVICE_SECRET") != "file":
+    if os.environ.get("ANDROID_PRIVATE"):
         return KeystoreDeviceSecret()
     return FileDeviceSecret(Path(keys_dir) / "device.key")
