@@ -70,7 +70,7 @@ def _interleaved(folder: Path, keys: dict[str, bytes | None], runs: int) -> dict
         ids[side] = fill(stores[side], 2000, 6000)
         stores[side].set_state("user", {"id": 1, "username": "bench", "role": "advisor"})
     try:
-        for n in range(30 * runs):
+        for n in range(80 * runs):
             for side in list(keys)[:: 1 if n % 2 else -1]:
                 visit = {"household_id": ids[side][n], "outcome": "completed", "notes": "无变化"}
                 t = time.perf_counter()
