@@ -1,13 +1,12 @@
 """The tablet app's figures (issue 9): cold start, due list, saving a visit, opening a file,
-scrolling.
+scrolling; the encrypted store beside the plain one (issue 19, :mod:`bench.app_cipher`).
 
     python -m bench.app [--households 1000] [--visits 12000] [--runs 9] [--cold-start-only]
-    (needs a display: Xvfb)
 
-Fills a tablet store through the public pull path, times the view-models in-process; the
-real app's cold start (process start → PIN screen, unlock → due list drawn) ``--runs`` times
-through ``tanfang app`` and ``tanfang-app``; the advisor's waits in the app; and scrolling
-the due list beside bare Kivy (:mod:`bench.app_baseline`). JSON under bench/results/.
+Needs a display (Xvfb). Fills a tablet store through the public pull path, times the
+view-models in-process; the real app's cold start (process start → PIN screen, unlock → due
+list drawn) ``--runs`` times through ``tanfang app`` and ``tanfang-app``; the advisor's waits
+in the app; scrolling beside bare Kivy (:mod:`bench.app_baseline`). JSON in bench/results/.
 """
 
 from __future__ import annotations
@@ -20,75 +19,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
+
+from bench.app_cipher import compare, lock_with_pin, print_table
+from bench.tablet_data import fill
 
 TARGETS_MS = {"cold_start": 2000, "due_list": 100, "save_visit": 50, "open_household": 200}
 TARGETS_MS |= {"due_list_update": 100}
 # At 60 Hz a frame is 16.7 ms; one taking longer than two of them is a dropped frame.
 DROPPED_MS = 2 * 1000 / 60
 SCROLL_FRAMES = 240
-
-
-def fill(store, households: int, visits: int) -> list[str]:
-    """Households spread over 9 communities with 12 visits each, through apply_pull_page."""
-    ids, changes, version = [], [], 0
-    start = datetime(2025, 6, 1, tzinfo=UTC)
-    for n in range(households):
-        hid = str(uuid.uuid4())
-        ids.append(hid)
-        version += 1
-        changes.append(
-            {
-                "entity": "household",
-                "id": hid,
-                "version": version,
-                "data": {
-                    "id": hid,
-                    "external_id": f"B{n:06d}",
-                    "head_name": f"张{n % 97}号户主{n}",
-                    "phone": "13800138000",
-                    "residence_address": f"北京街道中山路{n % 300}号{n % 30 + 1}01房",
-                    "registration_street_id": 2,
-                    "registration_community_id": 5 + n % 9,
-                    "residence_street_id": 2,
-                    "residence_community_id": 5 + n % 9,
-                    "categories": ["dibao"],
-                    "hardship_level": ("high", "medium", "low")[n % 3],
-                    "visit_cycle": ("monthly", "quarterly", "half_yearly")[n % 3],
-                    "status": "active",
-                    "enrolled_on": "2024-01-10",
-                    "notes": "",
-                },
-            }
-        )
-    per = visits // households
-    for n, hid in enumerate(ids):
-        for k in range(per):
-            version += 1
-            vid = str(uuid.uuid4())
-            at = start + timedelta(days=30 * k + n % 20)
-            changes.append(
-                {
-                    "entity": "visit",
-                    "id": vid,
-                    "version": version,
-                    "data": {
-                        "id": vid,
-                        "household_id": hid,
-                        "advisor_id": 1,
-                        "device_id": "bench",
-                        "visited_at": at.isoformat(),
-                        "outcome": "completed",
-                        "living_conditions": "基本生活有保障",
-                        "status": "approved",
-                    },
-                }
-            )
-    for i in range(0, len(changes), 2000):
-        store.apply_pull_page(changes[i : i + 2000], f"c{i}")
-    return ids
 
 
 def _ms(samples: list[float]) -> dict[str, float]:
@@ -154,14 +95,10 @@ def _entry_points() -> dict[str, list[str]]:
 
 def _start_to_due_list(data_dir: Path, display: str, command: list[str]):
     """Start the app with ``command`` (process start → PIN screen), unlock it (→ due list
-    drawn); returns the running app and the times."""
-    from mobile.lock import PinLock
-    from sync.store import SQLiteStore
+    drawn; the store encrypted, its key under the PIN); returns the app and the times."""
     from tests.mobile.remote import RemoteApp
 
-    with SQLiteStore(data_dir / "store.sqlite3") as store:
-        store.set_state("token", "bench-token-not-real")
-        PinLock(store).set_pin("246810")
+    lock_with_pin(data_dir, "246810")
     # Polled every 10 ms, not the UI tests' 200 ms: a 200 ms step would be larger than the
     # difference between the entry points that is being measured.
     app = RemoteApp(data_dir, "http://127.0.0.1:9", display, command=command, poll=0.01)
@@ -371,6 +308,7 @@ def main() -> int:
         with SQLiteStore(data_dir / "store.sqlite3") as store:
             ids = fill(store, args.households, args.visits)
         figures = in_process(data_dir, ids)
+        cipher = compare()
         samples = cold_starts(data_dir, display, args.runs) if display else None
         more = display and not args.cold_start_only
         waits = journeys(data_dir, display, args.runs) if display else None
@@ -379,6 +317,7 @@ def main() -> int:
     machine["load_average_after"] = machine_info()["load_average"]
     cold = summary(samples) if samples else None
     report(figures, cold, scroll, baseline)
+    print_table(cipher)
     if waits:
         print("\nin the app (tap → drawn), ms:", json.dumps(waits))
     data = {
@@ -391,6 +330,7 @@ def main() -> int:
         "scroll": scroll,
         "journeys": waits,
         "kivy_baseline": baseline,
+        "encrypted_store": cipher,
     }
     print(f"\nwrote {write_json(f'app-{date.today().isoformat()}', data)}")
     return 0

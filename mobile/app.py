@@ -18,6 +18,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from mobile import lock, records, widgets
 from mobile.context import AppContext
 from mobile.i18n import language, tr
+from mobile.vault import legacy
 
 log = logging.getLogger(__name__)
 SCREENS = (
@@ -76,8 +77,12 @@ class TanfangApp(App):
         return self.manager
 
     def _first_screen(self) -> str:
-        store = self.ctx.store
-        if not store.get_state("token") or store.get_state("signed_out") or self.ctx.lock.blocked:
+        # The PIN only when one can open the store (a wrapping, or the PIN of a store just
+        # encrypted on this first start); a new tablet or a locked-out one signs in.
+        vault, store = self.ctx.vault, self.ctx.store
+        if not (vault.has_pin or legacy.available(store)):
+            return "signin"
+        if store is not None and (not store.get_state("token") or store.get_state("signed_out")):
             return "signin"
         return "pin"
 
@@ -193,7 +198,7 @@ class TanfangApp(App):
         """Ask for the PIN again (idle, or sent to the background); nothing is lost: an open
         form keeps its autosaved draft and is offered again after unlocking."""
         current = self.manager.current
-        if current in ("signin", "pin") or not self.ctx.lock.has_pin:
+        if current in ("signin", "pin") or not self.ctx.vault.has_pin:
             return
         screen = self.manager.get_screen(current)
         if hasattr(screen, "vm") and hasattr(screen.vm, "autosave"):
@@ -208,7 +213,7 @@ class TanfangApp(App):
         if self.ctx is not None:
             self.ctx.runner.join(5)
             self.ctx.locator.stop()
-            self.ctx.store.close()
+            self.ctx.close()
 
     def set_text_size(self, scale: float) -> None:
         self.text_scale = scale

@@ -1,4 +1,4 @@
-"""What every view-model shares: the store, settings, the sync runner, the clock and the PIN."""
+"""What every view-model shares: the store and its keys, settings, the sync runner, the clock."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from mobile.lock import PinLock
 from mobile.platform import paths
 from mobile.platform.gps import Locator
 from mobile.settings import Settings
 from mobile.syncer import Post, SyncRunner
+from mobile.vault import Vault
+from mobile.vault.opening import open_at_start, open_store
 from sync.schedule import DEFAULT_TZ
 from sync.store import SQLiteStore
 
@@ -26,19 +27,34 @@ class AppContext:
     """The app's services, built once at start (tests build one around a temporary store)."""
 
     data_dir: Path
-    store: SQLiteStore
+    # None while locked: the store opens only with the data key (PIN, password, or the
+    # provisional device wrapping of a tablet not yet signed in).
+    store: SQLiteStore | None
     settings: Settings
     runner: SyncRunner
     post: Post
+    vault: Vault
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TZ))
     locator: Locator = field(default_factory=Locator)
     clock: Callable[[ZoneInfo], datetime] = _now_in
     font_ok: bool = True
+    # A password sign-in just succeeded: the PIN screen sets a new PIN instead of asking.
+    pin_wanted: bool = False
 
-    @property
-    def lock(self) -> PinLock:
-        """The PIN state (kept in the store)."""
-        return PinLock(self.store)
+    def unlocked_with(self, key: bytes) -> SQLiteStore:
+        """Open the store with the data key the vault just gave (once; later unlocks of
+        the running app find it open)."""
+        if self.store is None:
+            self.store = open_store(self.data_dir, key)
+            self.runner.store = self.store
+            url = self.settings.server_url or self.store.get_state("server_url") or ""
+            self.settings.server_url = self.runner.server_url = url
+        return self.store
+
+    def close(self) -> None:
+        """Close the store (the app stops)."""
+        if self.store is not None:
+            self.store.close()
 
     def now(self) -> datetime:
         """The aware local time (the area's time zone)."""
@@ -59,7 +75,8 @@ class AppContext:
         settings = Settings.load(paths.settings_path(data_dir))
         if server_url:
             settings.server_url = server_url
-        store = SQLiteStore(paths.store_path(data_dir))
-        url = settings.server_url or store.get_state("server_url") or ""
+        vault = Vault(data_dir)
+        store = open_at_start(data_dir, vault)
+        url = settings.server_url or (store.get_state("server_url") if store else "") or ""
         settings.server_url = url
-        return cls(data_dir, store, settings, SyncRunner(store, url, post), post)
+        return cls(data_dir, store, settings, SyncRunner(store, url, post), post, vault)

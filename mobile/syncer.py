@@ -79,25 +79,53 @@ class SyncRunner:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def login(self, server_url: str, username: str, password: str, done, failed) -> bool:
-        """Sign in with the password, then sync; ``done(user)`` or ``failed(error)``."""
+    def login(
+        self,
+        server_url: str,
+        username: str,
+        password: str,
+        done,
+        failed,
+        unlock: Callable[[], bool] = lambda: False,
+        accepted: Callable[[dict], None] = lambda user: None,
+    ) -> bool:
+        """Sign in with the password; ``done(user)`` or ``failed(error)``.
+
+        On the worker thread, ``unlock()`` first opens a locked store (True when the
+        password proved itself against the keyring, so that no network is needed: the
+        user then comes from the store, with ``offline`` set); ``accepted(user)`` runs
+        after the server took the password.
+        """
         self.server_url = server_url
 
         def work():
+            proved = unlock()
             client = make_client(self.store, server_url)
-            user = client.login(username, password, device_name="tablet", app_version=app_version())
+            try:
+                user = client.login(
+                    username, password, device_name="tablet", app_version=app_version()
+                )
+            except (TransportError, OSError):
+                if not proved:
+                    raise
+                return {**(self.store.get_state("user") or {}), "offline": True}
+            accepted(user)
             self.store.set_state("server_url", server_url)
             self.store.set_state("signed_out", None)
             return user
 
         return self._start(work, done, failed)
 
-    def change_password(self, current: str, new: str, done, failed) -> bool:
+    def change_password(
+        self, current: str, new: str, done, failed, accepted: Callable[[], None] = lambda: None
+    ) -> bool:
         """Change the signed-in advisor's password on the server; ``done(None)`` or
-        ``failed(error)`` (a :class:`sync.wire.ClientError` with field messages for 422)."""
+        ``failed(error)`` (a :class:`sync.wire.ClientError` with field messages for 422).
+        ``accepted()`` runs on the worker thread once the server changed it."""
 
         def work() -> None:
             make_client(self.store, self.server_url).change_password(current, new)
+            accepted()
 
         return self._start(work, done, failed)
 
@@ -139,6 +167,8 @@ class SyncRunner:
 
     def auto_due(self) -> bool:
         """Time for an automatic sync: signed in, not busy, past the backoff."""
+        if self.store is None:  # locked
+            return False
         signed_in = self.store.get_state("token") and not self.store.get_state("signed_out")
         return bool(signed_in) and not self.busy and self._clock() >= self.next_auto_at
 

@@ -49,10 +49,28 @@ CATALOG: dict[str, tuple[str, str]] = {
     "unlock.submit": ("解锁", "Unlock"),
     "unlock.wrong": ("密码错误，还可尝试 {left} 次", "Wrong PIN; {left} tries left"),
     "unlock.blocked": (
-        "密码错误次数过多，请联网用账号密码登录",
-        "Too many wrong PINs: sign in online with your password",
+        "密码错误次数过多，请用账号密码登录（没有网络也可以）",
+        "Too many wrong PINs: sign in with your password (works offline too)",
     ),
     "unlock.signin": ("用账号密码登录", "Sign in with password"),
+    "unlock.wrong_wait": (
+        "密码错误，还可尝试 {left} 次，请 {seconds} 秒后再试",
+        "Wrong PIN; {left} tries left, the next in {seconds} s",
+    ),
+    "unlock.wait": (
+        "密码错误次数较多，请 {seconds} 秒后再试",
+        "Too many wrong PINs; try again in {seconds} s",
+    ),
+    "signin.local_wrong": (
+        "密码与本平板保存的不符（离线时请输入在本平板上最后一次登录用的密码），"
+        "请 {seconds} 秒后再试",
+        "The password does not match the one this tablet was last signed in with; "
+        "try again in {seconds} s",
+    ),
+    "signin.other_user": (
+        "本平板的记录属于 {name}，请用该账号登录",
+        "The records on this tablet belong to {name}; sign in as them",
+    ),
     "unlock.user": ("顾问：{name}", "Advisor: {name}"),
     # due list
     "due.title": ("走访对象", "Households to visit"),

@@ -191,6 +191,14 @@ class Driver:
         value = getattr(self.app.ctx.store, request["method"])(*request.get("args", []))
         finish(json.loads(json.dumps(value, default=str)))
 
+    def cmd_pass_time(self, request, finish) -> None:
+        """Move the keyring's clock ``seconds`` ahead (a PIN delay passes without waiting)."""
+        import time
+
+        offset = float(request["seconds"]) + (self.app.ctx.vault.clock() - time.time())
+        self.app.ctx.vault.clock = lambda: time.time() + offset
+        finish(offset)
+
     def cmd_taps(self, request, finish) -> None:
         if request.get("reset"):
             self.taps = 0

@@ -1,4 +1,4 @@
-"""Sign-in (online, password), PIN setting and unlocking (offline)."""
+"""Sign-in with the password (online, or offline against its wrapping), PIN setting, unlocking."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from kivy.event import EventDispatcher
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from mobile.i18n import tr
-from mobile.lock import MAX_FAILURES, valid_pin
+from mobile.lock import valid_pin
+from mobile.vault import Refused, legacy
 from sync.transport import AuthError, ClientError, ServerError, Throttled
 
 
@@ -26,13 +27,14 @@ class SignInViewModel(EventDispatcher):
         super().__init__(**kwargs)
         self.ctx = ctx
         self.server_url = ctx.settings.server_url
-        user = ctx.store.get_state("user") or {}
-        self.username = user.get("username", "")
+        user = ctx.store.get_state("user") if ctx.store is not None else None
+        self.username = (user or {}).get("username", "") or ctx.vault.username
         self.refresh()
 
     def refresh(self) -> None:
-        """Say how many records wait: they are kept and sent after the next sign-in."""
-        count = self.ctx.store.pending_count()
+        """Say how many records wait: they are kept and sent after the next sign-in (unknown
+        while the store is locked: the count is personal data too)."""
+        count = self.ctx.store.pending_count() if self.ctx.store is not None else 0
         self.waiting = tr("signin.waiting", count=count) if count else ""
 
     def submit(self) -> bool:
@@ -41,8 +43,25 @@ class SignInViewModel(EventDispatcher):
             self.error = tr("error.required")
             return False
         self.error, self.busy = "", True
-        url = self.server_url.strip()
-        return self.ctx.runner.login(url, self.username.strip(), self.password, self._ok, self._bad)
+        url, username, password = self.server_url.strip(), self.username.strip(), self.password
+        ctx = self.ctx
+
+        # Both run on the runner's thread (Argon2id takes a few tenths of a second).
+        def unlock() -> bool:
+            # A locked store opens only with this advisor's password; True means it has
+            # proved itself, so the sign-in may go on offline.
+            if ctx.store is not None:
+                return False
+            ctx.unlocked_with(ctx.vault.unlock_password(username, password))
+            return True
+
+        def accepted(user: dict) -> None:
+            # The server took the password: the data key is wrapped under it from now on
+            # (the first sign-in, a new advisor of a running tablet, a changed password).
+            if user.get("role") == "advisor":
+                ctx.vault.set_password(username, password)
+
+        return ctx.runner.login(url, username, password, self._ok, self._bad, unlock, accepted)
 
     def _ok(self, user: dict) -> None:
         self.busy, self.password = False, ""
@@ -53,12 +72,15 @@ class SignInViewModel(EventDispatcher):
         self.ctx.runner.server_url = self.ctx.settings.server_url
         self.ctx.save_settings()
         # A password sign-in lifts a PIN block; the advisor sets a (new) PIN next.
-        self.ctx.lock.clear()
+        self.ctx.vault.clear_pin()
+        self.ctx.pin_wanted = True
         self.dispatch("on_signed_in", user)
 
     def _bad(self, error: Exception) -> None:
         self.busy, self.password = False, ""
-        if isinstance(error, Throttled):
+        if isinstance(error, Refused):
+            self.error = _refusal(error, self.ctx.vault.username)
+        elif isinstance(error, Throttled):
             self.error = tr("signin.throttled")
         elif isinstance(error, AuthError):
             self.error = tr("signin.failed")
@@ -92,16 +114,20 @@ class PinViewModel(EventDispatcher):
         self.reset()
 
     def reset(self) -> None:
-        """Fresh screen: the mode follows whether a PIN exists."""
-        lock = self.ctx.lock
-        self.mode = "unlock" if lock.has_pin else "set"
+        """Fresh screen: a PIN is set right after a password sign-in, else asked for."""
+        vault = self.ctx.vault
+        self.mode = "set" if self.ctx.pin_wanted else "unlock"
         self.pin = self.repeat = self.error = ""
-        self.blocked = lock.blocked
-        self.failures = lock.failures
-        user = self.ctx.store.get_state("user") or {}
-        self.who = tr("unlock.user", name=user.get("display_name") or user.get("username", ""))
+        # No PIN wrapping left (too many wrong PINs): only the password opens the store.
+        self.blocked = self.mode == "unlock" and not self._can_unlock()
+        self.failures = vault.failures
+        user = (self.ctx.store.get_state("user") if self.ctx.store is not None else None) or {}
+        name = user.get("display_name") or user.get("username") or vault.username
+        self.who = tr("unlock.user", name=name)
         if self.blocked:
             self.error = tr("unlock.blocked")
+        elif vault.wait_seconds():
+            self.error = tr("unlock.wait", seconds=vault.wait_seconds())
 
     def submit(self) -> bool:
         """Set or check the PIN; True (and ``on_done``) when the app may open."""
@@ -117,25 +143,59 @@ class PinViewModel(EventDispatcher):
             self.error = tr("pin.mismatch")
             self.repeat = ""
             return False
-        self.ctx.lock.set_pin(self.pin)
+        self.ctx.vault.set_pin(self.pin)
+        self.ctx.pin_wanted = False
         self.pin = self.repeat = self.error = ""
         self.dispatch("on_done")
         return True
 
+    def _can_unlock(self) -> bool:
+        return self.ctx.vault.has_pin or legacy.available(self.ctx.store)
+
     def _unlock(self) -> bool:
-        lock = self.ctx.lock
-        ok = lock.check(self.pin)
-        self.pin = ""
-        self.failures, self.blocked = lock.failures, lock.blocked
-        if ok:
-            self.error = ""
-            self.dispatch("on_done")
-            return True
-        if self.blocked:
-            self.error = tr("unlock.blocked")
-        else:
-            self.error = tr("unlock.wrong", left=MAX_FAILURES - self.failures)
-        return False
+        vault, pin, self.pin = self.ctx.vault, self.pin, ""
+        if not vault.has_pin and legacy.available(self.ctx.store):
+            return self._unlock_legacy(pin)
+        try:
+            key = vault.unlock_pin(pin)
+        except Refused as refusal:
+            self.failures = vault.failures
+            self.blocked = refusal.reason == "blocked"
+            self.error = _refusal(refusal, vault.username)
+            return False
+        self.ctx.unlocked_with(key)
+        self.failures, self.error = 0, ""
+        self.dispatch("on_done")
+        return True
+
+    def _unlock_legacy(self, pin: str) -> bool:
+        # A store just encrypted on its first start still holds the earlier app's PIN
+        # (inside it now): the advisor unlocks as before, offline, and the data key is
+        # wrapped under that same PIN.
+        if not legacy.check(self.ctx.store, pin):
+            self.blocked = not self._can_unlock()
+            left = legacy.tries_left(self.ctx.store)
+            self.error = tr("unlock.blocked") if self.blocked else tr("unlock.wrong", left=left)
+            return False
+        self.ctx.vault.set_pin(pin)
+        self.failures, self.error = 0, ""
+        self.dispatch("on_done")
+        return True
 
     def on_done(self) -> None:
         """Default handler (the app opens the due list)."""
+
+
+def _refusal(refusal: Refused, owner: str) -> str:
+    """What the advisor is told about a PIN or password the keyring refused."""
+    if refusal.reason == "blocked":
+        return tr("unlock.blocked")
+    if refusal.reason == "other_user":
+        return tr("signin.other_user", name=owner)
+    if refusal.reason == "wait":
+        return tr("unlock.wait", seconds=refusal.wait)
+    if refusal.left:  # a wrong PIN
+        if refusal.wait:
+            return tr("unlock.wrong_wait", left=refusal.left, seconds=refusal.wait)
+        return tr("unlock.wrong", left=refusal.left)
+    return tr("signin.local_wrong", seconds=refusal.wait)

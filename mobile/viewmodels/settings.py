@@ -71,8 +71,15 @@ class SettingsViewModel(EventDispatcher):
             self.password_message = tr("password.too_short", n=MIN_PASSWORD)
             return False
         self.password_busy, self.password_message = True, ""
-        return self.ctx.runner.change_password(
-            self.current_password, self.new_password, self._password_ok, self._password_bad
+        ctx, new = self.ctx, self.new_password
+        user = ctx.store.get_state("user") or {}
+
+        def accepted() -> None:
+            # The store's key follows the password: an offline sign-in takes the new one.
+            ctx.vault.set_password(user.get("username") or ctx.vault.username, new)
+
+        return ctx.runner.change_password(
+            self.current_password, new, self._password_ok, self._password_bad, accepted
         )
 
     def _password_ok(self, _result) -> None:

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sync.store import cipher
 from sync.store.errors import StoreError
 
 
@@ -19,8 +20,11 @@ class Connections:
     of on a Python lock held across I/O.
     """
 
-    def __init__(self, path: str, timeout: float) -> None:
+    def __init__(self, path: str, timeout: float, key: bytes | None = None) -> None:
         self.path, self.timeout = path, timeout
+        # The SQLCipher data key (32 random bytes) or None for a plain SQLite file (the
+        # server's tools and tests); the tablet app always passes one.
+        self._key = key
         self._local = threading.local()
         # Every connection with the thread that owns it, so close() reaches them all and a
         # finished thread's connection is closed instead of leaking.
@@ -33,14 +37,17 @@ class Connections:
 
         With SQLCipher, ``PRAGMA key`` goes first, before any other statement.
         """
-        conn = sqlite3.connect(
+        driver = sqlite3 if self._key is None else cipher.driver()
+        conn = driver.connect(
             self.path,
             timeout=self.timeout,
             isolation_level=None,  # we issue BEGIN/COMMIT ourselves
             check_same_thread=False,  # used by one thread only; close() may come from another
         )
         try:
-            conn.row_factory = sqlite3.Row
+            if self._key is not None:
+                cipher.key_connection(conn, self._key)
+            conn.row_factory = driver.Row
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode.lower() != "wal":

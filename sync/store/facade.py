@@ -39,7 +39,7 @@ class SQLiteStore:
     Each method opens one transaction, hands a :class:`~sync.store.tx.Tx` to the functions
     of the topic modules and commits. ``clock`` returns the current aware time (tests inject
     one); ``timeout`` is how long, in seconds, a writer waits for another thread's
-    transaction before failing.
+    transaction before failing; ``key`` the SQLCipher data key (:mod:`sync.store.cipher`).
     """
 
     def __init__(
@@ -48,10 +48,11 @@ class SQLiteStore:
         *,
         clock: Callable[[], datetime] | None = None,
         timeout: float = 10.0,
+        key: bytes | None = None,
     ) -> None:
         self.path = os.fspath(path)
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._db = Connections(self.path, timeout)
+        self._db = Connections(self.path, timeout, key)
         try:
             schema.migrate(self._conn())
             with self._read() as conn:

@@ -42,7 +42,7 @@ def ctx(tmp_path: Path, monkeypatch):
     context = AppContext.open(tmp_path / "app", _direct, "http://127.0.0.1:9")
     yield context
     context.runner.join(10)
-    context.store.close()
+    context.close()
 
 
 @pytest.fixture

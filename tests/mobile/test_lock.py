@@ -1,46 +1,168 @@
-"""The PIN: six digits, hashed, blocked after five wrong tries; records never touched."""
+"""The PIN and the password on the tablet: growing delays, then the password (offline too),
+and nothing readable in the data folder — through the view-models, against a real server."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
-from mobile.lock import MAX_FAILURES, PinError, PinLock, valid_pin
+from mobile import lock
+from mobile.i18n import tr
+from tests.mobile.conftest import _direct, sync
+from tests.server_fixtures import PASSWORD
+
+PIN = "135790"
 
 
-@pytest.mark.parametrize("pin", ["", "12345", "1234567", "abcdef", "12 456", "１２３４５６"])
-def test_bad_pins_are_refused(ctx, pin):
-    assert not valid_pin(pin)
-    with pytest.raises(PinError):
-        PinLock(ctx.store).set_pin(pin)
+@pytest.mark.parametrize("pin", ["", "12345", "1234567", "12345a", "１２３４５６", " 123456"])
+def test_a_pin_is_six_ascii_digits(pin):
+    assert not lock.valid_pin(pin)
 
 
-def test_right_pin_unlocks_and_resets_failures(ctx):
-    lock = PinLock(ctx.store)
-    lock.set_pin("135790")
-    assert not lock.check("000000") and lock.failures == 1
-    assert lock.check("135790") and lock.failures == 0
-    assert "135790" not in str(ctx.store.get_state("pin"))
+@pytest.fixture
+def household(live_world):
+    return live_world.household("A1", advisor=live_world.adv_a)
 
 
-def test_five_wrong_pins_block_even_the_right_one(ctx):
-    lock = PinLock(ctx.store)
-    lock.set_pin("135790")
-    for _ in range(MAX_FAILURES):
-        assert not lock.check("111111")
-    assert lock.blocked and not lock.check("135790")
-    lock.clear()  # what a password sign-in does
-    assert not lock.blocked and not lock.has_pin
-
-
-def test_pin_screen_counts_down_and_blocks(ctx):
+@pytest.fixture
+def with_pin(signed_in):
+    """Signed in, PIN set (as the PIN screen does right after the password)."""
     from mobile.viewmodels.auth import PinViewModel
 
-    PinLock(ctx.store).set_pin("135790")
-    vm = PinViewModel(ctx)
-    assert vm.mode == "unlock"
-    for left in range(MAX_FAILURES - 1, 0, -1):
+    vm = PinViewModel(signed_in)
+    assert vm.mode == "set"
+    vm.pin = vm.repeat = PIN
+    assert vm.submit()
+    return signed_in
+
+
+def _queue_visit(ctx, household) -> str:
+    from mobile.viewmodels.visit import VisitFormViewModel
+
+    sync(ctx)  # the household reaches the tablet
+    vm = VisitFormViewModel(ctx)
+    vm.open_new(str(household.id))
+    vm.form.update({"outcome": "completed", "notes": f"{household.head_name} {household.phone}"})
+    assert vm.submit()
+    return vm.form["id"]
+
+
+def _restart(ctx, server_url: str):
+    """The app stopped and started again (same data folder): the store is locked."""
+    from mobile.context import AppContext
+
+    ctx.runner.join(10)
+    ctx.close()
+    return AppContext.open(ctx.data_dir, _direct, server_url)
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_data_folder_holds_no_name_phone_or_token(with_pin, household):
+    _queue_visit(with_pin, household)
+    token = with_pin.store.get_state("token")
+    files = [p for p in with_pin.data_dir.rglob("*") if p.is_file()]
+    names = {p.name for p in files}
+    assert {"store.sqlite3", "store.sqlite3-wal", "keyring.bin", "device.key"} <= names
+    raw = b"".join(p.read_bytes() for p in files)
+    for secret in (household.head_name, household.phone, token, PASSWORD, PIN):
+        for encoding in ("utf-8", "utf-16-le"):
+            assert secret.encode(encoding) not in raw, secret
+
+
+def test_after_a_restart_only_the_pin_opens_the_store(with_pin, live_server):
+    ctx = _restart(with_pin, live_server)
+    try:
+        from mobile.viewmodels.auth import PinViewModel
+
+        assert ctx.store is None
+        vm = PinViewModel(ctx)
+        assert vm.mode == "unlock" and ctx.vault.username in vm.who
+        vm.pin = PIN
+        assert vm.submit() and ctx.store is not None and ctx.runner.store is ctx.store
+    finally:
+        ctx.close()
+
+
+def test_wrong_pins_wait_then_block_and_the_password_opens_offline(with_pin, household):
+    """Five slips with growing waits, the sixth destroys the PIN wrapping; then the
+    password, with the server unreachable, opens the store with the unsent visit in it."""
+    from mobile.viewmodels.auth import PinViewModel, SignInViewModel
+
+    visit_id = _queue_visit(with_pin, household)
+    ctx = _restart(with_pin, "http://127.0.0.1:9")  # nothing listens there: offline
+    try:
+        clock = Clock(ctx.vault.clock())
+        ctx.vault.clock = clock
+        vm = PinViewModel(ctx)
+        for left in range(lock.MAX_FAILURES - 1, 0, -1):
+            vm.pin = "000000"
+            assert not vm.submit() and str(left) in vm.error and ctx.store is None
+            wait = lock.delay_after(lock.MAX_FAILURES - left)
+            if wait:
+                vm.pin = PIN  # the right PIN, too early: not even tried
+                assert not vm.submit() and vm.error == tr("unlock.wait", seconds=wait)
+                clock.now += wait
         vm.pin = "000000"
-        assert not vm.submit()
-        assert str(left) in vm.error
-    vm.pin = "000000"
-    assert not vm.submit() and vm.blocked
+        assert not vm.submit() and vm.blocked and vm.error == tr("unlock.blocked")
+        vm.reset()
+        assert vm.blocked  # a restart does not bring the PIN back
+
+        signin = SignInViewModel(ctx)
+        assert signin.username == ctx.vault.username
+        signin.password = "wrong-password"
+        assert signin.submit()
+        ctx.runner.join(30)
+        assert ctx.store is None and "本平板" in signin.error
+        clock.now += 600
+        signin.password = PASSWORD
+        assert signin.submit()
+        ctx.runner.join(30)
+        assert signin.error == "" and ctx.store is not None
+        assert [m["id"] for m in ctx.store.pending_mutations()] == [visit_id]
+        # Then a new PIN, as after any password sign-in.
+        vm.reset()
+        assert vm.mode == "set"
+        vm.pin = vm.repeat = "246802"
+        assert vm.submit() and ctx.vault.has_pin
+    finally:
+        ctx.close()
+
+
+def test_another_advisor_cannot_open_this_tablets_store(with_pin, live_server, live_world):
+    from mobile.viewmodels.auth import SignInViewModel
+
+    ctx = _restart(with_pin, live_server)
+    try:
+        vm = SignInViewModel(ctx)
+        vm.username, vm.password = live_world.adv_b.username, PASSWORD
+        assert vm.submit()
+        ctx.runner.join(30)
+        assert ctx.store is None
+        assert vm.error == tr("signin.other_user", name=live_world.adv_a.username)
+    finally:
+        ctx.close()
+
+
+def test_a_changed_password_opens_the_store_offline(with_pin, live_server):
+    from mobile.viewmodels.settings import SettingsViewModel
+
+    vm = SettingsViewModel(with_pin)
+    new = f"new-{uuid.uuid4().hex[:12]}"
+    vm.current_password, vm.new_password = PASSWORD, new
+    assert vm.change_password()
+    with_pin.runner.join(30)
+    assert vm.password_message == tr("password.changed")
+    user = with_pin.vault.username
+    ctx = _restart(with_pin, "http://127.0.0.1:9")
+    try:
+        assert ctx.vault.unlock_password(user, new)
+    finally:
+        ctx.close()

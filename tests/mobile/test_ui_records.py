@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from mobile.platform import paths
+from mobile.vault import Vault
 from sync.schedule import DEFAULT_TZ
 from sync.store import SQLiteStore
-from tests.mobile.ui import first_row, routine_visit, shot, sign_in, unlock
+from tests.mobile.ui import PIN, first_row, routine_visit, shot, sign_in, unlock
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -61,7 +62,8 @@ def test_a_waiting_visit_opens_read_only_and_back_leaves_it_queued(tablet, demo_
 
 def refuse_everything_queued(data_dir: Path) -> None:
     """What a push answered "not in your caseload" leaves in the store (app stopped)."""
-    store = SQLiteStore(paths.store_path(data_dir))
+    # The store opens only with its key: the advisor's PIN gives it, as in the app.
+    store = SQLiteStore(paths.store_path(data_dir), key=Vault(data_dir).unlock_pin(PIN))
     try:
         sent = store.mark_sent(m["mutation_id"] for m in store.pending_mutations())
         store.apply_results(

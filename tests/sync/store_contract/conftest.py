@@ -3,6 +3,7 @@ contract test by adding one entry to ``IMPLEMENTATIONS``."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,13 @@ def _sqlite(directory: Path, name: str) -> SQLiteStore:
     return SQLiteStore(directory / f"{name}.sqlite3", clock=Clock())
 
 
-IMPLEMENTATIONS = {"sqlite": _sqlite}
+def _sqlcipher(directory: Path, name: str) -> SQLiteStore:
+    key = hashlib.sha256(name.encode()).digest()  # a store reopened by name gets its own key
+    return SQLiteStore(directory / f"{name}.sqlite3", clock=Clock(), key=key)
+
+
+# The tablet app's store is the SQLCipher one; the plain one serves the server's tools.
+IMPLEMENTATIONS = {"sqlite": _sqlite, "sqlcipher": _sqlcipher}
 
 
 @pytest.fixture(params=sorted(IMPLEMENTATIONS))
