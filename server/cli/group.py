@@ -12,7 +12,7 @@ from flask_migrate.cli import db as migrate_group
 from flask_smorest.spec import openapi_cli
 
 from server import config as settings
-from server.cli import areas, commands, outside, prune, roster, schedule, sync_client
+from server.cli import areas, commands, outside, prune, roster, schedule, sync_client, warnings
 
 
 class Misconfigured(click.ClickException):
@@ -90,6 +90,7 @@ def _build() -> FlaskGroup:
         commands.user,
         commands.demo_data,
         schedule.group,
+        warnings.group,
         roster.group,
         areas.group,
         prune.prune,

@@ -111,7 +111,7 @@ def test_upgrade_from_0009_keeps_the_rows(scratch_url, tmp_path, monkeypatch):
                 conn.execute(_sql(statement))
         upgrade(directory=directory)
         with db.engine.connect() as conn:
-            assert conn.scalar(_sql("SELECT version_num FROM alembic_version")) == "0013"
+            assert conn.scalar(_sql("SELECT version_num FROM alembic_version")) == "0015"
             counts = {
                 table: conn.scalar(_sql(f"SELECT count(*) FROM {table}"))
                 for table in (

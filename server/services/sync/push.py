@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ from server.services.sync import versioning
 from server.services.sync.apply import Known, note_acknowledged
 from server.services.sync.bulk import Bulk, insert_rows
 from server.services.sync.handlers import apply_mutation
+from server.services.warnings import raising
 from sync.protocol import STALE_MUTATION_REASONS, canonical_json
 
 MAX_MUTATIONS = 1000
@@ -94,6 +96,8 @@ def push(
             )
         return earlier.response
     outcomes = _apply_batch(session, pusher, mark, body["mutations"], now)
+    # Submitting a record raises its warnings in the same transaction (issue 20).
+    raising.raise_for_records(session, _submitted(outcomes), now)
     versioning.stamp(session)  # the versions the answers report
     results = [_finish(o) for o in outcomes]
     answers = [_answer(pusher, o, now) for o in outcomes if o.new]
@@ -110,6 +114,15 @@ def push(
         )
     )
     return response
+
+
+def _submitted(outcomes: list[_Outcome]) -> list[tuple[str, uuid.UUID]]:
+    """The visits and interviews this push stored or corrected (not replays)."""
+    return [
+        (o.mutation["entity"], uuid.UUID(str(o.mutation["id"])))
+        for o in outcomes
+        if o.new and o.result.get("status") == "applied" and o.mutation["entity"] in raising.MODELS
+    ]
 
 
 def _pusher(session: Session, device: Device, previous_token: str | None) -> Pusher:
