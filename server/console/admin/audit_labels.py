@@ -290,8 +290,9 @@ ENUM_OF = {
     "labour_capacity": "LabourCapacity",
     "employment": "Employment",
 }
-# Bookkeeping that says nothing to a reader, and the whole record of an enrolment.
-HIDDEN = frozenset({"field_versions", "household_id", "id"})
+# Bookkeeping that says nothing to a reader (a warning's source key: the ids of its
+# record), and the whole record of an enrolment.
+HIDDEN = frozenset({"field_versions", "household_id", "id", "source_key"})
 SUMMARY_OF_NEW = ("name", "hardship_level", "categories", "format", "source")
 
 
