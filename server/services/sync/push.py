@@ -95,9 +95,10 @@ def push(
                 {"headers": {"Idempotency-Key": ["Reused with another body."]}},
             )
         return earlier.response
-    outcomes = _apply_batch(session, pusher, mark, body["mutations"], now)
-    # Submitting a record raises its warnings in the same transaction (issue 20).
-    raising.raise_for_records(session, _submitted(outcomes), now)
+    outcomes, known = _apply_batch(session, pusher, mark, body["mutations"], now)
+    # Submitting a record raises its warnings in the same transaction (issue 20), under
+    # the household locks the batch holds.
+    raising.raise_for_records(session, _submitted(outcomes), now, held=known.households)
     versioning.stamp(session)  # the versions the answers report
     results = [_finish(o) for o in outcomes]
     answers = [_answer(pusher, o, now) for o in outcomes if o.new]
@@ -165,8 +166,8 @@ def _lock_device(session: Session, pusher: Pusher) -> DeviceSync:
 
 def _apply_batch(
     session: Session, pusher: Pusher, mark: DeviceSync, mutations: list[dict], now: datetime
-) -> list[_Outcome]:
-    """Apply every mutation; the answers in order.
+) -> tuple[list[_Outcome], Known]:
+    """Apply every mutation; the answers in order, and what the batch locked.
 
     Every refusal is decided before a mutation writes anything, so the batch first runs in
     one savepoint with one flush at the end (a handful of round trips for the whole batch).
@@ -182,11 +183,11 @@ def _apply_batch(
             # version (the savepoint undoes both if refused).
             versioning.stamp(session)
             session.flush()
-        return outcomes
+        return outcomes, known
     except SQLAlchemyError:
         log.warning("push batch refused by the database; retrying one mutation at a time")
     known, bulk = Known(session, mutations), Bulk()
-    return [_one(session, pusher, mark, m, now, known, bulk, safe=True) for m in mutations]
+    return [_one(session, pusher, mark, m, now, known, bulk, safe=True) for m in mutations], known
 
 
 def _one(

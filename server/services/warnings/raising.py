@@ -11,7 +11,7 @@ warnings), so two transactions submitting for one household take turns.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import select, tuple_
@@ -24,6 +24,8 @@ from server.services.warnings import rules
 MODELS = {"visit": Visit, "interview": Interview}
 # Key parameters per statement (SQLite's limit).
 _CHUNK = 300
+_RECORD = ("id", "household_id", "status", "findings")
+_COLUMNS = {"visit": (*_RECORD, "outcome", "situation", "urgent"), "interview": _RECORD}
 
 
 def source_key(entity: str, record_id: uuid.UUID) -> str:
@@ -32,36 +34,48 @@ def source_key(entity: str, record_id: uuid.UUID) -> str:
 
 
 def raise_for_records(
-    session: Session, records: Iterable[tuple[str, uuid.UUID]], now: datetime
+    session: Session,
+    records: Iterable[tuple[str, uuid.UUID]],
+    now: datetime,
+    *,
+    held: Mapping[uuid.UUID, Household] | None = None,
 ) -> list[Warning]:
     """Evaluate the rules on each (entity, id) record just submitted or resubmitted; raise
     what is missing, reopen what was withdrawn, withdraw open warnings of the same record
-    that no longer apply. Returns the warnings raised or reopened."""
+    that no longer apply. Returns the warnings raised or reopened.
+
+    ``held``: households this transaction has locked already (the push's); the others
+    are locked here, before any warning is read."""
     loaded = _load(session, records)
     if not loaded:
         return []
-    households = locks.locked(session, Household, {r.household_id for _, r in loaded})
-    wanted = {
-        (entity, record.id): _wanted(session, entity, record, households[record.household_id])
-        for entity, record in loaded
-    }
+    households = dict(held or {})
+    missing = {r.household_id for _, r in loaded} - households.keys()
+    households.update(locks.locked(session, Household, missing))
+    histories = _histories(session, loaded)
+    wanted = {(e, r.id): _wanted(e, r, histories.get(r.household_id, [])) for e, r in loaded}
+    still = {pair for pairs in wanted.values() for pair in pairs}
     existing = _existing(session, loaded, wanted)
+    by_key: dict[tuple, list[Warning]] = {}
+    for warning in existing.values():
+        by_key.setdefault((warning.household_id, warning.source_key), []).append(warning)
     raised: list[Warning] = []
     for entity, record in loaded:
         household = households[record.household_id]
         for kind, key in wanted[(entity, record.id)]:
             found = existing.get((household.id, kind, key))
             warning = _raise(session, household, kind, key, found, now)
-            if warning is not None:
+            if warning is not None and found is None:
                 existing[(household.id, kind, key)] = warning
+            if warning is not None:
                 raised.append(warning)
-        _withdraw(session, existing, household.id, source_key(entity, record.id), wanted, now)
+        own = by_key.get((household.id, source_key(entity, record.id)), [])
+        _withdraw(session, own, still, now)
     return raised
 
 
 def _load(session: Session, records: Iterable[tuple[str, uuid.UUID]]) -> list[tuple[str, object]]:
-    """The records, locked (households before them is the caller's order: the push holds
-    them already; here they are only read again), in a stable order."""
+    """The records' rule fields (the push holds their locks already), in a stable order."""
     ids: dict[str, set[uuid.UUID]] = {}
     for entity, record_id in records:
         if entity in MODELS:
@@ -69,23 +83,39 @@ def _load(session: Session, records: Iterable[tuple[str, uuid.UUID]]) -> list[tu
     loaded = []
     for entity, model in MODELS.items():
         wanted = sorted(ids.get(entity, ()))
+        # Only the columns the rules read: a push of a thousand visits needs no ORM objects.
+        columns = [model.__table__.c[name] for name in _COLUMNS[entity]]
         for start in range(0, len(wanted), _CHUNK):
-            stmt = select(model).where(model.id.in_(wanted[start : start + _CHUNK]))
-            rows = session.scalars(stmt.order_by(model.id)).all()
+            stmt = select(*columns).where(model.id.in_(wanted[start : start + _CHUNK]))
+            rows = session.execute(stmt.order_by(model.id)).all()
             loaded += [(entity, r) for r in rows if r.status in {"submitted", "resubmitted"}]
     return loaded
 
 
-def _wanted(session: Session, entity: str, record, household: Household) -> list[tuple[str, str]]:
-    """(kind, source key) of every warning ``record`` calls for now."""
+def _histories(session: Session, loaded) -> dict[uuid.UUID, list]:
+    """Each household's visits (id, outcome), oldest first, for the households with an
+    unreached attempt among the records: one query for them all."""
+    wanted = sorted(
+        {r.household_id for e, r in loaded if e == "visit" and r.outcome in rules.NOT_REACHED}
+    )
+    histories: dict[uuid.UUID, list] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        rows = session.execute(
+            select(Visit.household_id, Visit.id, Visit.outcome)
+            .where(Visit.household_id.in_(wanted[start : start + _CHUNK]), Visit.status != "draft")
+            .order_by(Visit.household_id, Visit.visited_at, Visit.id)
+        ).all()
+        for row in rows:
+            histories.setdefault(row.household_id, []).append(row)
+    return histories
+
+
+def _wanted(entity: str, record, history: list) -> list[tuple[str, str]]:
+    """(kind, source key) of every warning ``record`` calls for now (``history``: its
+    household's visits, oldest first, when the record is an unreached attempt)."""
     key = source_key(entity, record.id)
     wanted = [(kind, key) for kind in rules.kinds_for(record)]
     if entity == "visit" and record.outcome in rules.NOT_REACHED:
-        history = session.execute(
-            select(Visit.id, Visit.outcome)
-            .where(Visit.household_id == household.id, Visit.status != "draft")
-            .order_by(Visit.visited_at, Visit.id)
-        ).all()
         first = rules.streak_start(history, record.id)
         if first is not None:
             # Keyed by the run's first visit: a fourth attempt belongs to the same warning.
@@ -96,9 +126,9 @@ def _wanted(session: Session, entity: str, record, household: Household) -> list
 def _existing(session: Session, loaded, wanted) -> dict[tuple, Warning]:
     """Warnings of these households with the keys in question, locked (after the
     households and records: the lock order), by (household, kind, key)."""
-    keys = {source_key(e, r.id) for e, r in loaded}
-    keys |= {key for pairs in wanted.values() for _, key in pairs}
-    pairs = sorted({(r.household_id, k) for _, r in loaded for k in keys})
+    pairs = {(r.household_id, source_key(e, r.id)) for e, r in loaded}
+    pairs |= {(r.household_id, key) for e, r in loaded for _, key in wanted[(e, r.id)]}
+    pairs = sorted(pairs)
     found: dict[tuple, Warning] = {}
     for start in range(0, len(pairs), _CHUNK):
         stmt = (
@@ -153,16 +183,14 @@ def raise_one(session: Session, household: Household, kind: str, key: str, now: 
     return warning
 
 
-def _withdraw(session, existing: dict, household_id, key: str, wanted: dict, now) -> None:
-    """Close, as withdrawn, the open warnings raised by this record that it no longer
-    raises (one somebody took into verification stays theirs to finish)."""
-    still = {pair for pairs in wanted.values() for pair in pairs}
-    for (hid, kind, k), warning in existing.items():
-        if hid != household_id or k != key or (kind, k) in still:
+def _withdraw(session: Session, own: list[Warning], still: set, now: datetime) -> None:
+    """Close, as withdrawn, the open warnings a record raised (``own``) that no record
+    calls for any more (``still``); one somebody took into verification stays theirs."""
+    for warning in own:
+        if (warning.kind, warning.source_key) in still or warning.status != "open":
             continue
-        if warning.status == "open":
-            warning.status = "closed"
-            _audit(session, "warning_withdraw", warning, now, {"status": ["open", "closed"]})
+        warning.status = "closed"
+        _audit(session, "warning_withdraw", warning, now, {"status": ["open", "closed"]})
 
 
 def _audit(session: Session, action: str, warning: Warning, now: datetime, diff: dict) -> None:
