@@ -141,3 +141,15 @@ def test_other_streets_get_404(raised, world, console):
     assert response.status_code == 404
     # The move reached both streets: B may open it.
     assert console.get(f"/console/warnings/{raised['address_mismatch'].id}").status_code == 200
+
+
+def test_the_audit_log_names_each_step_in_chinese(raised, world, console):
+    supervisor = console.as_user(world.sup_a)
+    w = raised["job_loss"]
+    supervisor.post(f"/console/warnings/{w.id}/take")
+    supervisor.post(f"/console/warnings/{w.id}/dispose", {"disposal": "monitor"})
+    console.as_user(world.admin)
+    page = _page(console, "/console/admin/audit?entity=warning")
+    for words in ("生成预警", "接收核实", "登记处置结果", "持续关注", "失业", "黄色预警"):
+        assert words in page, words
+    assert _foreign(_visible_words(page)) == set()
