@@ -8,6 +8,7 @@ not fail on the unique key either).
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -18,8 +19,9 @@ from server.extensions import db
 from server.models import Warning
 from server.services.core.transaction import unit_of_work
 from server.services.warnings import raising, scan
-from tests.factories import NOW, keep_loaded_after_commit, visit_row
+from tests.factories import NOW, keep_loaded_after_commit, nth_instant, visit_data, visit_row
 from tests.locking import Racer, backend_pid, wait_until_blocked
+from tests.server.sync_helpers import Tablet
 
 pytestmark = pytest.mark.postgres_only
 
@@ -33,6 +35,33 @@ def engine(app, session):
 def _count(session) -> int:
     session.expire_all()
     return session.scalar(select(func.count()).select_from(Warning))
+
+
+def test_a_push_waits_for_a_transaction_raising_the_same_warning(engine, session, world, client):
+    """Two tablets of one advisor: the third unreached attempt is being evaluated on one
+    connection when the fourth is pushed from the other tablet. Both name the same run (its
+    first visit): the push waits on the household, then finds the warning — one in all."""
+    home = world.household("A1", advisor=world.adv_a)
+    one, other = Tablet(client, world.adv_a), Tablet(client, world.adv_a)
+    for n in (1, 2):
+        data = visit_data(home, when=nth_instant(n), outcome="not_home")
+        one.push([one.mutation("visit", uuid.uuid4(), data)])
+    third = visit_row(home, nth_instant(3), outcome="unreachable", status="submitted")
+    with unit_of_work(session):
+        session.add(third)
+    fourth = visit_data(home, when=nth_instant(4), outcome="not_home")
+
+    def push(_session):
+        [result] = other.push([other.mutation("visit", uuid.uuid4(), fourth)])
+        return result
+
+    with Session(engine, expire_on_commit=False) as first:
+        assert len(raising.raise_for_records(first, [("visit", third.id)], NOW)) == 1
+        racer = Racer(engine, push).start()
+        wait_until_blocked(engine, backend_pid(first), racer)
+        first.commit()
+    assert racer.join()["status"] == "applied"
+    assert _count(session) == 1
 
 
 def test_two_evaluations_of_one_visit_raise_one_warning(engine, session, world):
