@@ -14,7 +14,6 @@ from server.console.labels import label
 from server.console.security import actor, roles_required
 from server.console.warnings.forms import DisposeForm, WarningFilterForm, show_errors
 from server.extensions import db
-from server.models import Area, Household
 from server.services.core import paging
 from server.services.core.errors import Conflict, Invalid
 from server.services.core.transaction import unit_of_work
@@ -67,16 +66,10 @@ def _dispose_form(warning, data=None) -> DisposeForm:
 
 
 def _page(warning, dispose=None, status: int = 200):
-    household = db.session.get(Household, warning.household_id)
-    streets = [db.session.get(Area, i) for i in (warning.street_id, warning.also_street_id) if i]
-    entity, _sep, record_id = (warning.source_key or "").partition(":")
-    source = (entity, record_id) if entity in ("visit", "interview") else None
     return render_template(
         "console/warning.html",
         warning=warning,
-        household=household,
-        streets=streets,
-        source=source,
+        **lifecycle.details(db.session, warning),
         dispose=dispose or _dispose_form(warning),
         now=context.now(),
     ), status

@@ -8,12 +8,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import User, Warning
+from server.models import Area, Household, User, Warning
 from server.services.core import audit, scope
 from server.services.core.errors import Conflict, Forbidden, Invalid, NotFound
 from server.services.warnings import rules
 
-# step → (the status it starts from, the status it leaves).
+# step → (the status it starts from, the status it moves the warning to).
 STEPS = {
     "take": ("open", "verifying"),
     "dispose": ("verifying", "disposed"),
@@ -37,6 +37,18 @@ def get_warning(session: Session, actor: User, warning_id: uuid.UUID) -> Warning
     if warning is None:
         raise NotFound("No such warning, or it is outside your area.")
     return warning
+
+
+def details(session: Session, warning: Warning) -> dict:
+    """What a warning's page shows beside it: its household, the streets it went to, and
+    the record that raised it as ``(entity, id)`` (None for a scan's or the platform's)."""
+    ids = [i for i in (warning.street_id, warning.also_street_id) if i is not None]
+    entity, _sep, record_id = (warning.source_key or "").partition(":")
+    return {
+        "household": session.get(Household, warning.household_id),
+        "streets": [session.get(Area, i) for i in ids],
+        "source": (entity, record_id) if entity in ("visit", "interview") else None,
+    }
 
 
 def _step(session: Session, actor: User, warning_id: uuid.UUID, step: str) -> Warning:
