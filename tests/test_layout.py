@@ -25,7 +25,7 @@ DOMAIN_DEPENDENCIES: dict[str, set[str]] = {
     "warnings": {"core", "households"},
     "sync": {"core", "auth", "caseload", "households", "leads", "review", "warnings"},
     "admin": {"core", "auth", "households", "overview"},
-    "roster": {"core", "caseload", "households", "sync"},
+    "roster": {"core", "caseload", "households", "sync", "warnings"},
 }
 
 

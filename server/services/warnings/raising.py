@@ -203,3 +203,34 @@ def _audit(session: Session, action: str, warning: Warning, now: datetime, diff:
         now=now,
         diff=diff,
     )
+
+
+def raise_for_moves(
+    session: Session, household_ids: Iterable[uuid.UUID], key: str, now: datetime
+) -> list[Warning]:
+    """An ``address_mismatch`` warning for each household whose residence street was just
+    changed (a roster import), to its registration and new residence street, keyed by
+    ``key`` (what made the change). The caller holds the households' locks; their streets
+    are read as this transaction wrote them."""
+    wanted = sorted(set(household_ids))
+    if not wanted:
+        return []
+    column = Household.__table__.c
+    homes = session.execute(
+        select(column.id, column.registration_street_id, column.residence_street_id).where(
+            column.id.in_(wanted)
+        )
+    ).all()
+    have = set(
+        session.scalars(
+            select(Warning.household_id)
+            .where(
+                Warning.household_id.in_(wanted),
+                Warning.kind == "address_mismatch",
+                Warning.source_key == key,
+            )
+            .order_by(Warning.id)
+            .with_for_update(of=Warning)
+        )
+    )
+    return [raise_one(session, h, "address_mismatch", key, now) for h in homes if h.id not in have]
