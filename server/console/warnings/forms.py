@@ -27,7 +27,7 @@ class WarningFilterForm(ConsoleForm):
     class Meta:
         csrf = False
 
-    level = SelectField(_l("Level"), coerce=str, validators=[Optional()])
+    level = SelectField(_l("Warning level"), coerce=str, validators=[Optional()])
     kind = SelectField(_l("Kind"), coerce=str, validators=[Optional()])
     status = SelectField(_l("Status"), coerce=str, validators=[Optional()])
     overdue = BooleanField(_l("Overdue for action only"))
