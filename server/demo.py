@@ -18,6 +18,7 @@ from server.models import Area, Household, Interview, User, Visit
 from server.services.auth import users
 from server.services.core import audit
 from server.services.households import households
+from server.services.warnings import raising
 from sync.schedule import Cycle
 
 DISTRICT = ("440104", "越秀区")
@@ -308,10 +309,13 @@ def load_demo(
     district = _make_areas(demo)
     _make_users(demo, district)
     waiting: list[Visit] = []
+    recent: list[tuple[str, uuid.UUID]] = []
     for n in range(1, households + 1):
         household = _household(demo, n)
         for row in _history(demo, household):
             session.add(row)
+            if row.status == "submitted":
+                recent.append((type(row).__name__.lower(), row.id))
             if (
                 isinstance(row, Visit)
                 and row.status == "submitted"
@@ -332,6 +336,8 @@ def load_demo(
         if progress:
             progress(1)
     _review_examples(demo, waiting)
+    # The records waiting for review raise their warnings, as a push would have.
+    raising.raise_for_records(session, recent, demo.now)
 
 
 def _review_examples(demo: _Demo, waiting: list[Visit]) -> None:

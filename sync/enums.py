@@ -251,6 +251,11 @@ Disposal = labeled(
 WarningKind = labeled(
     "WarningKind",
     **{m.value: (m.label("zh"), m.label("en")) for m in Finding},
+    # The four situations (四种情形) other than none, each a kind of its own: each fits
+    # other disposals (server.services.warnings.rules).
+    **{m.value: (m.label("zh"), m.label("en")) for m in Situation if m != "none"},
+    deceased=("已去世", "deceased"),
+    not_reached=("连续未遇或无法联系", "repeatedly not reached"),
     overdue=("逾期未走访", "overdue visit"),
     address_mismatch=("户籍地与居住地信息不符", "address mismatch"),
     urgent=("急难情况", "urgent hardship"),

@@ -22,10 +22,11 @@ DOMAIN_DEPENDENCIES: dict[str, set[str]] = {
     "review": {"core"},
     "leads": {"core", "households"},
     "overview": {"core", "households"},
-    "sync": {"core", "auth", "caseload", "households", "leads", "review"},
+    "warnings": {"core", "households"},
+    "sync": {"core", "auth", "caseload", "households", "leads", "review", "warnings"},
     "admin": {"core", "auth", "households", "overview"},
-    "roster": {"core", "caseload", "households", "sync"},
-    "jobs": {"core", "households", "sync"},
+    "roster": {"core", "caseload", "households", "sync", "warnings"},
+    "jobs": {"core", "households", "sync", "warnings"},
 }
 
 

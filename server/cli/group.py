@@ -12,7 +12,17 @@ from flask_migrate.cli import db as migrate_group
 from flask_smorest.spec import openapi_cli
 
 from server import config as settings
-from server.cli import areas, commands, outside, prune, roster, schedule, sync_client, worker
+from server.cli import (
+    areas,
+    commands,
+    outside,
+    prune,
+    roster,
+    schedule,
+    sync_client,
+    warnings,
+    worker,
+)
 
 
 class Misconfigured(click.ClickException):
@@ -90,6 +100,7 @@ def _build() -> FlaskGroup:
         commands.user,
         commands.demo_data,
         schedule.group,
+        warnings.group,
         roster.group,
         areas.group,
         prune.prune,

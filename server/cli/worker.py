@@ -32,7 +32,7 @@ log = logging.getLogger("server.worker")
 @click.option("--status", is_flag=True, help="list the jobs, their next run and last outcome")
 @with_appcontext
 def worker(once: bool, poll: float, status: bool) -> None:
-    """Run the periodic jobs: nightly cycle refresh, sync retention (more as they come).
+    """Run the periodic jobs: cycle refresh, overdue-warning scan, sync retention.
 
     Start one or more (systemd, see the README); each job's tick runs once whichever
     worker claims it, a crashed worker's claim lapses after 30 minutes, and a failing job

@@ -37,6 +37,7 @@ def init_app(app: Flask) -> None:
     from server.console.review import bulk  # noqa: F401
     from server.console.review import views as review_views  # noqa: F401
     from server.console.roster import views as roster_views  # noqa: F401
+    from server.console.warnings import views as warning_views  # noqa: F401
 
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "console/translations")
     # CSRF is checked for the console's forms only (security.protect): the API's clients

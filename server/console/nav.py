@@ -26,6 +26,7 @@ NAV = (
     NavItem("console.review_queue", _l("Review queue")),
     NavItem("console.due_list", _l("Due and overdue")),
     NavItem("console.caseloads", _l("Caseloads")),
+    NavItem("console.warnings", _l("Warnings")),
     NavItem("console.leads", _l("Leads")),
     NavItem("console.roster", _l("Roster import")),
     NavItem("console.admin_users", _l("Users"), ADMIN, "admin"),

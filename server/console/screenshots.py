@@ -186,6 +186,7 @@ def shoot(url: str, out: Path, width: int = 1366, lang: str = "zh") -> list[Path
         snap("password")
         _shoot_caseloads(page, url, snap)
         _shoot_leads(page, url, snap)
+        _shoot_warnings(page, url, snap)
         page.goto(f"{url}/console/roster")
         snap("roster")
         page.set_input_files("input[type=file]", _roster_sample())
@@ -218,6 +219,17 @@ def _shoot_leads(page, url: str, snap) -> None:
     page.locator("a[href*='/console/leads/']").first.click()
     page.wait_for_load_state()
     snap("lead")
+
+
+def _shoot_warnings(page, url: str, snap) -> None:
+    """预警处置, and the first warning taken into verification (its disposal form)."""
+    page.goto(f"{url}/console/warnings")
+    snap("warnings")
+    page.locator("#warning-list a[href*='/console/warnings/']").first.click()
+    page.wait_for_load_state()
+    page.click("#take-warning button")
+    page.wait_for_load_state()
+    snap("warning")
 
 
 def _roster_sample() -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, UUIDPk, Versioned, utcnow
@@ -26,6 +26,10 @@ class Warning(UUIDPk, Versioned, Base):  # noqa: A001 - the domain's own word
             postgresql_where=text("status <> 'closed'"),
             sqlite_where=text("status <> 'closed'"),
         ),
+        # One warning per household, kind and what raised it ("visit:<id>", "overdue:…"):
+        # a resubmission or a second scan finds it instead of raising it again. Warnings
+        # with no source key (manual ones) are not limited (NULLs differ).
+        UniqueConstraint("household_id", "kind", "source_key"),
     )
 
     household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("household.id"), index=True)
@@ -39,3 +43,8 @@ class Warning(UUIDPk, Versioned, Base):  # noqa: A001 - the domain's own word
     raised_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_by: Mapped[datetime | None]
     street_id: Mapped[int] = mapped_column(ForeignKey("area.id"), index=True)
+    # The second street notified (人户分离: registration and residence both hear of it).
+    also_street_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"), index=True)
+    source_key: Mapped[str | None] = mapped_column(String(64))
+    # Whom a ``referred`` disposal sent it to (a department or organisation, in words).
+    referred_to: Mapped[str | None] = mapped_column(String(200))

@@ -58,6 +58,7 @@ def test_the_main_pages_are_accessible(live_server, world, record, console_page,
         f"/console/review/visit/{visit.id}",
         f"/console/households/{home.id}",
         "/console/due",
+        "/console/warnings",
     ):
         assert page.goto(f"{live_server}{path}").ok, path
         # Every page is checked before failing, so one run lists all that is wrong.

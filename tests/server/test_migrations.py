@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, literal_column, make_url, select, text, update
 from sqlalchemy.exc import IntegrityError
 
@@ -160,4 +160,43 @@ def test_upgrade_from_0009_keeps_the_rows(scratch_url, tmp_path, monkeypatch):
                 MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
             )
         assert diff == []
+        db.engine.dispose()
+
+
+def test_0015_keeps_warnings_takes_the_new_kinds_and_refuses_a_duplicate(
+    scratch_url, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("TANFANG_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": scratch_url, "SECRET_KEY": "test"}
+    )
+    warning = (
+        "INSERT INTO warning (id, version, household_id, source, kind, level, status, message,"
+        " raised_at, street_id{extra}) VALUES ('{id}', 1, '${{h}}', 'visit_rule', '{kind}',"
+        " 'red', 'open', '', '2026-02-01 00:00:00', 2{values})"
+    )
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory, revision="0013")
+        with db.engine.begin() as conn:
+            for statement in _ROWS_AT_0009[:5]:  # areas, a user, a household
+                conn.execute(_sql(statement))
+            conn.execute(_sql(warning.format(id="7" * 32, kind="urgent", extra="", values="")))
+        upgrade(directory=directory)
+        keyed = warning.format(
+            id="8" * 32, kind="deceased", extra=", source_key", values=", 'visit:x'"
+        )
+        with db.engine.begin() as conn:
+            assert conn.scalar(_sql("SELECT kind FROM warning")) == "urgent"
+            conn.execute(_sql(keyed))  # a kind 0015 added
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(_sql(keyed.replace("8" * 32, "9" * 32)))
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(_sql(warning.format(id="a" * 32, kind="purple", extra="", values="")))
+        # And back: without the warnings of the new kinds, 0013's schema takes the rest.
+        with db.engine.begin() as conn:
+            conn.execute(_sql("DELETE FROM warning WHERE kind = 'deceased'"))
+        downgrade(directory=directory, revision="0013")
+        with db.engine.connect() as conn:
+            assert conn.scalar(_sql("SELECT count(*) FROM warning")) == 1
         db.engine.dispose()

@@ -39,6 +39,12 @@ ACTIONS = {
     "sync_correct": _l("Corrected on a tablet"),
     "sync_update": _l("Edited on a tablet"),
     "run_now": _l("Job run on request"),
+    "warning_raise": _l("Warning raised"),
+    "warning_withdraw": _l("Warning withdrawn (the corrected record no longer raises it)"),
+    "warning_reopen": _l("Warning raised again"),
+    "warning_take": _l("Taken into verification"),
+    "warning_dispose": _l("Disposal recorded"),
+    "warning_close": _l("Warning closed"),
 }
 ENTITIES = {
     "household": _l("Household"),
@@ -133,6 +139,9 @@ FIELDS = {
     "level": _l("Level"),
     "disposal": _l("Disposal"),
     "disposal_reason": _l("Reason for the disposal"),
+    "referred_to": _l("Referred to"),
+    "source_key": _l("Raised by"),
+    "also_street_id": _l("Street also notified"),
     "households": _l("Households"),
     "from_advisor_ids": _l("Previous advisors"),
     "to_advisor_id": _l("New advisor"),
@@ -250,6 +259,8 @@ def _log_value(
         return _("%(n)d households", n=len(value))
     if entity == "caseload" and field == "kind" and isinstance(value, str):
         return str(MOVE_KINDS.get(value, value))
+    if entity == "warning" and field == "kind" and isinstance(value, str):
+        return label("WarningKind", value)
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if field == "status":
@@ -282,8 +293,9 @@ ENUM_OF = {
     "labour_capacity": "LabourCapacity",
     "employment": "Employment",
 }
-# Bookkeeping that says nothing to a reader, and the whole record of an enrolment.
-HIDDEN = frozenset({"field_versions", "household_id", "id"})
+# Bookkeeping that says nothing to a reader (a warning's source key: the ids of its
+# record), and the whole record of an enrolment.
+HIDDEN = frozenset({"field_versions", "household_id", "id", "source_key"})
 SUMMARY_OF_NEW = ("name", "hardship_level", "categories", "format", "source")
 
 

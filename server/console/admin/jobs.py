@@ -21,10 +21,12 @@ from server.services.jobs import claims, registry
 # The jobs as an admin reads them (a job without a label shows its code).
 JOB_LABELS = {
     "schedule_refresh": _l("Visit cycle refresh"),
+    "overdue_scan": _l("Overdue warning scan"),
     "sync_prune": _l("Sync bookkeeping clean-up"),
 }
 JOB_HELP = {
     "schedule_refresh": _l("Recomputes every household's visit cycle (overrides expire)."),
+    "overdue_scan": _l("Raises a blue warning for each household overdue by two periods or more."),
     "sync_prune": _l("Removes push answers and deletion marks older than 90 days."),
 }
 # The worker looks for due jobs every 30 s by default: a job due longer than this is late.
@@ -33,6 +35,7 @@ STATUS_LABELS = {"ok": _l("Succeeded"), "failed": _l("Failed"), None: _l("Never 
 # A job's last counts, worded (the worker keeps them as JSON: {"changed": 3}).
 SUMMARIES = {
     "schedule_refresh": _l("%(changed)s households changed cycle"),
+    "overdue_scan": _l("%(raised)s overdue warnings raised"),
     "sync_prune": _l("%(removed)s rows removed"),
 }
 

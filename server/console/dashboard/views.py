@@ -14,6 +14,7 @@ from server.console.security import actor, roles_required
 from server.extensions import db
 from server.services.households import schedule
 from server.services.overview import dashboard as figures
+from server.services.warnings import queue as warning_queue
 
 
 @bp.get("/")
@@ -30,6 +31,7 @@ def dashboard():
         summary=summary,
         states=STATE_LABELS,
         warnings=figures.open_warnings_by_level(db.session, actor()),
+        warning_counts=warning_queue.counts(db.session, actor(), now),
         tablets=tablets,
         unsent=sum(t.device.pending_count or 0 for t in tablets),
         completion_chart=charts.completion(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from server.models import Area, Household, Lead, User
+from server.models import Area, Household, Lead, User, Warning
 from server.services.core.errors import Forbidden, NotFound
 
 
@@ -55,6 +55,23 @@ def lead_filter(session: Session, actor: User) -> ColumnElement[bool]:
     if actor.role == "supervisor":
         streets = street_ids(session, actor)
         return Lead.street_id.in_(streets) if streets else false()
+    return false()
+
+
+def warning_filter(session: Session, actor: User) -> ColumnElement[bool]:
+    """The row filter of warnings: those sent to a street of the supervisor's (its own
+    street, or the second street told of it — 人户分离); everything for an admin.
+
+    Warnings are routed, not shown by household: a deceased recipient's warning goes to the
+    registration street, an emergency to the residence street, a move to both.
+    """
+    if actor.role == "admin":
+        return true()
+    if actor.role == "supervisor":
+        streets = street_ids(session, actor)
+        if not streets:
+            return false()
+        return or_(Warning.street_id.in_(streets), Warning.also_street_id.in_(streets))
     return false()
 
 

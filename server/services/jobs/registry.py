@@ -10,6 +10,7 @@ from server.services.core.transaction import unit_of_work
 from server.services.households import schedule
 from server.services.jobs.ticks import JobSpec
 from server.services.sync import prune as sync_prune
+from server.services.warnings import scan
 
 # Push bookkeeping and tombstones older than this go (the default of `tanfang sync-prune`).
 SYNC_RETENTION = timedelta(days=90)
@@ -27,6 +28,14 @@ def refresh_schedules(session: Session, now: datetime, tz: str) -> dict[str, int
             now=now,
         )
     return {"changed": changed}
+
+
+def scan_overdue(session: Session, now: datetime, tz: str) -> dict[str, int]:
+    """Raise a blue warning for each household overdue by more than one period (a second
+    run the same day raises none: the warnings are keyed)."""
+    with unit_of_work(session):
+        raised = scan.scan_overdue(session, today=schedule.local_today(tz, now), tz=tz, now=now)
+    return {"raised": raised}
 
 
 def prune_sync(session: Session, now: datetime, tz: str) -> dict[str, int]:
@@ -48,6 +57,12 @@ JOBS: list[JobSpec] = [
         refresh_schedules,
         "recompute every household's visit cycle",
         at=time(1, 0),
+    ),
+    JobSpec(
+        "overdue_scan",
+        scan_overdue,
+        "raise warnings for households overdue by more than one period",
+        at=time(2, 0),
     ),
     JobSpec(
         "sync_prune",

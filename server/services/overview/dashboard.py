@@ -95,11 +95,11 @@ def visits_per_month(
 
 
 def open_warnings_by_level(session: Session, actor: User) -> dict[str, int]:
-    """Warnings not yet closed on households in scope, per level."""
+    """Warnings not yet closed sent to the actor's streets (as the 预警处置 page lists them),
+    per level."""
     rows = session.execute(
         select(Warning.level, func.count())
-        .join(Household, Household.id == Warning.household_id)
-        .where(scope.household_filter(session, actor), Warning.status != "closed")
+        .where(scope.warning_filter(session, actor), Warning.status != "closed")
         .group_by(Warning.level)
     ).all()
     return dict(rows)

@@ -19,6 +19,7 @@ from server.services.roster import numbering
 from server.services.roster.plan import Plan, Write, check
 from server.services.roster.reading import Table
 from server.services.sync.bulk import insert_rows
+from server.services.warnings import raising
 from sync.protocol import EDITABLE_HOUSEHOLD_FIELDS
 
 _HOUSEHOLD_BLANK = {c.name: None for c in Household.__table__.columns}
@@ -103,10 +104,18 @@ def import_roster(
         now=now,
         diff={"counts": plan.counts, "encoding": plan.encoding},
     )
+    # A household whose residence street the file changed has moved: both streets hear.
+    moved = [w.household_id for w in plan.writes if not w.new and _moved(w)]
+    raising.raise_for_moves(session, moved, f"roster:{digest[:48]}", now)
     session.flush()
     stage("written")
     numbering.renumber(session, placeholders)
     return Outcome(plan, written=True)
+
+
+def _moved(write: Write) -> bool:
+    old, new = write.household.get("residence_street_id", (None, None))
+    return old != new
 
 
 def _file_numbers(table: Table) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ from server.services.sync import versioning
 from server.services.sync.apply import Known, note_acknowledged
 from server.services.sync.bulk import Bulk, insert_rows
 from server.services.sync.handlers import apply_mutation
+from server.services.warnings import raising
 from sync.protocol import STALE_MUTATION_REASONS, canonical_json
 
 MAX_MUTATIONS = 1000
@@ -99,7 +101,10 @@ def push(
                 {"headers": {"Idempotency-Key": ["Reused with another body."]}},
             )
         return earlier.response
-    outcomes = _apply_batch(session, pusher, mark, body["mutations"], now)
+    outcomes, known = _apply_batch(session, pusher, mark, body["mutations"], now)
+    # Submitting a record raises its warnings in the same transaction (issue 20), under
+    # the household locks the batch holds.
+    raising.raise_for_records(session, _submitted(outcomes), now, held=known.households)
     versioning.stamp(session)  # the versions the answers report
     results = [_finish(o) for o in outcomes]
     answers = [_answer(pusher, o, now) for o in outcomes if o.new]
@@ -116,6 +121,15 @@ def push(
         )
     )
     return response
+
+
+def _submitted(outcomes: list[_Outcome]) -> list[tuple[str, uuid.UUID]]:
+    """The visits and interviews this push stored or corrected (not replays)."""
+    return [
+        (o.mutation["entity"], uuid.UUID(str(o.mutation["id"])))
+        for o in outcomes
+        if o.new and o.result.get("status") == "applied" and o.mutation["entity"] in raising.MODELS
+    ]
 
 
 def _pusher(session: Session, device: Device, previous_token: str | None) -> Pusher:
@@ -158,8 +172,8 @@ def _lock_device(session: Session, pusher: Pusher) -> DeviceSync:
 
 def _apply_batch(
     session: Session, pusher: Pusher, mark: DeviceSync, mutations: list[dict], now: datetime
-) -> list[_Outcome]:
-    """Apply every mutation; the answers in order.
+) -> tuple[list[_Outcome], Known]:
+    """Apply every mutation; the answers in order, and what the batch locked.
 
     Every refusal is decided before a mutation writes anything, so the batch first runs in
     one savepoint with one flush at the end (a handful of round trips for the whole batch).
@@ -175,11 +189,11 @@ def _apply_batch(
             # version (the savepoint undoes both if refused).
             versioning.stamp(session)
             session.flush()
-        return outcomes
+        return outcomes, known
     except SQLAlchemyError:
         log.warning("push batch refused by the database; retrying one mutation at a time")
     known, bulk = Known(session, mutations), Bulk()
-    return [_one(session, pusher, mark, m, now, known, bulk, safe=True) for m in mutations]
+    return [_one(session, pusher, mark, m, now, known, bulk, safe=True) for m in mutations], known
 
 
 def _one(

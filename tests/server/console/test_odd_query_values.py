@@ -9,6 +9,7 @@ SUPERVISOR_PAGES = [
     "/console/review?page={v}&community={v}&advisor={v}",
     "/console/due?page={v}&community={v}",
     "/console/leads?page={v}",
+    "/console/warnings?page={v}&level={v}&kind={v}&status={v}&overdue={v}",
     "/console/caseloads/preview?kind=advisor&source={v}&to_advisor={v}",
     "/console/caseloads/preview?kind=community&source={v}&to_advisor=1",
 ]

@@ -33,6 +33,7 @@ PAGES = [
     "/console/caseloads",
     "/console/caseloads/handovers",
     "/console/leads",
+    "/console/warnings",
     "/console/roster",
     "/console/password",
     "/console/admin/users",

@@ -44,6 +44,7 @@ COMMON = [
     "/console/caseloads",
     "/console/caseloads/handovers",
     "/console/leads",
+    "/console/warnings",
     "/console/roster",
 ]
 
@@ -62,6 +63,7 @@ ADMIN_ONLY: list[str] = [
 
 CASELOAD_SCOPE = "test_caseloads.py::test_each_role_previews_and_opens_leads_in_its_scope"
 LEAD_ACTIONS = "test_caseloads.py::test_another_streets_leads_are_404 (+ advisor: 403)"
+WARNING_SCOPE = "test_warnings_page.py::test_other_streets_get_404 (+ warnings/test_lifecycle.py)"
 
 # Every other console rule (as Flask spells it) -> the test that walks it for each role
 # and scope. A new route must be added to one of these tables: test_every_route_is_covered.
@@ -79,6 +81,7 @@ SCOPED = {
     "/console/households/<uuid:household_id>.pdf": "test_each_console_role_sees_its_scope",
     "/console/caseloads/preview": CASELOAD_SCOPE,
     "/console/leads/<uuid:lead_id>": CASELOAD_SCOPE,
+    "/console/warnings/<uuid:warning_id>": WARNING_SCOPE,
 }
 ACTIONS = {
     "/console/roster/<upload_id>/import": "test_roster.py::test_an_upload_is_its_uploaders_alone",
@@ -104,6 +107,9 @@ ACTIONS = {
     "/console/caseloads/move": "test_caseloads.py::test_each_role_moves_only_in_its_scope",
     "/console/leads/<uuid:lead_id>/confirm": LEAD_ACTIONS,
     "/console/leads/<uuid:lead_id>/decline": LEAD_ACTIONS,
+    "/console/warnings/<uuid:warning_id>/take": WARNING_SCOPE,
+    "/console/warnings/<uuid:warning_id>/dispose": WARNING_SCOPE,
+    "/console/warnings/<uuid:warning_id>/close": WARNING_SCOPE,
     # The administration pages' other routes: test_admin_permissions.py walks each of them
     # for every role (admins only; supervisors 403; no session to sign-in).
     "/console/admin/users/<id:user_id>": "test_admin_permissions.py",

@@ -45,10 +45,13 @@ def _fails(session, now, tz) -> str:
 def test_nothing_runs_before_its_tick_then_each_job_once(session, clock):
     assert run_due(session, specs=registry.JOBS, worker="w1", now=clock, tz=TZ) == []
     assert {j.name for j in claims.statuses(session)} == {s.name for s in registry.JOBS}
-    clock.at = START + timedelta(hours=8)  # 04:00 Beijing: both nightly jobs are due
+    clock.at = START + timedelta(hours=8)  # 04:00 Beijing: every nightly job is due
     outcomes = run_due(session, specs=registry.JOBS, worker="w1", now=clock, tz=TZ)
-    assert [(o.name, o.ok) for o in outcomes] == [("schedule_refresh", True), ("sync_prune", True)]
-    assert outcomes[0].text == '{"changed":0}' and outcomes[1].text == '{"removed":0}'
+    assert [(o.name, o.ok, o.text) for o in outcomes] == [
+        ("schedule_refresh", True, '{"changed":0}'),
+        ("overdue_scan", True, '{"raised":0}'),
+        ("sync_prune", True, '{"removed":0}'),
+    ]
     refresh = _row(session, "schedule_refresh")
     assert (refresh.last_status, refresh.runs, refresh.claimed_by) == ("ok", 1, None)
     assert refresh.next_run_at == datetime(2026, 12, 4, 17, 0, tzinfo=UTC)  # 01:00 next night
@@ -105,7 +108,8 @@ def test_the_command_runs_due_jobs_once_and_lists_them(runner, monkeypatch):
     monkeypatch.setattr(context, "now", lambda: START + timedelta(hours=8))
     ran = runner.invoke(args=["worker", "--once"])
     assert ran.exit_code == 0, ran.output
-    assert "schedule_refresh: ok" in ran.output and "sync_prune: ok" in ran.output
+    for name in ("schedule_refresh", "overdue_scan", "sync_prune"):
+        assert f"{name}: ok" in ran.output
     status = runner.invoke(args=["worker", "--status"])
     assert status.exit_code == 0, status.output
     assert "schedule_refresh     next 2026-12-05 01:00 CST  last: ok" in status.output

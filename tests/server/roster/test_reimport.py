@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from server.models import Household
+from server.models import Household, Warning
 from server.services import roster
 from server.services.caseload import assignments
 from server.services.core.transaction import unit_of_work
@@ -158,3 +158,24 @@ def test_the_import_sets_its_fields_versions_and_keeps_the_others(world, session
     home = household(session, "R00001")
     assert home.field_versions == {"notes": notes_version, "phone": home.version}
     assert home.version > notes_version and home.persons[0].version > 0
+
+
+def test_a_reimport_that_moves_a_household_tells_both_streets(world, session, rows):
+    """A residence change is a move (人户分离): one orange warning to the registration
+    street and the new residence street; importing the same file again raises no other."""
+    do_import(session, world.admin, csv_bytes(rows))
+    moved = {**rows[0], "residence_street": "乙街道", "residence_community": "B1社区"}
+    data = csv_bytes([moved, *rows[1:]])
+    do_import(session, world.admin, data)
+    session.expire_all()
+    [warning] = session.scalars(select(Warning)).all()
+    home = household(session, "R00001")
+    assert (warning.household_id, warning.kind, warning.level) == (
+        home.id,
+        "address_mismatch",
+        "orange",
+    )
+    assert (warning.street_id, warning.also_street_id) == (world.street_a.id, world.street_b.id)
+    assert warning.version > 0
+    do_import(session, world.admin, data)  # nothing changes: no second warning
+    assert len(session.scalars(select(Warning)).all()) == 1

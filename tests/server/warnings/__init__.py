@@ -1,0 +1,1 @@
+"""Tests of server.services.warnings."""
