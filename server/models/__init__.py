@@ -5,7 +5,7 @@ from server.models.audit import AuditEvent, SyncCounter
 from server.models.base import Base
 from server.models.household import CaseloadAssignment, Household, Person
 from server.models.lead import Lead
-from server.models.policy import SchedulePolicy
+from server.models.policy import DevicePolicy, SchedulePolicy
 from server.models.record import Interview, Visit
 from server.models.roster import RosterImport
 from server.models.sync import DeviceMutation, DeviceSync, IdempotentReply, Tombstone
@@ -21,6 +21,7 @@ __all__ = [
     "DeviceMutation",
     "DeviceSync",
     "Device",
+    "DevicePolicy",
     "Household",
     "IdempotentReply",
     "Interview",
