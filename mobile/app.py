@@ -15,7 +15,7 @@ from kivy.lang import Builder
 from kivy.properties import NumericProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from mobile import lock, records, widgets
+from mobile import access, lock, records, widgets, wipe
 from mobile.context import AppContext
 from mobile.i18n import language, tr
 
@@ -32,6 +32,7 @@ SCREENS = (
     "records",
     "drafts",
     "settings",
+    "locked",
 )
 FORMS = ("visit", "interview", "lead")
 AUTO_SYNC_EVERY = 20  # seconds between checks; the runner's backoff decides if it runs
@@ -57,6 +58,10 @@ class TanfangApp(App):
         self._last_touch = time.monotonic()
         self._shown_with: dict[str, dict[str, Any]] = {}
         self._origin: tuple[str, dict[str, Any]] = ("duelist", {})
+        self._kv_loaded: set[str] = set()
+        # Households opened while the lease held: past it, a visit there may still be
+        # recorded (the advisor is standing in that home).
+        self._opened: set[str] = set()
 
     # ------------------------------------------------------------------ start
 
@@ -70,9 +75,12 @@ class TanfangApp(App):
         widgets.load()
         self.manager = ScreenManager(transition=NoTransition())
         self.ctx.locator.start()
+        self.ctx.runner.on_revoked = self.check_access
         Clock.schedule_interval(self._tick, AUTO_SYNC_EVERY)
         Clock.schedule_interval(self._check_idle, 10)
         self.show(self._first_screen())
+        # A wipe told but not done (the app stopped first) is done at start.
+        Clock.schedule_once(lambda dt: self.check_access(), 0)
         return self.manager
 
     def _first_screen(self) -> str:
@@ -85,13 +93,21 @@ class TanfangApp(App):
         """The screen ``name``, built (and its kv loaded) the first time it is needed."""
         if not self.manager.has_screen(name):
             module = importlib.import_module(f"mobile.screens.{name}")
-            Builder.load_file(str(Path(module.__file__).with_suffix(".kv")))
+            if name not in self._kv_loaded:  # a screen dropped by a wipe is built again
+                Builder.load_file(str(Path(module.__file__).with_suffix(".kv")))
+                self._kv_loaded.add(name)
             self.manager.add_widget(module.SCREEN(self.ctx, name=name))
         return self.manager.get_screen(name)
 
     def show(self, name: str, **kwargs: Any):
         """Prepare screen ``name`` with ``kwargs`` and make it current. A form remembers
-        the screen it was opened from (and how), so 返回 goes back there."""
+        the screen it was opened from (and how), so 返回 goes back there. A screen with
+        personal data the lease or a revocation locks shows the lock instead."""
+        household = access.household_of(kwargs)
+        if access.blocked(self.ctx.store, self.ctx.now(), name, household, self._opened):
+            return self._lock_screens()
+        if household and name in access.FOR_AN_OPENED_HOUSEHOLD:
+            self._opened.add(household)
         if name in FORMS and self.manager.current not in FORMS:
             self._origin = (self.manager.current, self._shown_with.get(self.manager.current, {}))
         screen = self.screen(name)
@@ -111,6 +127,7 @@ class TanfangApp(App):
     # -------------------------------------------------------------- navigation
 
     def signed_in(self) -> None:
+        self.ctx.wiped_at = None
         self.show("pin")
 
     def unlocked(self) -> None:
@@ -172,10 +189,64 @@ class TanfangApp(App):
             duelist = self.manager.get_screen("duelist")
             duelist.vm.refresh_in_background()
             duelist.vm.refresh_returned()
-        if self.ctx.store.get_state("signed_out") and self.manager.current != "signin":
-            self.show("signin")
+        self.check_access(may_wipe=True)
+
+    def sync_failed(self) -> None:
+        """A sync failed: signed out or revoked locks at once, without a restart."""
+        self.check_access(may_wipe=True)
+
+    # ---------------------------------------------------------- lease, revocation
+
+    def check_access(self, may_wipe: bool | None = None) -> None:
+        """Lock, wipe or sign out as the tablet's standing says (mobile.access); lift the
+        lock once a sync renewed the lease. ``may_wipe``: no sync is using the store."""
+        store, current = self.ctx.store, self.manager.current
+        standing = access.standing(store, self.ctx.now())
+        if standing == "wipe" and (may_wipe or (may_wipe is None and not self.ctx.runner.busy)):
+            self.wipe_now()
+        elif store.get_state("signed_out") and standing in ("open", "lease"):
+            if current != "signin":
+                self.show("signin")
+        elif current == "locked":
+            if standing == "open":
+                self.home()
+            else:
+                self.screen("locked").prepare()
+        else:
+            household = access.household_of(self._shown_with.get(current, {}))
+            if access.blocked(store, self.ctx.now(), current, household, self._opened):
+                self._lock_screens()
+
+    def _lock_screens(self):
+        """Show the lock instead of personal data (an open form keeps its draft)."""
+        self._autosave()
+        if access.standing(self.ctx.store, self.ctx.now()) != "lease":
+            self._opened.clear()  # revoked: nothing stays open
+        screen = self.screen("locked")
+        screen.prepare()
+        self.manager.current = "locked"
+        return screen
+
+    def wipe_now(self) -> None:
+        """Wipe the revoked tablet: nothing shown, keys then files destroyed, a fresh
+        store, every screen built anew (their view-models held personal data), then the
+        sign-in saying so; the server is told in the background."""
+        self.manager.current = self.screen("locked").name
+        receipt = wipe.wipe(self.data_dir, self.ctx.store, self.ctx.settings.server_url)
+        self.ctx.reset_store()
+        self.ctx.wiped_at = self.ctx.now()
+        self._opened.clear()
+        self._shown_with.clear()
+        for name in list(self.manager.screen_names):
+            if name != "locked":
+                self.manager.remove_widget(self.manager.get_screen(name))
+        self.show("signin")
+        self.manager.remove_widget(self.manager.get_screen("locked"))
+        wipe.report_in_background(receipt)
 
     def _tick(self, dt: float) -> None:
+        # The lock screen syncs too: past the lease a success lifts it; a retired tablet
+        # sends what it holds, then wipes.
         if self.ctx.runner.auto_due() and self.manager.current not in ("signin", "pin"):
             self.sync_now()
 
@@ -185,8 +256,14 @@ class TanfangApp(App):
         self._last_touch = time.monotonic()
 
     def _check_idle(self, dt: float) -> None:
+        self.check_access()  # the lease may have run out meanwhile
         if time.monotonic() - self._last_touch >= lock.IDLE_SECONDS:
             self.lock()
+
+    def _autosave(self) -> None:
+        screen = self.manager.get_screen(self.manager.current)
+        if hasattr(screen, "vm") and hasattr(screen.vm, "autosave"):
+            screen.vm.autosave()
 
     @mainthread
     def lock(self) -> None:
@@ -195,9 +272,7 @@ class TanfangApp(App):
         current = self.manager.current
         if current in ("signin", "pin") or not self.ctx.lock.has_pin:
             return
-        screen = self.manager.get_screen(current)
-        if hasattr(screen, "vm") and hasattr(screen.vm, "autosave"):
-            screen.vm.autosave()
+        self._autosave()
         self.show("pin")
 
     def on_pause(self) -> bool:

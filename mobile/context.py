@@ -34,6 +34,7 @@ class AppContext:
     locator: Locator = field(default_factory=Locator)
     clock: Callable[[ZoneInfo], datetime] = _now_in
     font_ok: bool = True
+    wiped_at: datetime | None = None  # this run wiped the tablet (the sign-in says so)
 
     @property
     def lock(self) -> PinLock:
@@ -47,6 +48,11 @@ class AppContext:
     def today(self) -> date:
         """Today in the area's time zone: the due list's day."""
         return self.now().date()
+
+    def reset_store(self) -> None:
+        """After a wipe: a new, empty store where the old one was (the runner's too)."""
+        self.store = SQLiteStore(paths.store_path(self.data_dir))
+        self.runner.store = self.store
 
     def save_settings(self) -> None:
         """Write the settings file."""

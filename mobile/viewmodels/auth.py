@@ -34,6 +34,9 @@ class SignInViewModel(EventDispatcher):
         """Say how many records wait: they are kept and sent after the next sign-in."""
         count = self.ctx.store.pending_count()
         self.waiting = tr("signin.waiting", count=count) if count else ""
+        wiped = getattr(self.ctx, "wiped_at", None)
+        if wiped is not None:
+            self.waiting = tr("signin.wiped", when=wiped.strftime("%Y-%m-%d %H:%M"))
 
     def submit(self) -> bool:
         """Start signing in off the UI thread; False when the form is incomplete or busy."""

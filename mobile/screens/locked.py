@@ -1,0 +1,21 @@
+"""The lock screen standing in for personal data: lease run out, or tablet revoked."""
+
+from __future__ import annotations
+
+from mobile.screens import BaseScreen
+from mobile.viewmodels.locked import LockedViewModel
+
+
+class LockedScreen(BaseScreen):
+    def make_vm(self, ctx):
+        return LockedViewModel(ctx)
+
+    def prepare(self, **kwargs) -> None:
+        self.vm.refresh()
+
+    def sync_now(self) -> None:
+        """Through the app: the sync screen's view-model reports the outcome to it."""
+        self.app.sync_now()
+
+
+SCREEN = LockedScreen
