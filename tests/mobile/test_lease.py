@@ -111,3 +111,82 @@ def test_the_screen_arguments_name_their_household():
     assert access.household_of({"draft": {"household_id": "h2", "form": {}}}) == "h2"
     assert access.household_of({"record": {"household_id": "h3"}}) == "h3"
     assert access.household_of({"changed": ""}) == ""
+
+
+def _revoke(live_world, session, ctx, kind: str) -> None:
+    from server.models import Device
+    from server.services.admin import devices
+    from server.services.core.transaction import unit_of_work
+
+    device = session.scalars(
+        select(Device).where(Device.device_id == ctx.store.device_id()).order_by(Device.id.desc())
+    ).first()
+    with unit_of_work(session):
+        devices.revoke_device(
+            session, actor=live_world.admin, device_pk=device.id, kind=kind, now=datetime.now(UTC)
+        )
+
+
+def _sync_outcome(ctx) -> dict:
+    outcome: dict = {}
+    ctx.runner.sync(lambda *a: None, lambda r: outcome.update(ok=r), lambda e: outcome.update(e=e))
+    ctx.runner.join(60)
+    return outcome
+
+
+def test_a_retired_answer_locks_at_once_while_the_rest_is_sent(
+    households, signed_in, live_world, session
+):
+    from mobile import access
+
+    sync(signed_in)
+    seen: list[tuple[str, int]] = []
+    signed_in.runner.on_revoked = lambda: seen.append(
+        (access.standing(signed_in.store, signed_in.now()), signed_in.store.pending_count())
+    )
+    _visit(signed_in, households[0])
+    _revoke(live_world, session, signed_in, "retire")
+    outcome = _sync_outcome(signed_in)
+    # Told at the push's answer (locked, not yet wiped), then told to wipe by the pull.
+    assert seen[0] == ("revoked", 0)
+    assert outcome["e"].wipe and outcome["e"].revoked == "retire"
+    assert access.standing(signed_in.store, signed_in.now()) == "wipe"
+    assert not signed_in.store.get_state("signed_out")  # locked and wiped, not signed out
+    for screen in ("duelist", "household", "visit", "sync"):
+        assert access.blocked(signed_in.store, signed_in.now(), screen, households[0], households)
+
+
+def test_a_lost_answer_says_wipe_and_nothing_is_sent(households, signed_in, live_world, session):
+    from mobile import access, wipe
+
+    sync(signed_in)
+    _visit(signed_in, households[0])
+    _revoke(live_world, session, signed_in, "lost")
+    outcome = _sync_outcome(signed_in)
+    assert outcome["e"].status == 401 and outcome["e"].wipe
+    assert access.standing(signed_in.store, signed_in.now()) == "wipe"
+    assert signed_in.store.pending_count() == 1  # refused: kept until the wipe gives it up
+    # The wipe: the key hook first, then the files; the report says one was given up.
+    order: list[str] = []
+    data_dir = signed_in.data_dir
+
+    def shred(folder) -> None:
+        order.append("keys" if (folder / "store.sqlite3").exists() else "files first")
+
+    original = wipe.destroy_key_material
+    wipe.destroy_key_material = shred
+    try:
+        receipt = wipe.wipe(data_dir, signed_in.store, signed_in.runner.server_url)
+    finally:
+        wipe.destroy_key_material = original
+    signed_in.reset_store()
+    assert order == ["keys"] and receipt.unsent == 1
+    left = {p.name for p in data_dir.iterdir()} - {"settings.json", "kivy"}
+    assert left <= {"store.sqlite3", "store.sqlite3-wal", "store.sqlite3-shm"}  # a new one
+    assert signed_in.store.get_state("user") is None and signed_in.store.pending_count() == 0
+    assert wipe.report(receipt)
+    session.expire_all()
+    from server.models import Device
+
+    device = session.scalars(select(Device).where(Device.device_id == receipt.device_id)).first()
+    assert device.given_up == 1 and device.wiped_at is not None
