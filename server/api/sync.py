@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from flask import jsonify, request
 from marshmallow import fields, validate
@@ -213,19 +214,22 @@ def push(body, key, **headers):
             raw=request.get_data(cache=True),
             now=context.now(),
         )
-        # Added after the idempotent reply was kept: a replay says what holds now.
-        answer = {**answer, **_standing(device())}
+        # Added after the idempotent reply was kept: a replay says whether the tablet was
+        # revoked since; its lease runs from the push's own server_time, so a replay of
+        # the same request answers the very same lease.
+        answer = {**answer, **_standing(device(), answer["server_time"])}
     # As for pull: the service built the answer in its wire form; passing a Response
     # through spares dumping up to 1,000 results a second time (PushResultSchema still
     # documents it).
     return jsonify(answer)
 
 
-def _standing(dev) -> dict:
+def _standing(dev, server_time: str) -> dict:
     """A push answer's lease, or, for a retired tablet, that it is retired (no lease)."""
     if dev.revoke_kind is not None:
         return {"revoked": str(dev.revoke_kind)}
-    return {"lease_until": lease.lease_until(db.session, context.now()).isoformat()}
+    applied_at = datetime.fromisoformat(server_time)
+    return {"lease_until": lease.lease_until(db.session, applied_at).isoformat()}
 
 
 @blp.post("/sync/discards")
