@@ -62,6 +62,7 @@ class TanfangApp(App):
         # Households opened while the lease held: past it, a visit there may still be
         # recorded (the advisor is standing in that home).
         self._opened: set[str] = set()
+        self.last_opened = ""  # the last of them: the lock screen offers the way back
 
     # ------------------------------------------------------------------ start
 
@@ -108,6 +109,7 @@ class TanfangApp(App):
             return self._lock_screens()
         if household and name in access.FOR_AN_OPENED_HOUSEHOLD:
             self._opened.add(household)
+            self.last_opened = household
         if name in FORMS and self.manager.current not in FORMS:
             self._origin = (self.manager.current, self._shown_with.get(self.manager.current, {}))
         screen = self.screen(name)
@@ -172,7 +174,8 @@ class TanfangApp(App):
         household = form.household
         corrected = bool(form.review_comment)  # a returned record, corrected
         screen = self.show("duelist", changed=household.get("id", ""), returned=corrected)
-        screen.confirm(tr("due.submitted", name=household.get("head_name", "")))
+        if screen.name == "duelist":  # past the lease the lock shows instead
+            screen.confirm(tr("due.submitted", name=household.get("head_name", "")))
 
     def home(self) -> None:
         self.show("duelist")
@@ -211,7 +214,7 @@ class TanfangApp(App):
             if standing == "open":
                 self.home()
             else:
-                self.screen("locked").prepare()
+                self.screen("locked").prepare(household_id=self.last_opened)
         else:
             household = access.household_of(self._shown_with.get(current, {}))
             if access.blocked(store, self.ctx.now(), current, household, self._opened):
@@ -222,8 +225,9 @@ class TanfangApp(App):
         self._autosave()
         if access.standing(self.ctx.store, self.ctx.now()) != "lease":
             self._opened.clear()  # revoked: nothing stays open
+            self.last_opened = ""
         screen = self.screen("locked")
-        screen.prepare()
+        screen.prepare(household_id=self.last_opened)
         self.manager.current = "locked"
         return screen
 
@@ -236,6 +240,7 @@ class TanfangApp(App):
         self.ctx.reset_store()
         self.ctx.wiped_at = self.ctx.now()
         self._opened.clear()
+        self.last_opened = ""
         self._shown_with.clear()
         for name in list(self.manager.screen_names):
             if name != "locked":
@@ -261,6 +266,8 @@ class TanfangApp(App):
             self.lock()
 
     def _autosave(self) -> None:
+        if not self.manager.has_screen(self.manager.current or "-"):
+            return
         screen = self.manager.get_screen(self.manager.current)
         if hasattr(screen, "vm") and hasattr(screen.vm, "autosave"):
             screen.vm.autosave()

@@ -289,12 +289,13 @@ CATALOG: dict[str, tuple[str, str]] = {
     "locked.lease.title": ("离线使用期限已到", "The offline lease has run out"),
     "locked.lease.text": (
         "为保护住户信息，长时间未同步时暂不显示住户资料。联网后点“立即同步”即可恢复；"
-        "已打开的住户仍可继续记录走访，待上传的记录会照常发送。",
+        "正在走访的住户仍可继续记录，待上传的记录会照常发送。",
         "To protect households' data it is hidden after a long time without a sync. Sync "
-        "to continue; a visit to a household already open can still be recorded, and "
-        "waiting records are still sent.",
+        "to continue; the household being visited can still be recorded, and waiting "
+        "records are still sent.",
     ),
     "locked.sync": ("立即同步", "Sync now"),
+    "locked.back": ("返回正在走访的住户：{name}", "Back to the household being visited: {name}"),
     "locked.retired.title": ("本平板已停用回收", "This tablet was retired"),
     "locked.retired.text": (
         "管理员已停用本平板。尚有 {count} 条记录待上传，上传完成后本机数据将被擦除。",

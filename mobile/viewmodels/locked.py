@@ -16,13 +16,16 @@ class LockedViewModel(EventDispatcher):
     title = StringProperty("")
     text = StringProperty("")
     can_sync = BooleanProperty(False)
+    household_id = StringProperty("")  # past the lease: the household still open
+    back_to = StringProperty("")  # its button's words ("" hides it)
 
     def __init__(self, ctx, **kwargs) -> None:
         super().__init__(**kwargs)
         self.ctx = ctx
 
-    def refresh(self) -> None:
-        """Re-read the tablet's standing and say it in words."""
+    def refresh(self, household_id: str = "") -> None:
+        """Re-read the tablet's standing and say it in words; ``household_id`` is the one
+        the advisor opened last (past the lease, a visit there may still be recorded)."""
         store = self.ctx.store
         self.reason = access.standing(store, self.ctx.now())
         kind = (access.revoked(store) or {}).get("kind", "")
@@ -36,3 +39,6 @@ class LockedViewModel(EventDispatcher):
             self.title, self.text = tr("locked.lost.title"), tr("locked.lost.text")
         # Past the lease a sync lifts the lock; a retired tablet syncs to send the rest.
         self.can_sync = self.reason == "lease" or kind == "retire"
+        found = store.household(household_id) if household_id and self.reason == "lease" else None
+        self.household_id = household_id if found else ""
+        self.back_to = tr("locked.back", name=found["head_name"]) if found else ""

@@ -1,6 +1,7 @@
-"""An admin's revocation reaching the real app under Xvfb against a real server (issue 19):
-retired, every unsent visit arrives exactly once, then the tablet wipes; lost, the token is
-refused at once and the running app locks and wipes without a restart."""
+"""Issue 19 in the real app under Xvfb against a real server: retired, every unsent visit
+arrives exactly once, then the tablet wipes; lost, the token is refused at once and the
+running app locks and wipes without a restart; past the offline lease the app locks, yet
+the household being visited is recorded and sent, and a sync lifts the lock."""
 
 from __future__ import annotations
 
@@ -115,3 +116,40 @@ def test_lost_tablet_is_refused_at_once_and_locks_and_wipes_without_a_restart(
     # Nothing of the caseload is left in the data folder.
     assert app.store("get_state", "last_sync_at") is None
     assert _found_in_files(tmp_path / "tablet", names) == set()
+
+
+def test_past_the_lease_the_app_locks_yet_the_open_household_is_visited_and_sent(
+    tablet, demo_server, session, monkeypatch
+):
+    from datetime import timedelta
+
+    from server import context as server_context
+
+    app = tablet()
+    sign_in(app)
+    app.tap(id="tab_all")
+    row = next(r for r in app.vm("rows") if r["viewclass"] == "DueRow")
+    app.tap(row=["household_id", row["household_id"]])
+    assert app.screen() == "household"
+    app.tap(id="back")
+    assert app.screen() == "duelist"
+    # 73 hours later (no sync meanwhile): the due list locks; the open household does not.
+    assert app.call("shift_clock", hours=73) == "locked"
+    assert "离线使用期限已到" in app.vm("title", screen="locked")
+    app.tap(id="back_to")
+    assert app.screen() == "household"
+    app.tap(id="start_visit")
+    app.tap(text="见面走访")
+    app.tap(id="same_as_last")
+    app.type("期限已过，仍在户内记录", id="notes")
+    app.tap(id="submit")
+    app.wait_for(lambda: app.screen() == "locked", "the lock after submitting")
+    # Push still works; the server's clock moves too, so the sync renews the lease.
+    later = datetime.now(UTC) + timedelta(hours=73)
+    monkeypatch.setattr(server_context, "now", lambda: later)
+    app.tap(id="sync_now")
+    app.wait_for(lambda: app.screen() == "duelist", "the lock lifted by a sync")
+    sent = session.scalar(
+        select(func.count()).select_from(Visit).where(Visit.notes == "期限已过，仍在户内记录")
+    )
+    assert sent == 1
