@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from mobile import records
 from mobile.platform import paths
 from sync.transport import HttpTransport
 
@@ -40,6 +41,12 @@ class Receipt:
     unsent: int
 
 
+def given_up(store) -> int:
+    """What a wipe destroys that the server does not hold: the outbox, records the server
+    refused that still wait for the advisor, and unfinished drafts."""
+    return store.pending_count() + len(store.attention_items()) + len(records.drafts(store))
+
+
 def wipe(data_dir: Path, store, server_url: str) -> Receipt:
     """Wipe the tablet: note what is given up, close ``store``, destroy the key material,
     then delete every file of the data folder but :data:`KEPT`. Call it when no other
@@ -48,7 +55,7 @@ def wipe(data_dir: Path, store, server_url: str) -> Receipt:
         server_url=server_url,
         token=store.get_state("token") or "",
         device_id=store.device_id(),
-        unsent=store.pending_count(),
+        unsent=given_up(store),
     )
     store.close()
     destroy_key_material(data_dir)

@@ -190,3 +190,14 @@ def test_a_lost_answer_says_wipe_and_nothing_is_sent(households, signed_in, live
 
     device = session.scalars(select(Device).where(Device.device_id == receipt.device_id)).first()
     assert device.given_up == 1 and device.wiped_at is not None
+
+
+def test_a_wipe_counts_as_given_up_what_the_server_does_not_hold(households, signed_in):
+    from mobile import records, wipe
+
+    sync(signed_in)
+    _visit(signed_in, households[0])  # waiting in the outbox
+    records.remember_draft(
+        signed_in.store, "visit", households[1], {"id": "d1", "notes": "未完成"}, "2026-12-03"
+    )
+    assert wipe.given_up(signed_in.store) == 2
