@@ -15,7 +15,7 @@ from kivy.lang import Builder
 from kivy.properties import NumericProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from mobile import lock, records, widgets
+from mobile import access, lock, records, widgets, wipe
 from mobile.context import AppContext
 from mobile.i18n import language, tr
 from mobile.vault import legacy
@@ -33,6 +33,7 @@ SCREENS = (
     "records",
     "drafts",
     "settings",
+    "locked",
 )
 FORMS = ("visit", "interview", "lead")
 AUTO_SYNC_EVERY = 20  # seconds between checks; the runner's backoff decides if it runs
@@ -58,6 +59,11 @@ class TanfangApp(App):
         self._last_touch = time.monotonic()
         self._shown_with: dict[str, dict[str, Any]] = {}
         self._origin: tuple[str, dict[str, Any]] = ("duelist", {})
+        self._kv_loaded: set[str] = set()
+        # Households opened while the lease held: past it, a visit there may still be
+        # recorded (the advisor is standing in that home).
+        self._opened: set[str] = set()
+        self.last_opened = ""  # the last of them: the lock screen offers the way back
 
     # ------------------------------------------------------------------ start
 
@@ -71,9 +77,12 @@ class TanfangApp(App):
         widgets.load()
         self.manager = ScreenManager(transition=NoTransition())
         self.ctx.locator.start()
+        self.ctx.runner.on_revoked = self.check_access
         Clock.schedule_interval(self._tick, AUTO_SYNC_EVERY)
         Clock.schedule_interval(self._check_idle, 10)
         self.show(self._first_screen())
+        # A wipe told but not done (the app stopped first) is done at start.
+        Clock.schedule_once(lambda dt: self.check_access(), 0)
         return self.manager
 
     def _first_screen(self) -> str:
@@ -90,13 +99,22 @@ class TanfangApp(App):
         """The screen ``name``, built (and its kv loaded) the first time it is needed."""
         if not self.manager.has_screen(name):
             module = importlib.import_module(f"mobile.screens.{name}")
-            Builder.load_file(str(Path(module.__file__).with_suffix(".kv")))
+            if name not in self._kv_loaded:  # a screen dropped by a wipe is built again
+                Builder.load_file(str(Path(module.__file__).with_suffix(".kv")))
+                self._kv_loaded.add(name)
             self.manager.add_widget(module.SCREEN(self.ctx, name=name))
         return self.manager.get_screen(name)
 
     def show(self, name: str, **kwargs: Any):
         """Prepare screen ``name`` with ``kwargs`` and make it current. A form remembers
-        the screen it was opened from (and how), so 返回 goes back there."""
+        the screen it was opened from (and how), so 返回 goes back there. A screen with
+        personal data the lease or a revocation locks shows the lock instead."""
+        household = access.household_of(kwargs)
+        if access.blocked(self.ctx.store, self.ctx.now(), name, household, self._opened):
+            return self._lock_screens()
+        if household and name in access.FOR_AN_OPENED_HOUSEHOLD:
+            self._opened.add(household)
+            self.last_opened = household
         if name in FORMS and self.manager.current not in FORMS:
             self._origin = (self.manager.current, self._shown_with.get(self.manager.current, {}))
         screen = self.screen(name)
@@ -116,6 +134,7 @@ class TanfangApp(App):
     # -------------------------------------------------------------- navigation
 
     def signed_in(self) -> None:
+        self.ctx.wiped_at = None
         self.show("pin")
 
     def unlocked(self) -> None:
@@ -123,6 +142,7 @@ class TanfangApp(App):
         kept = len(records.drafts(self.ctx.store))
         if kept:
             log.info("%d unfinished drafts are offered again", kept)
+        self.check_access()  # a revocation or wipe told before the app was locked
         self.sync_now()
 
     def open_household(self, household_id: str) -> None:
@@ -160,7 +180,8 @@ class TanfangApp(App):
         household = form.household
         corrected = bool(form.review_comment)  # a returned record, corrected
         screen = self.show("duelist", changed=household.get("id", ""), returned=corrected)
-        screen.confirm(tr("due.submitted", name=household.get("head_name", "")))
+        if screen.name == "duelist":  # past the lease the lock shows instead
+            screen.confirm(tr("due.submitted", name=household.get("head_name", "")))
 
     def home(self) -> None:
         self.show("duelist")
@@ -177,10 +198,68 @@ class TanfangApp(App):
             duelist = self.manager.get_screen("duelist")
             duelist.vm.refresh_in_background()
             duelist.vm.refresh_returned()
-        if self.ctx.store.get_state("signed_out") and self.manager.current != "signin":
-            self.show("signin")
+        self.check_access(may_wipe=True)
+
+    def sync_failed(self) -> None:
+        """A sync failed: signed out or revoked locks at once, without a restart."""
+        self.check_access(may_wipe=True)
+
+    # ---------------------------------------------------------- lease, revocation
+
+    def check_access(self, may_wipe: bool | None = None) -> None:
+        """Lock, wipe or sign out as the tablet's standing says (mobile.access); lift the
+        lock once a sync renewed the lease. ``may_wipe``: no sync is using the store."""
+        store, current = self.ctx.store, self.manager.current
+        if store is None:  # locked: the PIN or the password opens it, then this runs again
+            return
+        standing = access.standing(store, self.ctx.now())
+        if standing == "wipe" and (may_wipe or (may_wipe is None and not self.ctx.runner.busy)):
+            self.wipe_now()
+        elif store.get_state("signed_out") and standing in ("open", "lease"):
+            if current != "signin":
+                self.show("signin")
+        elif current == "locked":
+            if standing == "open":
+                self.home()
+            else:
+                self.screen("locked").prepare(household_id=self.last_opened)
+        else:
+            household = access.household_of(self._shown_with.get(current, {}))
+            if access.blocked(store, self.ctx.now(), current, household, self._opened):
+                self._lock_screens()
+
+    def _lock_screens(self):
+        """Show the lock instead of personal data (an open form keeps its draft)."""
+        self._autosave()
+        if access.standing(self.ctx.store, self.ctx.now()) != "lease":
+            self._opened.clear()  # revoked: nothing stays open
+            self.last_opened = ""
+        screen = self.screen("locked")
+        screen.prepare(household_id=self.last_opened)
+        self.manager.current = "locked"
+        return screen
+
+    def wipe_now(self) -> None:
+        """Wipe the revoked tablet: nothing shown, keys then files destroyed, a fresh
+        store, every screen built anew (their view-models held personal data), then the
+        sign-in saying so; the server is told in the background."""
+        self.manager.current = self.screen("locked").name
+        receipt = wipe.wipe(self.data_dir, self.ctx.store, self.ctx.settings.server_url)
+        self.ctx.reset_store()
+        self.ctx.wiped_at = self.ctx.now()
+        self._opened.clear()
+        self.last_opened = ""
+        self._shown_with.clear()
+        for name in list(self.manager.screen_names):
+            if name != "locked":
+                self.manager.remove_widget(self.manager.get_screen(name))
+        self.show("signin")
+        self.manager.remove_widget(self.manager.get_screen("locked"))
+        wipe.report_in_background(receipt)
 
     def _tick(self, dt: float) -> None:
+        # The lock screen syncs too: past the lease a success lifts it; a retired tablet
+        # sends what it holds, then wipes.
         if self.ctx.runner.auto_due() and self.manager.current not in ("signin", "pin"):
             self.sync_now()
 
@@ -190,8 +269,16 @@ class TanfangApp(App):
         self._last_touch = time.monotonic()
 
     def _check_idle(self, dt: float) -> None:
+        self.check_access()  # the lease may have run out meanwhile
         if time.monotonic() - self._last_touch >= lock.IDLE_SECONDS:
             self.lock()
+
+    def _autosave(self) -> None:
+        if not self.manager.has_screen(self.manager.current or "-"):
+            return
+        screen = self.manager.get_screen(self.manager.current)
+        if hasattr(screen, "vm") and hasattr(screen.vm, "autosave"):
+            screen.vm.autosave()
 
     @mainthread
     def lock(self) -> None:
@@ -200,9 +287,7 @@ class TanfangApp(App):
         current = self.manager.current
         if current in ("signin", "pin") or not self.ctx.vault.has_pin:
             return
-        screen = self.manager.get_screen(current)
-        if hasattr(screen, "vm") and hasattr(screen.vm, "autosave"):
-            screen.vm.autosave()
+        self._autosave()
         self.show("pin")
 
     def on_pause(self) -> bool:

@@ -40,6 +40,7 @@ class AppContext:
     font_ok: bool = True
     # A password sign-in just succeeded: the PIN screen sets a new PIN instead of asking.
     pin_wanted: bool = False
+    wiped_at: datetime | None = None  # this run wiped the tablet (the sign-in says so)
 
     def unlocked_with(self, key: bytes) -> SQLiteStore:
         """Open the store with the data key the vault just gave (once; later unlocks of
@@ -63,6 +64,13 @@ class AppContext:
     def today(self) -> date:
         """Today in the area's time zone: the due list's day."""
         return self.now().date()
+
+    def reset_store(self) -> None:
+        """After a wipe: a new, empty encrypted store under a new data key (the old keys
+        were shredded), the runner's too."""
+        self.vault = Vault(self.data_dir)
+        self.store = open_at_start(self.data_dir, self.vault)
+        self.runner.store = self.store
 
     def save_settings(self) -> None:
         """Write the settings file."""

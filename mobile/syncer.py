@@ -51,6 +51,9 @@ class SyncRunner:
         self._thread: threading.Thread | None = None
         self.failures = 0
         self.next_auto_at = 0.0
+        # The app's "lock now" (issue 19): called on the UI thread the moment an answer
+        # says this tablet was revoked, while the sync may still be sending what it holds.
+        self.on_revoked: Callable[[], None] | None = None
 
     @property
     def busy(self) -> bool:
@@ -134,6 +137,7 @@ class SyncRunner:
 
         def work() -> SyncReport:
             client = make_client(self.store, self.server_url)
+            client.on_revoked = lambda kind, wipe: self._post(self._revoked)
             waiting = receipts.waiting_ids(self.store)
 
             def report(phase: str, count: int, total: int | None) -> None:
@@ -142,9 +146,10 @@ class SyncRunner:
             try:
                 result = client.sync(report)
             except AuthError as error:
-                if error.status == 401:
-                    # A revoked token or deactivated account: keep every record, ask for
-                    # the password; the outbox is sent after the next valid sign-in.
+                if error.status == 401 and error.revoked is None:
+                    # Signed out, expired, or a deactivated account: keep every record, ask
+                    # for the password; the outbox is sent after the next valid sign-in.
+                    # (An admin's revocation was noted by the client: the app locks.)
                     self.store.set_state("signed_out", True)
                 raise
             finally:
@@ -164,6 +169,10 @@ class SyncRunner:
             failed(error)
 
         return self._start(work, ok, bad)
+
+    def _revoked(self) -> None:
+        if self.on_revoked is not None:
+            self.on_revoked()
 
     def auto_due(self) -> bool:
         """Time for an automatic sync: signed in, not busy, past the backoff."""

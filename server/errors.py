@@ -100,11 +100,8 @@ def handle_service_error(error: ServiceError):
     page = error_page(error.status, error.headers)
     if page is not None:
         return page
-    return (
-        jsonify(error_body(error.status, error.message, error.errors)),
-        error.status,
-        error.headers,
-    )
+    body = {**error_body(error.status, error.message, error.errors), **error.body_extra}
+    return jsonify(body), error.status, error.headers
 
 
 # Seconds a client is asked to wait when the embedded database is busy.

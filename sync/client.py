@@ -11,11 +11,13 @@ from typing import Any, Protocol
 
 from sync.protocol import SCHEMA_VERSION, canonical_json
 from sync.store.push import is_stale
-from sync.transport import ClientError, Transport
+from sync.transport import AuthError, ClientError, Transport
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int | None], None]
+# Called the moment an answer says this tablet was revoked: (kind, wipe now?).
+Revoked = Callable[[str, bool], None]
 # Renumbering rounds in a row before a push gives up (each should settle in one).
 MAX_RENUMBER_ROUNDS = 3
 
@@ -85,6 +87,8 @@ class SyncClient:
         self.transport = transport
         self.batch = batch
         self.pull_limit = pull_limit
+        # Set by the app to lock its screens at once, while the sync goes on (issue 19).
+        self.on_revoked: Revoked | None = None
         token = store.get_state("token")
         if token:
             transport.set_token(token)
@@ -100,7 +104,21 @@ class SyncClient:
             # Another advisor had this tablet: their unsent records stay queued and go out
             # on their behalf; the pulled caseload starts over for the new advisor.
             log.info("a new advisor signed in on this tablet; caseload pulled afresh")
+        self._note_lease(answer)
+        self.store.set_state("revoked", None)
         return answer["user"]
+
+    def _note_lease(self, answer: dict) -> None:
+        """Keep the offline lease a successful answer carries (ISO time, see docs/api.md)."""
+        if isinstance(answer.get("lease_until"), str):
+            self.store.set_state("lease_until", answer["lease_until"])
+
+    def _revoked(self, kind: str, wipe: bool) -> None:
+        """An answer said this tablet was revoked: keep it (the app locks its screens now,
+        and at its next start), and tell the app at once."""
+        self.store.set_state("revoked", {"kind": kind, "wipe": wipe})
+        if self.on_revoked is not None:
+            self.on_revoked(kind, wipe)
 
     def change_password(self, current_password: str, new_password: str) -> None:
         """Change this advisor's password on the server (e.g. after an admin's reset);
@@ -132,6 +150,9 @@ class SyncClient:
                 self.store.mark_failed(ids, f"{type(error).__name__}: {error}")
                 raise
             self.store.apply_results(answer["results"])
+            if isinstance(answer.get("revoked"), str):
+                # Retired: everything held is still sent; the screens lock meanwhile.
+                self._revoked(answer["revoked"], False)
             stale = 0
             for result in answer["results"]:
                 status = "renumbered" if is_stale(result) else result["status"]
@@ -194,6 +215,8 @@ class SyncClient:
                 self.store.restart_pull()
                 continue
             self.store.apply_pull_page(page["changes"], page["cursor"], last=not page["has_more"])
+            if not page["has_more"]:
+                self._note_lease(page)  # a whole sync went through: the lease is renewed
             changes += len(page["changes"])
             pages += 1
             if progress:
@@ -202,11 +225,17 @@ class SyncClient:
                 return changes, pages
 
     def sync(self, progress: Progress | None = None) -> SyncReport:
-        """Push everything pending, then pull everything new."""
+        """Push everything pending, then pull everything new. An answer saying this tablet
+        was revoked is noted (and ``on_revoked`` called) before the error goes up."""
         report = SyncReport()
-        report.pushed = self.push(progress)
-        report.discards = self.report_discards()
-        report.pulled, report.pages = self.pull(progress)
+        try:
+            report.pushed = self.push(progress)
+            report.discards = self.report_discards()
+            report.pulled, report.pages = self.pull(progress)
+        except AuthError as error:
+            if error.revoked is not None:
+                self._revoked(error.revoked, error.wipe)
+            raise
         self.store.settle_handover()
         self.store.set_state("last_sync_at", datetime.now(UTC).isoformat())
         return report

@@ -261,6 +261,14 @@ WarningKind = labeled(
     urgent=("急难情况", "urgent hardship"),
 )
 
+# How an admin revokes a tablet (issue 19): ``retire`` lets it push what it holds and then
+# wipe; ``lost`` kills the token at once and the tablet wipes on first contact.
+RevokeKind = labeled(
+    "RevokeKind",
+    retire=("停用回收", "retire"),
+    lost=("报失", "lost"),
+)
+
 
 ALL_ENUMS: tuple[type[Labeled], ...] = (
     Role,
@@ -288,4 +296,5 @@ ALL_ENUMS: tuple[type[Labeled], ...] = (
     WarningStatus,
     Disposal,
     WarningKind,
+    RevokeKind,
 )

@@ -233,37 +233,34 @@ def resident_id(text: str) -> str:
 
 # The earliest field work, enrolment or lead the system takes: nothing was recorded before.
 FIRST_FIELD_DAY = date(2000, 1, 1)
-# The latest deadline taken (a warning's due date): nothing is planned past this century.
+# The latest date-time taken (a warning's due date included): nothing is planned past
+# this century.
 LAST_DEADLINE = date(2099, 12, 31)
 
 
-def not_before_local(first: date, *, future: bool = False):
-    """A validator: an aware date-time whose own local date is not before ``first`` nor
-    after today anywhere on Earth.
+def in_field_window(first: date):
+    """A validator: an aware date-time whose own local date lies between ``first`` and
+    :data:`LAST_DEADLINE`.
 
     Compared by the wall-clock date, never converted: ``0001-01-01T00:00+14:00`` lies before
     year 1 in UTC (and ``9999-12-31T23:59-12:00`` after 9999), so converting would overflow
-    instead of naming the field. The server's finer check (a fast tablet clock) follows."""
+    instead of naming the field. Whether a record is dated in the future is the server's
+    finer check (its clock, a tablet's clock running fast), not this one's."""
 
     def check(value: datetime) -> None:
         if value.date() < first:
             raise ValidationError(f"Must not be before {first.isoformat()}.")
-        if future and value.date() > LAST_DEADLINE:
+        if value.date() > LAST_DEADLINE:
             raise ValidationError(f"Must not be after {LAST_DEADLINE.isoformat()}.")
-        if not future and value.date() > latest_today():
-            raise ValidationError("Must not be in the future.")
 
     return check
 
 
-def aware_datetime(
-    *, first: date = FIRST_FIELD_DAY, future: bool = False, **kwargs: Any
-) -> fields.AwareDateTime:
-    """An ISO date-time that must carry its UTC offset and lie on or after ``first`` (and
-    not after today, unless ``future``: a deadline)."""
+def aware_datetime(*, first: date = FIRST_FIELD_DAY, **kwargs: Any) -> fields.AwareDateTime:
+    """An ISO date-time that must carry its UTC offset and lie in the plausible window."""
     # A naive time from a tablet is ambiguous (device clock zone vs area zone), so refuse it.
     messages = {"invalid_awareness": "Must include a timezone offset, e.g. +08:00."}
-    kwargs.setdefault("validate", not_before_local(first, future=future))
+    kwargs.setdefault("validate", in_field_window(first))
     return fields.AwareDateTime(format="iso", error_messages=messages, **kwargs)
 
 

@@ -38,6 +38,13 @@ LOCKED_STATUSES = frozenset({"submitted", "resubmitted", "approved"})
 # content): nothing was stored, and the tablet sends the mutation again under a new id.
 STALE_MUTATION_REASONS = ("stale_mutation_id", "mutation_id_reused")
 
+# The offline lease (issue 19): every successful sync answers ``lease_until``; past it the
+# tablet locks its screens with personal data until a sync succeeds. An admin may change
+# the length; a tablet that has never been told one counts this from its last sync.
+DEFAULT_LEASE_HOURS = 72
+# Within this many hours of the lease's end the tablet's sync badge shows what is left.
+LEASE_WARN_HOURS = 12
+
 # The push body's ``schema_version``: the wire format the tablet writes.
 SCHEMA_VERSION = 1
 

@@ -271,7 +271,7 @@ class WarningSchema(RecordSchema):
     disposal_reason = Text(500, load_default=None)
     message = Text(1000, load_default="")
     raised_at = aware_datetime(required=True)
-    due_by = aware_datetime(future=True, load_default=None)
+    due_by = aware_datetime(load_default=None)
     street_id = int_id(required=True)
 
     @validates_schema(skip_on_field_errors=False)

@@ -155,6 +155,17 @@ class Transport(abc.ABC):
         repeat (each report has its own id)."""
         return self.request("POST", f"{API}/sync/discards", json=body, idempotent=True)
 
+    def report_wiped(self, device_id: str, unsent: int) -> None:
+        """Tell the server this revoked tablet destroyed its keys and files, giving up
+        ``unsent`` records (the token, dead for all else, names the tablet); safe to
+        repeat."""
+        self.request(
+            "POST",
+            f"{API}/sync/wiped",
+            json={"device_id": device_id, "unsent": unsent},
+            idempotent=True,  # the server keeps the first report
+        )
+
     def _headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
         headers = {"Accept": "application/json", "Accept-Encoding": "gzip"}
         if self._token:

@@ -24,6 +24,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # we give up at once and let the caller say so, rather than block the tablet for minutes.
 RETRY_AFTER_CAP = 120.0
 REDACTED = "Bearer ***"
+REVOCATION_KEYS = ("revoked", "wipe")
 
 Pending = tuple[int, str | None]
 
@@ -118,12 +119,26 @@ class TransportError(SyncError):
 
 
 class AuthError(SyncError):
-    """401 (no valid token: sign in again) or 403 (outside the user's role or area)."""
+    """401 (no valid token: sign in again) or 403 (outside the user's role or area).
+
+    A token an admin revoked (issue 19) says so: ``revoked`` is the kind ("retire" or
+    "lost"), ``wipe`` whether the tablet must wipe itself now."""
 
     @property
     def retryable(self) -> bool:
         """Asking again with the same credentials gives the same answer."""
         return False
+
+    @property
+    def revoked(self) -> str | None:
+        """The kind of an admin's revocation, or None (signed out, expired, wrong)."""
+        kind = (self.body or {}).get("revoked")
+        return kind if isinstance(kind, str) else None
+
+    @property
+    def wipe(self) -> bool:
+        """The server tells this revoked tablet to destroy its data now."""
+        return self.revoked is not None and (self.body or {}).get("wipe") is True
 
 
 class ClientError(SyncError):
@@ -175,6 +190,8 @@ def error_body(status: int, content: bytes) -> dict:
         decoded = None
     if isinstance(decoded, dict):
         body.update({k: decoded[k] for k in body if decoded.get(k)})
+        # Beside the shape's four: a revoked tablet's kind and whether to wipe (issue 19).
+        body.update({k: decoded[k] for k in REVOCATION_KEYS if k in decoded})
     return body
 
 

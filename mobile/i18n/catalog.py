@@ -292,6 +292,44 @@ CATALOG: dict[str, tuple[str, str]] = {
     "settings.version": ("版本 {version}", "Version {version}"),
     "settings.device": ("设备号 {device}", "Device {device}"),
     "settings.data_dir": ("数据目录 {path}", "Data folder {path}"),
+    "settings.lease": (
+        "离线可用还剩 {left}（至 {until}）",
+        "Offline use left: {left} (until {until})",
+    ),
+    "settings.lease_over": (
+        "离线使用期限已到（{until}），请联网同步",
+        "The offline lease ran out ({until}); please sync",
+    ),
+    "settings.lease_none": ("尚未同步，离线使用期限未开始", "Not synced yet: no offline lease"),
+    "lease.hours": ("{h} 小时 {m} 分", "{h} h {m} min"),
+    "badge.lease": ("离线可用还剩 {left}", "Offline use left: {left}"),
+    # the lock (issue 19): lease run out, or the tablet revoked by an admin
+    "locked.lease.title": ("离线使用期限已到", "The offline lease has run out"),
+    "locked.lease.text": (
+        "为保护住户信息，长时间未同步时暂不显示住户资料。联网后点“立即同步”即可恢复；"
+        "正在走访的住户仍可继续记录，待上传的记录会照常发送。",
+        "To protect households' data it is hidden after a long time without a sync. Sync "
+        "to continue; the household being visited can still be recorded, and waiting "
+        "records are still sent.",
+    ),
+    "locked.sync": ("立即同步", "Sync now"),
+    "locked.back": ("返回正在走访的住户：{name}", "Back to the household being visited: {name}"),
+    "locked.retired.title": ("本平板已停用回收", "This tablet was retired"),
+    "locked.retired.text": (
+        "管理员已停用本平板。尚有 {count} 条记录待上传，上传完成后本机数据将被擦除。",
+        "An administrator retired this tablet. {count} records still wait to be sent; "
+        "once they are, the tablet's data is wiped.",
+    ),
+    "locked.lost.title": ("本平板已报失", "This tablet was reported lost"),
+    "locked.lost.text": (
+        "管理员已将本平板报失，本机数据正在擦除。",
+        "An administrator reported this tablet lost; its data is being wiped.",
+    ),
+    "signin.wiped": (
+        "本平板已被管理员停用，本机数据已擦除（{when}）。如需继续使用，请重新登录。",
+        "An administrator revoked this tablet and its data was wiped ({when}). Sign in "
+        "again to use it.",
+    ),
     "size.small": ("小", "Small"),
     "size.normal": ("标准", "Normal"),
     "size.large": ("大", "Large"),

@@ -18,7 +18,7 @@ class SyncScreen(BaseScreen):
     def make_vm(self, ctx):
         vm = SyncViewModel(ctx)
         vm.bind(on_synced=lambda vm: self.app.synced(), attention=self._fill)
-        vm.bind(on_discarded=self._discarded)
+        vm.bind(on_discarded=self._discarded, on_failed=lambda vm: self.app.sync_failed())
         vm.refresh()
         return vm
 

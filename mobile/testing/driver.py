@@ -216,6 +216,15 @@ class Driver:
 
         scroll_frames(self._find(request), int(request.get("frames", 240)), finish)
 
+    def cmd_shift_clock(self, request, finish) -> None:
+        """Move the app's clock ``hours`` ahead of the real one (the offline lease's tests)."""
+        from datetime import datetime, timedelta
+
+        offset = timedelta(hours=float(request["hours"]))
+        self.app.ctx.clock = lambda tz: datetime.now(tz) + offset
+        self.app.check_access()
+        finish(self.app.manager.current)
+
     def cmd_screenshot(self, request, finish) -> None:
         from mobile.window import save_window
 

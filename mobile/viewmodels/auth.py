@@ -36,6 +36,9 @@ class SignInViewModel(EventDispatcher):
         while the store is locked: the count is personal data too)."""
         count = self.ctx.store.pending_count() if self.ctx.store is not None else 0
         self.waiting = tr("signin.waiting", count=count) if count else ""
+        wiped = getattr(self.ctx, "wiped_at", None)
+        if wiped is not None:
+            self.waiting = tr("signin.wiped", when=wiped.strftime("%Y-%m-%d %H:%M"))
 
     def submit(self) -> bool:
         """Start signing in off the UI thread; False when the form is incomplete or busy."""

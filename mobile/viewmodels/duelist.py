@@ -8,7 +8,7 @@ from typing import Any
 from kivy.event import EventDispatcher
 from kivy.properties import BooleanProperty, DictProperty, ListProperty, StringProperty
 
-from mobile import records
+from mobile import access, records
 from mobile.background import Worker
 from mobile.i18n import label, language, tr
 from sync.enums import VisitCycle
@@ -216,6 +216,9 @@ class DueListViewModel(EventDispatcher):
             self.badge_last = tr("badge.failed", when=when or tr("badge.never"))
         else:
             self.badge_last = tr("badge.synced", when=when) if last else tr("badge.never")
+        lease = access.badge_words(store, self.ctx.now())
+        if lease:  # under 12 h left of the offline lease
+            self.badge_last = f"{self.badge_last} · {lease}"
         oldest = store.oldest_pending_at()
         now = self.ctx.now().astimezone(UTC)
         self.badge_red = bool(oldest) and now - datetime.fromisoformat(oldest) > STALE_AFTER

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kivy.event import EventDispatcher
 from kivy.properties import BooleanProperty, StringProperty
 
+from mobile import access
 from mobile.i18n import language, tr
 from mobile.syncer import app_version
 from sync.wire import AuthError, ClientError
@@ -19,6 +20,7 @@ class SettingsViewModel(EventDispatcher):
     text_size = StringProperty("normal")
     server_url = StringProperty("")
     about = StringProperty("")
+    lease = StringProperty("")  # what is left of the offline lease (issue 19)
     current_password = StringProperty("")
     new_password = StringProperty("")
     password_message = StringProperty("")
@@ -40,6 +42,17 @@ class SettingsViewModel(EventDispatcher):
                 tr("settings.data_dir", path=str(self.ctx.data_dir)),
             )
         )
+        self.lease = self._lease()
+
+    def _lease(self) -> str:
+        store, now = self.ctx.store, self.ctx.now()
+        until = access.lease_until(store)
+        if until is None:
+            return tr("settings.lease_none")
+        shown = until.astimezone(self.ctx.tz).strftime("%m-%d %H:%M")
+        if access.lease_expired(store, now):
+            return tr("settings.lease_over", until=shown)
+        return tr("settings.lease", left=access.left_words(until - now), until=shown)
 
     def set_language(self, lang: str) -> None:
         """Switch every screen's language."""

@@ -41,7 +41,7 @@ class SyncViewModel(EventDispatcher):
     first_pull = BooleanProperty(False)  # the caseload is arriving for the first time
     pulled = NumericProperty(0)
 
-    __events__ = ("on_synced", "on_discarded")
+    __events__ = ("on_synced", "on_discarded", "on_failed")
 
     def __init__(self, ctx, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -151,6 +151,10 @@ class SyncViewModel(EventDispatcher):
     def _failed(self, error: Exception) -> None:
         self.busy, self.phase, self.first_pull = False, tr("sync.idle"), False
         self.refresh()
+        self.dispatch("on_failed")
+
+    def on_failed(self) -> None:
+        """Default handler (the app checks whether the tablet was signed out or revoked)."""
 
     def resolve(self, item_id: int, keep: str) -> None:
         """Close an attention item; for a conflict, ``keep`` "mine" re-sends the advisor's

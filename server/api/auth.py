@@ -9,6 +9,7 @@ from server.api import schemas
 from server.api.blueprint import Blueprint
 from server.api.security import device, login_required
 from server.extensions import db
+from server.services.admin import lease
 from server.services.auth import console_auth
 from server.services.auth import tokens as auth
 from server.services.core.transaction import unit_of_work
@@ -44,7 +45,13 @@ def token(data):
             now=now,
             policy=policy,
         )
-    return {"token": issued.token, "expires_at": issued.device.expires_at, "user": issued.user}
+        lease_until = lease.lease_until(db.session, now)
+    return {
+        "token": issued.token,
+        "expires_at": issued.device.expires_at,
+        "user": issued.user,
+        "lease_until": lease_until,
+    }
 
 
 @blp.post("/logout")

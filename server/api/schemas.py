@@ -60,6 +60,9 @@ class TokenResponseSchema(StrictSchema):
     token = fields.String(metadata={"description": "Bearer token; shown once, keep it secret."})
     expires_at = fields.AwareDateTime()
     user = fields.Nested(UserSchema)
+    lease_until = fields.AwareDateTime(
+        metadata={"description": "the offline lease a sign-in starts (issue 19)"}
+    )
 
 
 # A database id: anything above a BIGINT would crash the query (a 500), not find nothing.

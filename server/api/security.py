@@ -22,8 +22,9 @@ def bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def login_required(*roles: str) -> Callable:
-    """Require a valid device token (and one of ``roles``, if given).
+def login_required(*roles: str, retired_ok: bool = False) -> Callable:
+    """Require a valid device token (and one of ``roles``, if given); a retired tablet's
+    token is valid only where ``retired_ok`` (sending what it holds, issue 19).
 
     Sets ``g.actor`` (the User) and ``g.device`` (the Device) for the view. Put it right
     under the route decorator, above ``@blp.arguments``: a caller without a token (401) or
@@ -34,7 +35,7 @@ def login_required(*roles: str) -> Callable:
         @wraps(view)
         def wrapper(*args, **kwargs):
             now = context.now()
-            device = tokens.authenticate(db.session, bearer_token(), now)
+            device = tokens.authenticate(db.session, bearer_token(), now, retired_ok=retired_ok)
             if roles and device.user.role not in roles:
                 raise Forbidden("Your role may not do this.")
             if not tokens.seen_recently(device, now):

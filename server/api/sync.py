@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from flask import jsonify, request
 from marshmallow import fields, validate
@@ -10,8 +11,10 @@ from marshmallow import fields, validate
 from server import context
 from server.api.blueprint import Blueprint
 from server.api.schemas import StrictSchema
-from server.api.security import actor, device, login_required
+from server.api.security import actor, bearer_token, device, login_required
 from server.extensions import db
+from server.services.admin import lease
+from server.services.auth import revocation, tokens
 from server.services.core.errors import TooLarge
 from server.services.core.transaction import unit_of_work
 from server.services.review import workflow
@@ -47,11 +50,15 @@ class ChangeSchema(StrictSchema):
     data = fields.Dict(allow_none=True)
 
 
+LEASE_DOC = {"description": "until when the tablet may show personal data offline (issue 19)"}
+
+
 class PullSchema(StrictSchema):
     changes = fields.List(fields.Nested(ChangeSchema))
     cursor = fields.String()
     has_more = fields.Boolean()
     server_time = fields.String()
+    lease_until = fields.String(metadata=LEASE_DOC)
 
 
 class MutationSchema(StrictSchema):
@@ -99,6 +106,11 @@ class ResultSchema(StrictSchema):
 class PushResultSchema(StrictSchema):
     results = fields.List(fields.Nested(ResultSchema))
     server_time = fields.String()
+    lease_until = fields.String(metadata={"description": "as for pull; absent when retired"})
+    revoked = fields.String(
+        validate=validate.OneOf(["retire"]),
+        metadata={"description": "retired: lock the screens, send the rest, then wipe"},
+    )
 
 
 class DiscardSchema(StrictSchema):
@@ -122,6 +134,16 @@ class DiscardsResultSchema(StrictSchema):
     recorded = fields.Integer()
 
 
+class WipedSchema(StrictSchema):
+    device_id = fields.String(required=True, validate=validate.Length(1, 64))
+    unsent = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(0, 10**9),
+        metadata={"description": "unsent records the wipe gave up"},
+    )
+
+
 class ReturnSchema(StrictSchema):
     comment = fields.String(required=True, validate=validate.Length(2, 2000))
 
@@ -140,7 +162,7 @@ def _report(headers) -> None:
 
 
 @blp.get("/sync/pull")
-@login_required("advisor")
+@login_required("advisor", retired_ok=True)
 @blp.arguments(PullQuerySchema, location="query")
 @blp.arguments(DeviceReportSchema, location="headers", as_kwargs=True)
 @blp.response(200, PullSchema)
@@ -148,6 +170,8 @@ def _report(headers) -> None:
 def pull(args, **headers):
     """Changes for your caseload after `cursor`, in commit order (see docs/api.md)."""
     _report(headers)
+    # After the report: a retired tablet whose outbox is now empty is told to wipe.
+    revocation.refuse_retired(device())
     with unit_of_work(db.session):
         reports.note_pulled(
             db.session,
@@ -161,13 +185,14 @@ def pull(args, **headers):
         page = sync_pull.pull(
             db.session, actor=actor(), cursor=args["cursor"], limit=args["limit"], now=context.now()
         )
+        page["lease_until"] = lease.lease_until(db.session, context.now()).isoformat()
     # The records were dumped by their wire schemas already; a Response passes through
     # flask-smorest untouched, sparing a second serialisation of up to 2,000 records.
     return jsonify(page)
 
 
 @blp.post("/sync/push")
-@login_required("advisor")
+@login_required("advisor", retired_ok=True)
 @blp.arguments(PushSchema)
 @blp.arguments(PushHeadersSchema, location="headers", as_kwargs=True)
 @blp.response(200, PushResultSchema)
@@ -189,14 +214,26 @@ def push(body, key, **headers):
             raw=request.get_data(cache=True),
             now=context.now(),
         )
+        # Added after the idempotent reply was kept: a replay says whether the tablet was
+        # revoked since; its lease runs from the push's own server_time, so a replay of
+        # the same request answers the very same lease.
+        answer = {**answer, **_standing(device(), answer["server_time"])}
     # As for pull: the service built the answer in its wire form; passing a Response
     # through spares dumping up to 1,000 results a second time (PushResultSchema still
     # documents it).
     return jsonify(answer)
 
 
+def _standing(dev, server_time: str) -> dict:
+    """A push answer's lease, or, for a retired tablet, that it is retired (no lease)."""
+    if dev.revoke_kind is not None:
+        return {"revoked": str(dev.revoke_kind)}
+    applied_at = datetime.fromisoformat(server_time)
+    return {"lease_until": lease.lease_until(db.session, applied_at).isoformat()}
+
+
 @blp.post("/sync/discards")
-@login_required("advisor")
+@login_required("advisor", retired_ok=True)
 @blp.arguments(DiscardsSchema)
 @blp.response(200, DiscardsResultSchema)
 @blp.alt_response(403, description="Only advisors' tablets sync; device mismatch")
@@ -211,6 +248,23 @@ def discards(body):
             now=context.now(),
         )
     return {"recorded": recorded}
+
+
+@blp.post("/sync/wiped")
+@blp.arguments(WipedSchema)
+@blp.response(204)
+@blp.alt_response(401, description="Not a token an admin revoked")
+def wiped(body):
+    """A revoked tablet reports that it destroyed its keys and files (its token, dead for
+    everything else, still says which tablet it was); a repeat changes nothing."""
+    with unit_of_work(db.session):
+        revocation.record_wipe(
+            db.session,
+            device=tokens.revoked_device(db.session, bearer_token()),
+            device_id=body["device_id"],
+            unsent=body["unsent"],
+            now=context.now(),
+        )
 
 
 def _review(entity: str, schema):

@@ -6,7 +6,7 @@ from server.models.base import Base
 from server.models.household import CaseloadAssignment, Household, Person
 from server.models.job import Job
 from server.models.lead import Lead
-from server.models.policy import SchedulePolicy
+from server.models.policy import DevicePolicy, SchedulePolicy
 from server.models.record import Interview, Visit
 from server.models.roster import RosterImport
 from server.models.sync import DeviceMutation, DeviceSync, IdempotentReply, Tombstone
@@ -22,6 +22,7 @@ __all__ = [
     "DeviceMutation",
     "DeviceSync",
     "Device",
+    "DevicePolicy",
     "Household",
     "IdempotentReply",
     "Interview",

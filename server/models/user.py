@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server.models.area import Area
 from server.models.base import Base, utcnow
 from server.models.enumtype import enum_column
-from sync.enums import Role
+from sync.enums import RevokeKind, Role
 
 
 class User(Base):
@@ -50,6 +50,13 @@ class Device(Base):
     oldest_pending_at: Mapped[datetime | None]
     # When the tablet last reported its outbox (pending_count, oldest_pending_at).
     reported_at: Mapped[datetime | None]
+    # An admin's revocation (issue 19): ``retire`` (may still push, then told to wipe) or
+    # ``lost`` (dead at once). None with ``revoked_at`` set: signed out, or replaced by a
+    # newer sign-in on the tablet (plain 401, no wipe).
+    revoke_kind: Mapped[str | None] = enum_column(RevokeKind, nullable=True)
+    # When the tablet reported its wipe, and how many unsent records it gave up doing so.
+    wiped_at: Mapped[datetime | None]
+    given_up: Mapped[int | None] = mapped_column(Integer)
 
     user: Mapped[User] = relationship()
 

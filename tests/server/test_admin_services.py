@@ -68,9 +68,13 @@ def test_revoking_twice_is_a_conflict(world, session, token_of):
     page = devices.list_devices(session, world.admin, state="live", now=NOW, page=1, page_size=5)
     (row,) = page.items
     with unit_of_work(session):
-        devices.revoke_device(session, actor=world.admin, device_pk=row.device.id, now=NOW)
+        devices.revoke_device(
+            session, actor=world.admin, device_pk=row.device.id, kind="lost", now=NOW
+        )
     with pytest.raises(Conflict), unit_of_work(session):
-        devices.revoke_device(session, actor=world.admin, device_pk=row.device.id, now=NOW)
+        devices.revoke_device(
+            session, actor=world.admin, device_pk=row.device.id, kind="lost", now=NOW
+        )
 
 
 def test_device_states(world, session, token_of):

@@ -200,3 +200,39 @@ def test_0015_keeps_warnings_takes_the_new_kinds_and_refuses_a_duplicate(
         with db.engine.connect() as conn:
             assert conn.scalar(_sql("SELECT count(*) FROM warning")) == 1
         db.engine.dispose()
+
+
+def test_0014_keeps_the_tablets_and_adds_the_revocation_and_the_lease(
+    scratch_url, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("TANFANG_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": scratch_url, "SECRET_KEY": "test"}
+    )
+    device = (
+        "INSERT INTO device (id, device_id, name, app_version, user_id, token_hash, issued_at,"
+        " expires_at, revoked_at) VALUES (1, 'tab', 'tablet', '1', 1, '${h}',"
+        " '2026-01-01 00:00:00', '2027-01-01 00:00:00', '2026-02-01 00:00:00')"
+    )
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        upgrade(directory=directory, revision="0013")
+        with db.engine.begin() as conn:
+            for statement in (*_ROWS_AT_0009[:4], device):
+                conn.execute(_sql(statement))
+        upgrade(directory=directory, revision="0014")
+        with db.engine.connect() as conn:
+            row = conn.execute(
+                _sql("SELECT device_id, revoke_kind, wiped_at, given_up FROM device")
+            ).one()
+            assert tuple(row) == ("tab", None, None, None)  # a sign-out stays a sign-out
+            assert conn.scalar(_sql("SELECT count(*) FROM device_policy")) == 0
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(_sql("UPDATE device SET revoke_kind = 'stolen'"))
+        with db.engine.begin() as conn:
+            conn.execute(_sql("UPDATE device SET revoke_kind = 'lost', given_up = 2"))
+        downgrade(directory=directory, revision="0013")
+        with db.engine.connect() as conn:
+            assert conn.scalar(_sql("SELECT count(*) FROM device")) == 1
+            assert "device_policy" not in inspect(conn).get_table_names()
+        db.engine.dispose()

@@ -23,6 +23,10 @@ ACTIONS = {
     "login": _l("Tablet sign-in"),
     "console_login": _l("Console sign-in"),
     "revoke": _l("Token revoked"),
+    "revoke_retire": _l("Tablet retired"),
+    "revoke_lost": _l("Tablet reported lost"),
+    "wipe": _l("Tablet wiped"),
+    "lease_policy": _l("Offline lease changed"),
     "password_change": _l("Password changed"),
     "password_reset": _l("Password reset by an admin"),
     "deactivate": _l("Account deactivated"),
@@ -57,6 +61,7 @@ ENTITIES = {
     "device": _l("Tablet"),
     "area": _l("Area"),
     "schedule_policy": _l("Schedule policy"),
+    "device_policy": _l("Tablet policy"),
     "review_batch": _l("Review batch"),
     "caseload": _l("Caseloads"),
     "roster": _l("Roster"),
@@ -160,6 +165,12 @@ FIELDS = {
     "mutation_id": _l("Change id"),
     "entity": _l("Record type"),
     "area": _l("Area"),
+    "revoke_kind": _l("Kind of revocation"),
+    "pending_count": _l("Unsent records last reported"),
+    "reported_at": _l("Reported at"),
+    "wiped_at": _l("Wiped at"),
+    "given_up": _l("Unsent records given up"),
+    "lease_hours": _l("Offline lease (hours)"),
 }
 MOVE_KINDS = {
     "household": _l("One household"),
@@ -179,6 +190,7 @@ LOG_ENUMS = {
     "disposal": "Disposal",
     "suggested_level": "HardshipLevel",
     "household_status": "HouseholdStatus",
+    "revoke_kind": "RevokeKind",
 }
 LIST_ENUMS = {
     "categories": "Category",

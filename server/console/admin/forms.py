@@ -9,16 +9,18 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
 )
 from wtforms.fields import DateField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from server.console.forms import ConsoleForm
+from server.services.admin.lease import LEASE_HOURS_RANGE
 
 
 class _Get(ConsoleForm):
@@ -61,6 +63,13 @@ class ActiveForm(ConsoleForm):
 
 class DeviceFilterForm(_Get):
     state = SelectField(_l("Show"), validators=[Optional()])
+
+
+class LeaseForm(ConsoleForm):
+    lease_hours = IntegerField(
+        _l("Offline lease (hours)"),
+        validators=[DataRequired(), NumberRange(*LEASE_HOURS_RANGE)],
+    )
 
 
 class AreaCreateForm(ConsoleForm):

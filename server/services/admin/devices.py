@@ -1,5 +1,5 @@
 """Tablets for admins: every device token with its user and what its last sync reported;
-revoking a lost one."""
+revoking one as retired or lost (issue 19)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from server.models import Device, User
 from server.services.admin.accounts import require_admin
-from server.services.auth import tokens as auth
-from server.services.core.errors import Conflict, NotFound
+from server.services.auth import revocation
+from server.services.core.errors import Conflict, Invalid, NotFound
 from server.services.core.paging import Page
 from server.services.overview import dashboard
+from sync.enums import RevokeKind
 
 # Which tokens the list shows: ``live`` also keeps revoked or expired tokens of tablets
 # still holding unsent records (they wait for a handover, as on the dashboard).
@@ -60,14 +61,19 @@ def list_devices(
     return Page(items=items, total=total, page=page, page_size=page_size)
 
 
-def revoke_device(session: Session, *, actor: User, device_pk: int, now: datetime) -> Device:
-    """Retire a (lost) tablet's token: the API refuses it from the next request on, since
-    every request checks ``revoked_at`` (:func:`server.services.auth.tokens.authenticate`)."""
+def revoke_device(
+    session: Session, *, actor: User, device_pk: int, kind: str, now: datetime
+) -> Device:
+    """Revoke a tablet's token as ``kind``: ``retire`` (it sends what it holds, then is told
+    to wipe) or ``lost`` (refused from the next request on, which tells it to wipe). Every
+    request checks the token (:func:`server.services.auth.tokens.authenticate`)."""
     require_admin(actor)
+    if kind not in RevokeKind.codes():
+        raise Invalid("Choose retire or lost.", {"kind": ["Not a kind of revocation."]})
     device = session.get(Device, device_pk, with_for_update=True)
     if device is None:
         raise NotFound("No such device.")
     if device.revoked_at is not None:
         raise Conflict("This token was revoked already.")
-    auth.revoke(session, actor=actor, device=device, now=now)
+    revocation.revoke(session, actor=actor, device=device, kind=kind, now=now)
     return device

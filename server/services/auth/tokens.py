@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from server.models import Device, LoginFailure, User
-from server.services.auth import addresses
+from server.services.auth import addresses, revocation
 from server.services.core import audit
 from server.services.core.errors import Throttled, Unauthorized
 
@@ -228,14 +228,22 @@ def finish_sign_in(
     return Issued(token=token, device=device, user=user)
 
 
-def authenticate(session: Session, token: str | None, now: datetime) -> Device:
-    """The device a bearer token belongs to, or :class:`Unauthorized` saying why not."""
+def authenticate(
+    session: Session, token: str | None, now: datetime, *, retired_ok: bool = False
+) -> Device:
+    """The device a bearer token belongs to, or :class:`Unauthorized` saying why not.
+
+    A token an admin revoked is refused with :class:`revocation.Revoked` (saying the kind
+    and whether to wipe), except a retired tablet's where ``retired_ok`` (sending what it
+    holds)."""
     if not token:
         raise Unauthorized("Sign in first: the Authorization: Bearer <token> header is missing.")
     device = session.scalar(select(Device).where(Device.token_hash == token_digest(token)))
     if device is None:
         raise Unauthorized("The token is not valid.")
-    if device.revoked_at is not None:
+    if device.revoke_kind is not None:
+        revocation.check_revoked(device, retired_ok=retired_ok)
+    elif device.revoked_at is not None:
         raise Unauthorized("The token was revoked; sign in again.")
     if device.expires_at <= now:
         raise Unauthorized("The token has expired; sign in again.")
@@ -256,7 +264,8 @@ def touch(session: Session, device: Device, now: datetime) -> None:
 
 
 def revoke(session: Session, *, actor: User, device: Device, now: datetime) -> None:
-    """Retire a device's token (sign-out, or an admin revoking a lost tablet)."""
+    """End a device's token on sign-out (an admin's revocation is
+    :func:`server.services.auth.revocation.revoke`, which says retire or lost)."""
     device.revoked_at = now
     audit.record(
         session,
@@ -280,3 +289,16 @@ def end_all_tokens(session: Session, user_id: int, now: datetime) -> int:
         .values(revoked_at=now)
     )
     return result.rowcount or 0
+
+
+def revoked_device(session: Session, token: str | None) -> Device:
+    """The admin-revoked device a token belongs to (its wipe report's credential): a live,
+    unknown or merely signed-out token is refused, since only a revoked tablet wipes."""
+    device = (
+        session.scalar(select(Device).where(Device.token_hash == token_digest(token)))
+        if token
+        else None
+    )
+    if device is None or device.revoke_kind is None:
+        raise Unauthorized("Only a tablet an admin revoked reports a wipe.")
+    return device

@@ -7,6 +7,7 @@ class ServiceError(Exception):
     """A refusal from a service; the API turns it into the error shape.
 
     ``errors`` holds field-level messages, ``{field: [message, ...]}``, where they apply.
+    ``body_extra`` adds keys to the error body beside the shape's four.
     ``keeps_changes`` is False for every refusal but one kind: a refusal that is itself a
     fact to keep (a failed sign-in, which throttling counts) sets it, and the unit of work
     (:mod:`server.services.core.transaction`) then commits what the service wrote before raising.
@@ -14,6 +15,8 @@ class ServiceError(Exception):
 
     status = 400
     keeps_changes = False
+    # Keys a refusal adds beside the one shape's (a revoked tablet's ``revoked``, ``wipe``).
+    body_extra: dict = {}  # noqa: RUF012 - never mutated: instances assign their own
 
     def __init__(self, message: str, errors: dict | None = None, headers: dict | None = None):
         super().__init__(message)

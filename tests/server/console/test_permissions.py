@@ -117,6 +117,7 @@ ACTIONS = {
     "/console/admin/users/<id:user_id>/password": "test_admin_permissions.py",
     "/console/admin/users/<id:user_id>/active": "test_admin_permissions.py",
     "/console/admin/devices/<id:device_pk>/revoke": "test_admin_permissions.py",
+    "/console/admin/devices/lease": "test_admin_permissions.py",
     "/console/admin/areas/<id:area_id>": "test_admin_permissions.py",
     "/console/admin/areas/import/<upload_id>": "test_area_import.py::test_only_admins",
     "/console/admin/jobs/<name>/run": "test_admin_jobs.py::test_only_admins_see_or_press_it",
