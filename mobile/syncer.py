@@ -49,29 +49,44 @@ class SyncRunner:
         self._post = post
         self._clock = clock
         self._thread: threading.Thread | None = None
+        # A job's result is posted to the UI thread after its thread ended: until that
+        # callback ran (and queued what follows it, e.g. the due list's recompute) the job
+        # is not over, or a reader could see "idle" in between.
+        self._open = False
         self.failures = 0
         self.next_auto_at = 0.0
 
     @property
     def busy(self) -> bool:
-        """A job is running."""
-        return self._thread is not None and self._thread.is_alive()
+        """A job is running, or its result has not reached the UI thread's callback yet."""
+        return self._open
 
     def _start(self, work: Callable[[], Any], done: Callable[[Any], None], failed) -> bool:
         if self.busy:
             return False
+        self._open = True
+
+        def deliver(callback: Callable[[Any], None], value: Any) -> None:
+            try:
+                callback(value)
+            finally:
+                self._open = False
 
         def run() -> None:
             try:
                 result = work()
             except Exception as error:  # every failure is reported, none kills the thread
                 log.info("background job failed: %s", type(error).__name__)
-                self._post(lambda error=error: failed(error))
+                self._post(lambda error=error: deliver(failed, error))
             else:
-                self._post(lambda: done(result))
+                self._post(lambda: deliver(done, result))
 
         self._thread = threading.Thread(target=run, name="tanfang-sync", daemon=True)
-        self._thread.start()
+        try:
+            self._thread.start()
+        except BaseException:
+            self._open = False
+            raise
         return True
 
     def join(self, timeout: float | None = None) -> None:

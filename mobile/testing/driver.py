@@ -197,7 +197,9 @@ class Driver:
         finish(self.taps)
 
     def cmd_sync_idle(self, request, finish) -> None:
-        """No sync running, and the due list's recompute after it done."""
+        """No sync running or answered-but-not-handled (the runner stays busy until its
+        callback ran on this thread, and that callback queues the due list's recompute
+        before returning), and no recompute of the due list submitted and not applied."""
         manager = self.app.manager
         due = manager.get_screen("duelist").vm if manager.has_screen("duelist") else None
         finish(not self.app.ctx.runner.busy and not (due is not None and due.computing))
