@@ -197,7 +197,10 @@ class SyncClient:
             changes += len(page["changes"])
             pages += 1
             if progress:
-                progress("pull", changes, None)
+                # The server says how many of this run are still to come (an older one
+                # does not: then the total is unknown).
+                remaining = page.get("remaining")
+                progress("pull", changes, None if remaining is None else changes + remaining)
             if not page["has_more"]:
                 return changes, pages
 

@@ -53,7 +53,7 @@ class DueListScreen(BaseScreen):
         sync = self.app.screen("sync").vm
 
         def show(*_) -> None:
-            self.vm.show_pull(sync.first_pull, sync.pulled)
+            self.vm.show_pull(sync.first_pull, sync.pulled, sync.pull_total)
 
         sync.bind(first_pull=show, pulled=show)
         show()

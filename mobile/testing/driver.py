@@ -30,6 +30,7 @@ class Driver:
         self.app = app
         self.port = port
         self.taps = 0
+        self._watched: dict[str, list] = {}
 
     def start(self) -> None:
         """Listen in a daemon thread."""
@@ -203,6 +204,31 @@ class Driver:
         manager = self.app.manager
         due = manager.get_screen("duelist").vm if manager.has_screen("duelist") else None
         finish(not self.app.ctx.runner.busy and not (due is not None and due.computing))
+
+    def cmd_watch(self, request, finish) -> None:
+        """From now on, record what widget ``id`` of screen ``screen`` shows for ``attr``
+        in every frame drawn while that screen is current (each change once): a test
+        reads it with ``watched`` — what the advisor saw while the test was not looking,
+        e.g. during a pull."""
+        from kivy.core.window import Window
+
+        key = f"{request['screen']}.{request['id']}.{request.get('attr', 'text')}"
+        seen = self._watched.setdefault(key, [])
+
+        def drawn(*_) -> None:
+            manager = self.app.manager
+            if manager.current != request["screen"]:
+                return
+            value = getattr(manager.current_screen.ids[request["id"]], request.get("attr", "text"))
+            if not seen or seen[-1] != value:
+                seen.append(value)
+
+        Window.bind(on_flip=drawn)
+        finish(None)
+
+    def cmd_watched(self, request, finish) -> None:
+        key = f"{request['screen']}.{request['id']}.{request.get('attr', 'text')}"
+        finish(self._watched.get(key, []))
 
     def cmd_scroll(self, request, finish) -> None:
         """Scroll the widget ``id`` one step per frame; answers the frame durations (ms)."""

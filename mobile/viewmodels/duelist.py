@@ -222,10 +222,13 @@ class DueListViewModel(EventDispatcher):
         self.badge_level = "stale" if self.badge_red else "failed" if failed else "ok"
         self.drafts_label = tr("nav.drafts", count=len(records.drafts(store)))
 
-    def show_pull(self, first: bool, count: int) -> None:
-        """The first pull's progress stands where "no households" would (empty when done)."""
+    def show_pull(self, first: bool, count: int, total: int = 0) -> None:
+        """The first pull's progress ("n / total" when the server said how many) stands
+        where "no households" would (empty when done)."""
         if not first:
             self.loading = ""
+        elif count and total:
+            self.loading = tr("due.loading_of", count=f"{count:,}", total=f"{total:,}")
         else:
             self.loading = tr("due.loading", count=count) if count else tr("due.loading_start")
 
