@@ -56,44 +56,30 @@ def test_same_as_last_meets_the_head_when_the_last_visit_named_nobody(household_
     assert signed_in.store.record("visit", routine.form["id"])["persons_met"] == [head["id"]]
 
 
-class _Store:
-    """Records with times in different offsets (server +08:00, UTC, the tablet's zone)."""
-
-    def __init__(self, me: int) -> None:
-        self.me = me
-
-    def households(self):
-        return [{"id": "h1", "head_name": "王"}]
-
-    def visits_for(self, household_id):
-        return [
-            {"id": "v1", "advisor_id": self.me, "visited_at": "2026-03-02T09:00:00+08:00"},
-            {"id": "v2", "advisor_id": self.me, "visited_at": "2026-03-02T02:30:00+00:00"},
-        ]
-
-    def interviews_for(self, household_id):
-        return []
-
-    def leads(self):
-        return [
-            {
-                "id": "l1",
-                "advisor_id": self.me,
-                "head_name": "李",
-                "found_at": "2026-03-02T03:00:00+02:00",
-            }
-        ]
-
-    def get_state(self, key):
-        return {"id": self.me} if key == "user" else None
-
-
-def test_my_records_are_in_time_order_whatever_the_offsets():
+def test_my_records_are_in_time_order_whatever_the_offsets(tmp_path):
     from mobile import records
+    from sync.store import SQLiteStore
+    from tests.sync.store_contract.builders import (
+        change,
+        household_data,
+        lead_input,
+        pull,
+        visit_input,
+    )
 
-    # In UTC: v2 02:30, v1 01:00, l1 00:00 (as text they would sort v1, l1, v2).
-    ordered = [r["id"] for r in records.mine(_Store(7))]
-    assert ordered == ["v2", "v1", "l1"]
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
+        store.set_state("user", {"id": 7})
+        pull(store, change("household", household_data()))
+        ids = {
+            "v1": store.save_visit(visit_input(visited_at="2026-03-02T09:00:00+08:00"))["id"],
+            "v2": store.save_visit(visit_input(visited_at="2026-03-02T02:30:00+00:00"))["id"],
+            "l1": store.save_lead(lead_input(found_at="2026-03-02T02:00:00+02:00"))["id"],
+        }
+        # In UTC: v2 02:30, v1 01:00, l1 00:00 (as text they would sort v1, l1, v2).
+        ordered = [r["id"] for r in records.mine(store)]
+        assert ordered == [ids["v2"], ids["v1"], ids["l1"]]
+        lead = records.mine(store)[-1]
+        assert lead["household"] == {"id": "", "head_name": "赵桂兰"}
 
 
 def test_the_badge_shows_the_last_attempt_and_the_24_hour_rule(household_id, signed_in):
