@@ -17,10 +17,9 @@ from typing import Any
 
 from mobile import receipts
 from sync.client import SyncClient, SyncReport
-from sync.transport import (
+from sync.wire import (
     AuthError,
     ClientError,
-    HttpTransport,
     ServerError,
     SyncError,
     Throttled,
@@ -36,6 +35,10 @@ BACKOFF_CAP = 15 * 60.0
 
 def make_client(store, server_url: str) -> SyncClient:
     """A client over HTTP with short retries: the runner's own backoff takes over after."""
+    # Here, not at the top: requests and urllib3 load on the sync's own thread, not
+    # before the PIN screen can be drawn.
+    from sync.transport import HttpTransport
+
     transport = HttpTransport(server_url, retries=2, backoff_cap=4, timeout=(5, 30))
     return SyncClient(store, transport)
 

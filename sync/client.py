@@ -7,11 +7,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sync.protocol import SCHEMA_VERSION, canonical_json
 from sync.store.push import is_stale
-from sync.transport import ClientError, Transport
+from sync.wire import ClientError
+
+if TYPE_CHECKING:  # the HTTP stack (requests) is imported by whoever builds a transport
+    from sync.transport import Transport
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from mobile.i18n import tr
 from mobile.lock import MAX_FAILURES, valid_pin
-from sync.transport import AuthError, ClientError, ServerError, Throttled
+from sync.wire import AuthError, ClientError, ServerError, Throttled
 
 
 class SignInViewModel(EventDispatcher):
