@@ -221,22 +221,35 @@ def journeys(data_dir: Path, display: str, runs: int) -> dict[str, dict[str, flo
     """The advisor's own waits in the real app, timed inside it (tap → screen drawn): back
     from a household file to the due list, 提交 → due list, opening 我的记录."""
     app, _ = _start_to_due_list(data_dir, display, _entry_points()["tanfang-app"])
-    times: dict[str, list[float]] = {"back_to_due_list": [], "submit": [], "my_records": []}
+    times: dict[str, list[dict]] = {"back_to_due_list": [], "submit": [], "my_records": []}
+
+    def timed(name: str, **selector) -> None:
+        times[name].append(app.call("timed_tap", detail=True, **selector))
+
     try:
         app.call("tap", id="tab_all")
         rows = [r for r in app.vm("rows") if r["viewclass"] == "DueRow"]
         for n in range(runs):
             household = rows[n % 3]["household_id"]  # rows on screen (recycled views)
             app.tap(row=["household_id", household])
-            times["back_to_due_list"].append(app.call("timed_tap", id="back", until="duelist"))
+            timed("back_to_due_list", id="back", until="duelist")
             app.tap(row=["household_id", household], text="走访")
             app.tap(text="见面走访")
-            times["submit"].append(app.call("timed_tap", id="submit", until="duelist"))
-            times["my_records"].append(app.call("timed_tap", id="nav_records", until="records"))
+            timed("submit", id="submit", until="duelist")
+            timed("my_records", id="nav_records", until="records")
             app.tap(id="back")
     finally:
         app.stop()
-    return {name: _ms([t / 1000 for t in samples]) for name, samples in times.items()}
+    # Where each wait went: the tap's handlers (Python on the UI thread) and the frames
+    # drawn until the screen was shown.
+    return {
+        name: _ms([t["total_ms"] / 1000 for t in samples])
+        | {
+            "handler_median_ms": statistics.median(t["handler_ms"] for t in samples),
+            "frames_median": statistics.median(t["frames"] for t in samples),
+        }
+        for name, samples in times.items()
+    }
 
 
 def kivy_baseline(display: str) -> dict[str, object]:

@@ -136,18 +136,33 @@ class Driver:
 
     def cmd_timed_tap(self, request, finish) -> None:
         """Tap now and answer the milliseconds until screen ``until`` is current, the due
-        list is not recomputing, and one more frame has been drawn (what the advisor sees)."""
+        list is not recomputing, and one more frame has been drawn (what the advisor sees).
+        ``detail``: answer ``{total_ms, handler_ms, frames}`` instead (the tap's own
+        handlers, and how many frames were drawn in between: where the time went)."""
         import time
 
+        from kivy.core.window import Window
         from kivy.tests.common import UnitTestTouch
 
         widget = self._find(request)
         x, y = widget.to_window(*widget.center)
+        flips = []
+        Window.bind(on_flip=flips.append)
         start = time.perf_counter()
         event = UnitTestTouch(x, y)
         event.touch_down()
         event.touch_up()
+        handled = time.perf_counter()
         self.taps += 1
+
+        def answer(dt) -> None:
+            total = (time.perf_counter() - start) * 1000
+            Window.unbind(on_flip=flips.append)
+            if request.get("detail"):
+                handler = round((handled - start) * 1000, 1)
+                finish({"total_ms": total, "handler_ms": handler, "frames": len(flips)})
+            else:
+                finish(total)
 
         def check(dt) -> None:
             manager = self.app.manager
@@ -156,7 +171,7 @@ class Driver:
                 Clock.schedule_once(check, 0)
                 return
             # The next frame is drawn before this callback runs again.
-            Clock.schedule_once(lambda dt: finish((time.perf_counter() - start) * 1000), 0)
+            Clock.schedule_once(answer, 0)
 
         Clock.schedule_once(check, 0)
 

@@ -57,17 +57,18 @@ _NEWEST = """SELECT * FROM (
     SELECT '{entity}' AS entity, id, {household} AS household_id, version, local_state,
            data, {at} AS at
     FROM {entity}
-    WHERE ? IS NULL OR json_extract(data, '$.advisor_id') = ?
+    WHERE (? IS NULL OR json_extract(data, '$.advisor_id') = ?)
+      AND (? IS NULL OR {status} = ?)
     ORDER BY {at} DESC, id DESC LIMIT ?)"""
 _FIELDWORK = f"""
     SELECT r.*, h.data AS h_data, h.version AS h_version, h.local_state AS h_state
     FROM ({
     " UNION ALL ".join(
-        _NEWEST.format(entity=entity, at=at, household=household)
-        for entity, at, household in (
-            ("visit", "visited_at", "household_id"),
-            ("interview", "interviewed_at", "household_id"),
-            ("lead", "found_at", "NULL"),
+        _NEWEST.format(entity=entity, at=at, household=household, status=status)
+        for entity, at, household, status in (
+            ("visit", "visited_at", "household_id", "status"),
+            ("interview", "interviewed_at", "household_id", "status"),
+            ("lead", "found_at", "NULL", "json_extract(data, '$.status')"),
         )
     )
 }) AS r
@@ -76,11 +77,14 @@ _FIELDWORK = f"""
     LIMIT ?"""
 
 
-def fieldwork(tx: Tx, advisor_id: int | None, limit: int | None) -> list[dict[str, Any]]:
+def fieldwork(
+    tx: Tx, advisor_id: int | None, limit: int | None, status: str | None = None
+) -> list[dict[str, Any]]:
     """Visits, interviews and leads, newest first, each with ``entity`` and ``household``
     (see :meth:`sync.store.SQLiteStore.fieldwork`): one query, households decoded once."""
     most = -1 if limit is None else limit  # -1: no limit
-    found = tx.conn.execute(_FIELDWORK, (advisor_id, advisor_id, most) * 3 + (most,))
+    each = (advisor_id, advisor_id, status, status, most)
+    found = tx.conn.execute(_FIELDWORK, each * 3 + (most,))
     homes: dict[str, dict[str, Any]] = {}
     items = []
     for row in found:

@@ -78,11 +78,12 @@ class Reading:
             return leads.leads(tx)
 
     def fieldwork(
-        self, *, advisor_id: int | None = None, limit: int | None = None
+        self, *, advisor_id: int | None = None, limit: int | None = None, status: str | None = None
     ) -> list[dict[str, Any]]:
         """Visits, interviews and leads on the tablet (drafts included), newest first by
         the instant, in one query: each record with ``entity`` and ``household`` (its
         household without members; None for a lead or a household no longer here).
-        ``advisor_id``: only that advisor's records; ``limit``: the newest so many."""
+        ``advisor_id``: only that advisor's records; ``status``: only records whose
+        server status is that (e.g. ``returned``); ``limit``: the newest so many."""
         with self._reading() as tx:
-            return read.fieldwork(tx, advisor_id, limit)
+            return read.fieldwork(tx, advisor_id, limit, status)

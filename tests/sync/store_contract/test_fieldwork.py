@@ -53,3 +53,15 @@ def test_fieldwork_of_pulled_history_carries_the_server_copy(store):
     pull(store, change("visit", server_visit("9e0c8e1a-3b1c-4d5e-8f70-1a2b3c4d5e6f")), cursor="c2")
     (only,) = store.fieldwork(advisor_id=7)
     assert only["local_state"] == "synced" and only["version"] == 20
+
+
+def test_fieldwork_by_status_reads_only_those(store, worked):
+    returned = "9e0c8e1a-3b1c-4d5e-8f70-1a2b3c4d5e70"
+    pull(
+        store,
+        change("visit", server_visit(returned, status="returned", version=21)),
+        change("visit", server_visit("9e0c8e1a-3b1c-4d5e-8f70-1a2b3c4d5e71", version=22)),
+        cursor="c2",
+    )
+    assert [r["id"] for r in store.fieldwork(status="returned")] == [returned]
+    assert store.fieldwork(status="approved") == []
