@@ -129,13 +129,11 @@ def _steps(app, url: str, out: Path) -> Step:
     pin = app.screen("pin").vm
     pin.pin = pin.repeat = "246810"
     due = app.screen("duelist").vm
-    # The first pull's progress stands where the list will be: saved as soon as a frame
-    # shows it (the pull of a small demo is over within a second).
-    first_pull: dict[str, bool] = {}
-
+    # The first pull's progress stands where the list will be: saved from every frame
+    # that shows it, so the last one ("n / total") is kept (a small demo's pull is over
+    # within a second).
     def during_first_pull(*_) -> None:
-        if due.loading and app.manager.current == "duelist" and not first_pull:
-            first_pull["saved"] = True
+        if due.loading and app.manager.current == "duelist":
             save_window(str(out / "duelist_first_pull.png"))
 
     Window.bind(on_flip=during_first_pull)
