@@ -129,6 +129,7 @@ def _steps(app, url: str, out: Path) -> Step:
     pin = app.screen("pin").vm
     pin.pin = pin.repeat = "246810"
     due = app.screen("duelist").vm
+
     # The first pull's progress stands where the list will be: saved from every frame
     # that shows it, so the last one ("n / total") is kept (a small demo's pull is over
     # within a second).

@@ -71,11 +71,17 @@ class DueListViewModel(EventDispatcher):
         self._made: dict[str, tuple[dict[str, Any], str, dict[str, Any]]] = {}
         self._worker = Worker(ctx.post)
         self.bind(tab=self._filter, search=self._filter, community=self._filter)
-        language.bind(lang=lambda *_: self.refresh())
+        language.bind(lang=self._relabel)
 
     def refresh(self) -> None:
         """Recompute every household's status from the store (same code as the server)."""
         self._apply(self._compute())
+
+    def _relabel(self, *_: Any) -> None:
+        # Another language changes the words, not a status: the rows are made again from
+        # the statuses already computed (no recompute on the UI thread).
+        if self._day is not None:
+            self._apply((self._day, self._items))
 
     def refresh_in_background(self) -> None:
         """The same recompute off the UI thread (a caseload of thousands takes a while);

@@ -107,3 +107,27 @@ def test_the_badge_shows_the_last_attempt_and_the_24_hour_rule(household_id, sig
     at(signed_in, datetime.now(UTC) + timedelta(hours=25))
     vm.refresh_badge()
     assert vm.badge_level == "stale" and vm.badge_red
+
+
+def test_another_language_relabels_the_due_list_without_a_recompute(ctx, monkeypatch):
+    from mobile.i18n import language
+    from mobile.viewmodels.duelist import DueListViewModel
+    from tests.sync.store_contract.builders import change, household_data, pull
+
+    pull(ctx.store, change("household", household_data()))
+    vm = DueListViewModel(ctx)
+    vm.refresh()
+    vm.tab = "all"
+    (row,) = [r for r in vm.rows if r["viewclass"] == "DueRow"]
+    assert row["state_text"] == "逾期未走访"
+
+    def no_recompute(*args, **kwargs):
+        raise AssertionError("the statuses were recomputed on the UI thread")
+
+    monkeypatch.setattr(ctx.store, "due_list", no_recompute)
+    try:
+        language.lang = "en"
+        (row,) = [r for r in vm.rows if r["viewclass"] == "DueRow"]
+        assert row["state_text"] != "逾期未走访" and row["state_text"].isascii()
+    finally:
+        language.lang = "zh"
