@@ -140,7 +140,8 @@ class SyncViewModel(EventDispatcher):
             self.progress_max, self.progress = max(total or 1, 1), done
             self.phase = tr("sync.phase.push", done=done, total=total or done)
         else:
-            self.progress_max, self.progress = max(done, 1), done
+            # The bar fills towards the server's total when it said one.
+            self.progress_max, self.progress = max(total or done, 1), done
             self.phase = tr("sync.phase.pull", done=done)
             # Total first: the due list redraws on ``pulled`` and reads both.
             self.pull_total = total or 0
