@@ -1,12 +1,13 @@
 """The tablet app's figures (issue 9): cold start, due list, saving a visit, opening a file,
-scrolling; the encrypted store beside the plain one (issue 19, :mod:`bench.app_cipher`).
+scrolling.
 
     python -m bench.app [--households 1000] [--visits 12000] [--runs 9] [--cold-start-only]
+    (needs a display: Xvfb)
 
-Needs a display (Xvfb). Fills a tablet store through the public pull path, times the
-view-models in-process; the real app's cold start (process start → PIN screen, unlock → due
-list drawn) ``--runs`` times through ``tanfang app`` and ``tanfang-app``; the advisor's waits
-in the app; scrolling beside bare Kivy (:mod:`bench.app_baseline`). JSON in bench/results/.
+Fills a tablet store through the public pull path, times the view-models in-process; the
+real app's cold start (process start → PIN screen, unlock → due list drawn) ``--runs`` times
+through ``tanfang app`` and ``tanfang-app``; the advisor's waits in the app; and scrolling
+the due list beside bare Kivy (:mod:`bench.app_baseline`). JSON under bench/results/.
 """
 
 from __future__ import annotations
@@ -23,12 +24,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bench.app_cipher import compare, lock_with_pin, print_table
+from bench.app_report import frame_stats, report, report_waits, summary
 from bench.tablet_data import fill
 
-TARGETS_MS = {"cold_start": 2000, "due_list": 100, "save_visit": 50, "open_household": 200}
-TARGETS_MS |= {"due_list_update": 100}
-# At 60 Hz a frame is 16.7 ms; one taking longer than two of them is a dropped frame.
-DROPPED_MS = 2 * 1000 / 60
 SCROLL_FRAMES = 240
 
 
@@ -44,6 +42,7 @@ def in_process(data_dir: Path, ids: list[str]) -> dict[str, dict[str, float]]:
     from mobile.context import AppContext
     from mobile.viewmodels.duelist import DueListViewModel
     from mobile.viewmodels.household import HouseholdViewModel
+    from mobile.viewmodels.records import RecordsViewModel
 
     ctx = AppContext.open(data_dir, lambda cb: cb(), "http://127.0.0.1:9")
     ctx.store.set_state("user", {"id": 1, "username": "bench", "role": "advisor"})
@@ -80,6 +79,13 @@ def in_process(data_dir: Path, ids: list[str]) -> dict[str, dict[str, float]]:
         assert file.load(ids[100 + n]) and len(file.timeline) >= 12
         samples.append(time.perf_counter() - t)
     out["open_household"] = _ms(samples)
+    mine = RecordsViewModel(ctx)  # 我的记录: the newest 500 of 24,000 records
+    samples = []
+    for _ in range(10):
+        t = time.perf_counter()
+        mine.refresh()
+        samples.append(time.perf_counter() - t)
+    out["records"] = _ms(samples)
     ctx.store.close()
     return out
 
@@ -152,40 +158,34 @@ def journeys(data_dir: Path, display: str, runs: int) -> dict[str, dict[str, flo
     """The advisor's own waits in the real app, timed inside it (tap → screen drawn): back
     from a household file to the due list, 提交 → due list, opening 我的记录."""
     app, _ = _start_to_due_list(data_dir, display, _entry_points()["tanfang-app"])
-    times: dict[str, list[float]] = {"back_to_due_list": [], "submit": [], "my_records": []}
+    times: dict[str, list[dict]] = {"back_to_due_list": [], "submit": [], "my_records": []}
+
+    def timed(name: str, **selector) -> None:
+        times[name].append(app.call("timed_tap", detail=True, **selector))
+
     try:
         app.call("tap", id="tab_all")
         rows = [r for r in app.vm("rows") if r["viewclass"] == "DueRow"]
         for n in range(runs):
             household = rows[n % 3]["household_id"]  # rows on screen (recycled views)
             app.tap(row=["household_id", household])
-            times["back_to_due_list"].append(app.call("timed_tap", id="back", until="duelist"))
+            timed("back_to_due_list", id="back", until="duelist")
             app.tap(row=["household_id", household], text="走访")
             app.tap(text="见面走访")
-            times["submit"].append(app.call("timed_tap", id="submit", until="duelist"))
-            times["my_records"].append(app.call("timed_tap", id="nav_records", until="records"))
+            timed("submit", id="submit", until="duelist")
+            timed("my_records", id="nav_records", until="records")
             app.tap(id="back")
     finally:
         app.stop()
-    return {name: _ms([t / 1000 for t in samples]) for name, samples in times.items()}
-
-
-def frame_stats(timings: dict[str, list[float]]) -> dict[str, float]:
-    """Median, p95 and worst frame, how many were dropped (> 2 × 16.7 ms), and the same
-    without the buffer swap (the app's own work per frame, which a GPU does not change)."""
-    frames = sorted(timings["frames_ms"])
-    own = sorted(
-        max(0.0, f - s) for f, s in zip(timings["frames_ms"], timings["swap_ms"], strict=True)
-    )
+    # Where each wait went: the tap's handlers (Python on the UI thread) and the frames
+    # drawn until the screen was shown.
     return {
-        "frames": len(frames),
-        "median_ms": round(statistics.median(frames), 1),
-        "p95_ms": round(frames[int(0.95 * (len(frames) - 1))], 1),
-        "max_ms": round(frames[-1], 1),
-        "dropped": sum(1 for d in frames if d > DROPPED_MS),
-        "own_median_ms": round(statistics.median(own), 1),
-        "own_p95_ms": round(own[int(0.95 * (len(own) - 1))], 1),
-        "own_over_16ms": sum(1 for d in own if d > 1000 / 60),
+        name: _ms([t["total_ms"] / 1000 for t in samples])
+        | {
+            "handler_median_ms": statistics.median(t["handler_ms"] for t in samples),
+            "frames_median": statistics.median(t["frames"] for t in samples),
+        }
+        for name, samples in times.items()
     }
 
 
@@ -203,89 +203,6 @@ def kivy_baseline(display: str) -> dict[str, object]:
         "first_frame_ms": figures["first_frame_ms"],
         "scroll": frame_stats(figures),
     }
-
-
-def summary(samples: dict[str, list[dict[str, int]]]) -> dict[str, object]:
-    """Per entry point the stats of each time, and how far apart the two are (total)."""
-    from bench.common import summarise
-
-    stats = {
-        name: {key: summarise([run[key] for run in runs]) for key in runs[0]}
-        for name, runs in samples.items()
-    }
-    cli, own = (samples[name] for name in ("tanfang app", "tanfang-app"))
-    # Paired by round (the two started back to back): other work on a shared machine moves
-    # both of a pair alike, where it moves the two medians apart.
-    ratios = [a["total_ms"] / b["total_ms"] - 1 for a, b in zip(cli, own, strict=True)]
-    cli_min, own_min = (min(run["total_ms"] for run in runs) for runs in (cli, own))
-    return {
-        "entry_points": stats,
-        "difference_pct": {
-            "paired_median": round(100 * statistics.median(ratios), 1),
-            "p50": round(100 * (_p50(cli) / _p50(own) - 1), 1),
-            "min": round(100 * (cli_min / own_min - 1), 1),
-        },
-    }
-
-
-def _p50(runs: list[dict[str, int]]) -> float:
-    return statistics.median(run["total_ms"] for run in runs)
-
-
-COLD_HEADERS = ["cold start", "→ PIN p50", "unlock → due list p50", "total p50", "min", "max"]
-SCROLL_KEYS = {
-    "frames": "frames",
-    "median": "median_ms",
-    "p95": "p95_ms",
-    "max": "max_ms",
-    "dropped": "dropped",
-    "own med": "own_median_ms",
-    "own p95": "own_p95_ms",
-    "own>16": "own_over_16ms",
-}
-
-
-def report(figures, cold, scroll, baseline) -> None:
-    """The tables: in-process figures, cold starts by entry point, scrolling."""
-    from bench.common import print_table
-
-    print_table(
-        ["measure", "median ms", "p95 ms", "target ms", "met"],
-        [
-            [name, f["median_ms"], f["p95_ms"], TARGETS_MS[name], _met(f["p95_ms"], name)]
-            for name, f in figures.items()
-        ],
-    )
-    if cold is None:
-        return
-    rows = []
-    for name, stats in cold["entry_points"].items():
-        total = stats["total_ms"]
-        times = [stats[k]["p50_ms"] for k in ("to_first_screen_ms", "unlock_to_due_list_ms")]
-        extremes = [total["p50_ms"], total["min_ms"], total["max_ms"]]
-        rows.append([name, *times, *extremes, total["runs"], _met(total["p50_ms"], "cold_start")])
-    print()
-    print_table([*COLD_HEADERS, "runs", "≤ 2 s"], rows)
-    apart = cold["difference_pct"]
-    print(
-        f"tanfang app vs tanfang-app, total: {apart['paired_median']:+.1f} % (median of the"
-        f" rounds' ratios; p50s {apart['p50']:+.1f} %, minima {apart['min']:+.1f} %);"
-        " target: less than 10 % apart"
-    )
-    if scroll is None:
-        return
-    print(f"\nbare Kivy RecycleView, 1,000 CJK rows: first frame {baseline['first_frame_ms']} ms")
-    print_table(
-        ["scrolling (ms)", *SCROLL_KEYS],
-        [
-            [name, *(stats[k] for k in SCROLL_KEYS.values())]
-            for name, stats in (("due list", scroll), ("bare Kivy", baseline["scroll"]))
-        ],
-    )
-
-
-def _met(ms: float, name: str) -> str:
-    return "yes" if ms <= TARGETS_MS[name] else "NO"
 
 
 def main() -> int:
@@ -319,7 +236,7 @@ def main() -> int:
     report(figures, cold, scroll, baseline)
     print_table(cipher)
     if waits:
-        print("\nin the app (tap → drawn), ms:", json.dumps(waits))
+        report_waits(waits, baseline)
     data = {
         "benchmark": "app",
         "machine": machine,

@@ -138,12 +138,23 @@ class TanfangApp(App):
         self.show("pin")
 
     def unlocked(self) -> None:
-        self.show("duelist")
+        shown = self.show("duelist")  # or the lock, if a revocation or the lease says so
         kept = len(records.drafts(self.ctx.store))
         if kept:
             log.info("%d unfinished drafts are offered again", kept)
-        self.check_access()  # a revocation or wipe told before the app was locked
-        self.sync_now()
+        # The sync starts once the list is computed: its thread (and building the sync
+        # screen) would otherwise share the CPU with the list the advisor is waiting for.
+        due = shown.vm
+        if self.manager.current != "duelist" or not due.computing:
+            self.sync_now()
+            return
+
+        def computed(vm, computing: bool) -> None:
+            if not computing:
+                vm.unbind(computing=computed)
+                self.sync_now()
+
+        due.bind(computing=computed)
 
     def open_household(self, household_id: str) -> None:
         self.show("household", household_id=household_id)

@@ -6,31 +6,32 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mobile.receipts import stage
+from sync.protocol import HISTORY_TIME_FIELDS
 
 DRAFTS = "drafts"  # store state: unfinished forms by record id, so a kill never loses one
 OPEN_DRAFT = "open_draft"  # the single slot an earlier version kept (read, then dropped)
+FIELD_TIME = {**HISTORY_TIME_FIELDS, "lead": "found_at"}
 
 
-def all_records(store) -> list[dict[str, Any]]:
-    """Every visit, interview and lead on the tablet, newest first, each with ``entity``
-    and ``household`` (the household dict without members; a lead's own head of
-    household)."""
+def all_records(
+    store, *, advisor_id: int | None = None, limit: int | None = None, status: str | None = None
+):
+    """Every visit, interview and lead on the tablet (``advisor_id``'s only, the newest
+    ``limit``), newest first, each with ``entity``, ``when`` and ``household`` (the
+    household dict without members; a lead's own head of household). One store query:
+    per household it was two, 4,000 at 2,000 households (issue 17)."""
     items: list[dict[str, Any]] = []
-    for household in store.households():
-        for entity, rows in (
-            ("visit", store.visits_for(household["id"])),
-            ("interview", store.interviews_for(household["id"])),
-        ):
-            for row in rows:
-                when = row.get("visited_at") or row.get("interviewed_at") or ""
-                items.append({**row, "entity": entity, "household": household, "when": when})
-    for lead in store.leads():
-        # A lead belongs to no household; its row shows the family it reports.
-        household = {"id": "", "head_name": lead["head_name"]}
-        items.append({**lead, "entity": "lead", "household": household, "when": lead["found_at"]})
-    # By the instant, not the text: times arrive with different offsets (+08:00 from the
-    # server, the tablet's own zone for leads and drafts).
-    items.sort(key=lambda item: instant(item["when"]), reverse=True)
+    for record in store.fieldwork(advisor_id=advisor_id, limit=limit, status=status):
+        entity = record["entity"]
+        if entity == "lead":
+            # A lead belongs to no household; its row shows the family it reports.
+            household = {"id": "", "head_name": record["head_name"]}
+        elif record["household"] is None:
+            continue  # its household left the tablet; the record goes with it
+        else:
+            household = record["household"]
+        when = record.get(FIELD_TIME[entity]) or ""
+        items.append({**record, "household": household, "when": when})
     return items
 
 
@@ -42,10 +43,10 @@ def instant(stamp: str) -> datetime:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def mine(store) -> list[dict[str, Any]]:
-    """The signed-in advisor's records, newest first."""
-    user = store.get_state("user") or {}
-    return [r for r in all_records(store) if r.get("advisor_id") == user.get("id")]
+def mine(store, limit: int | None = None) -> list[dict[str, Any]]:
+    """The signed-in advisor's records, newest first (the newest ``limit``)."""
+    me = (store.get_state("user") or {}).get("id")
+    return [] if me is None else all_records(store, advisor_id=me, limit=limit)
 
 
 def returned(store) -> list[dict[str, Any]]:
@@ -55,7 +56,9 @@ def returned(store) -> list[dict[str, Any]]:
     me = (store.get_state("user") or {}).get("id")
     return [
         r
-        for r in all_records(store)
+        # Only records whose status is returned are read (at unlock, reading all 26,000
+        # records of a 2,000-household caseload took 1.5 s on the UI thread).
+        for r in all_records(store, status="returned")
         if stage(r) == "returned"
         and me is not None
         and me in (r.get("advisor_id"), r["household"].get("assigned_advisor_id"))

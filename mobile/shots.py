@@ -128,11 +128,20 @@ def _steps(app, url: str, out: Path) -> Step:
     yield from shot("pin")
     pin = app.screen("pin").vm
     pin.pin = pin.repeat = "246810"
-    pin.submit()
-    yield lambda: app.manager.current == "duelist" and not app.ctx.runner.busy
-    yield 0.5
-    yield lambda: not app.ctx.runner.busy
     due = app.screen("duelist").vm
+
+    # The first pull's progress stands where the list will be: saved from every frame
+    # that shows it, so the last one ("n / total") is kept (a small demo's pull is over
+    # within a second).
+    def during_first_pull(*_) -> None:
+        if due.loading and app.manager.current == "duelist":
+            save_window(str(out / "duelist_first_pull.png"))
+
+    Window.bind(on_flip=during_first_pull)
+    pin.submit()
+    # The first sync starts once the list is computed: wait for its outcome, then idle.
+    yield lambda: app.ctx.store.get_state("last_sync") and not app.ctx.runner.busy
+    Window.unbind(on_flip=during_first_pull)
     due.tab = "all"
     yield from shot("duelist")
     first = next(r for r in due.rows if r["viewclass"] == "DueRow" and r["due_state"] != "done")

@@ -17,10 +17,9 @@ from typing import Any
 
 from mobile import receipts
 from sync.client import SyncClient, SyncReport
-from sync.transport import (
+from sync.wire import (
     AuthError,
     ClientError,
-    HttpTransport,
     ServerError,
     SyncError,
     Throttled,
@@ -36,6 +35,10 @@ BACKOFF_CAP = 15 * 60.0
 
 def make_client(store, server_url: str) -> SyncClient:
     """A client over HTTP with short retries: the runner's own backoff takes over after."""
+    # Here, not at the top: requests and urllib3 load on the sync's own thread, not
+    # before the PIN screen can be drawn.
+    from sync.transport import HttpTransport
+
     transport = HttpTransport(server_url, retries=2, backoff_cap=4, timeout=(5, 30))
     return SyncClient(store, transport)
 
@@ -49,6 +52,10 @@ class SyncRunner:
         self._post = post
         self._clock = clock
         self._thread: threading.Thread | None = None
+        # A job's result is posted to the UI thread after its thread ended: until that
+        # callback ran (and queued what follows it, e.g. the due list's recompute) the job
+        # is not over, or a reader could see "idle" in between.
+        self._open = False
         self.failures = 0
         self.next_auto_at = 0.0
         # The app's "lock now" (issue 19): called on the UI thread the moment an answer
@@ -57,24 +64,35 @@ class SyncRunner:
 
     @property
     def busy(self) -> bool:
-        """A job is running."""
-        return self._thread is not None and self._thread.is_alive()
+        """A job is running, or its result has not reached the UI thread's callback yet."""
+        return self._open
 
     def _start(self, work: Callable[[], Any], done: Callable[[Any], None], failed) -> bool:
         if self.busy:
             return False
+        self._open = True
+
+        def deliver(callback: Callable[[Any], None], value: Any) -> None:
+            try:
+                callback(value)
+            finally:
+                self._open = False
 
         def run() -> None:
             try:
                 result = work()
             except Exception as error:  # every failure is reported, none kills the thread
                 log.info("background job failed: %s", type(error).__name__)
-                self._post(lambda error=error: failed(error))
+                self._post(lambda error=error: deliver(failed, error))
             else:
-                self._post(lambda: done(result))
+                self._post(lambda: deliver(done, result))
 
         self._thread = threading.Thread(target=run, name="tanfang-sync", daemon=True)
-        self._thread.start()
+        try:
+            self._thread.start()
+        except BaseException:
+            self._open = False
+            raise
         return True
 
     def join(self, timeout: float | None = None) -> None:

@@ -7,11 +7,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sync.protocol import SCHEMA_VERSION, canonical_json
 from sync.store.push import is_stale
-from sync.transport import AuthError, ClientError, Transport
+from sync.wire import AuthError, ClientError
+
+if TYPE_CHECKING:  # the HTTP stack (requests) is imported by whoever builds a transport
+    from sync.transport import Transport
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +223,10 @@ class SyncClient:
             changes += len(page["changes"])
             pages += 1
             if progress:
-                progress("pull", changes, None)
+                # The server says how many of this run are still to come (an older one
+                # does not: then the total is unknown).
+                remaining = page.get("remaining")
+                progress("pull", changes, None if remaining is None else changes + remaining)
             if not page["has_more"]:
                 return changes, pages
 

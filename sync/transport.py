@@ -132,7 +132,8 @@ class Transport(abc.ABC):
         )
 
     def pull(self, cursor: str | None, limit: int = 500, pending: Pending | None = None) -> dict:
-        """One page of changes after ``cursor``: ``{changes, cursor, has_more, server_time}``."""
+        """One page of changes after ``cursor``: ``{changes, cursor, has_more, remaining,
+        server_time}`` (``remaining``: changes of the run still to come after this page)."""
         return self.request(
             "GET",
             f"{API}/sync/pull",

@@ -87,6 +87,10 @@ CATALOG: dict[str, tuple[str, str]] = {
         "正在下载走访对象：已收到 {count} 条",
         "Downloading your households: {count} received",
     ),
+    "due.loading_of": (
+        "正在下载走访对象：{count} / {total}",
+        "Downloading your households: {count} / {total}",
+    ),
     "due.loading_start": ("正在下载走访对象…", "Downloading your households…"),
     "due.submitted": ("已提交：{name}，等待上传", "Submitted: {name}; waiting to send"),
     "nav.drafts": ("草稿 {count}", "Drafts {count}"),

@@ -12,10 +12,7 @@ FLASH_SECONDS = 8  # how long a confirmation stays
 
 class DueListScreen(BaseScreen):
     def make_vm(self, ctx):
-        vm = DueListViewModel(ctx)
-        # Several refresh requests in one frame (sync done, screen entered) run once.
-        self.request_refresh = Clock.create_trigger(lambda dt: vm.refresh())
-        return vm
+        return DueListViewModel(ctx)
 
     def __init__(self, ctx, **kwargs) -> None:
         super().__init__(ctx, **kwargs)
@@ -53,7 +50,7 @@ class DueListScreen(BaseScreen):
         sync = self.app.screen("sync").vm
 
         def show(*_) -> None:
-            self.vm.show_pull(sync.first_pull, sync.pulled)
+            self.vm.show_pull(sync.first_pull, sync.pulled, sync.pull_total)
 
         sync.bind(first_pull=show, pulled=show)
         show()

@@ -30,6 +30,7 @@ class Driver:
         self.app = app
         self.port = port
         self.taps = 0
+        self._watched: dict[str, list] = {}
 
     def start(self) -> None:
         """Listen in a daemon thread."""
@@ -135,18 +136,33 @@ class Driver:
 
     def cmd_timed_tap(self, request, finish) -> None:
         """Tap now and answer the milliseconds until screen ``until`` is current, the due
-        list is not recomputing, and one more frame has been drawn (what the advisor sees)."""
+        list is not recomputing, and one more frame has been drawn (what the advisor sees).
+        ``detail``: answer ``{total_ms, handler_ms, frames}`` instead (the tap's own
+        handlers, and how many frames were drawn in between: where the time went)."""
         import time
 
+        from kivy.core.window import Window
         from kivy.tests.common import UnitTestTouch
 
         widget = self._find(request)
         x, y = widget.to_window(*widget.center)
+        flips = []
+        Window.bind(on_flip=flips.append)
         start = time.perf_counter()
         event = UnitTestTouch(x, y)
         event.touch_down()
         event.touch_up()
+        handled = time.perf_counter()
         self.taps += 1
+
+        def answer(dt) -> None:
+            total = (time.perf_counter() - start) * 1000
+            Window.unbind(on_flip=flips.append)
+            if request.get("detail"):
+                handler = round((handled - start) * 1000, 1)
+                finish({"total_ms": total, "handler_ms": handler, "frames": len(flips)})
+            else:
+                finish(total)
 
         def check(dt) -> None:
             manager = self.app.manager
@@ -155,7 +171,7 @@ class Driver:
                 Clock.schedule_once(check, 0)
                 return
             # The next frame is drawn before this callback runs again.
-            Clock.schedule_once(lambda dt: finish((time.perf_counter() - start) * 1000), 0)
+            Clock.schedule_once(answer, 0)
 
         Clock.schedule_once(check, 0)
 
@@ -205,10 +221,37 @@ class Driver:
         finish(self.taps)
 
     def cmd_sync_idle(self, request, finish) -> None:
-        """No sync running, and the due list's recompute after it done."""
+        """No sync running or answered-but-not-handled (the runner stays busy until its
+        callback ran on this thread, and that callback queues the due list's recompute
+        before returning), and no recompute of the due list submitted and not applied."""
         manager = self.app.manager
         due = manager.get_screen("duelist").vm if manager.has_screen("duelist") else None
         finish(not self.app.ctx.runner.busy and not (due is not None and due.computing))
+
+    def cmd_watch(self, request, finish) -> None:
+        """From now on, record what widget ``id`` of screen ``screen`` shows for ``attr``
+        in every frame drawn while that screen is current (each change once): a test
+        reads it with ``watched`` — what the advisor saw while the test was not looking,
+        e.g. during a pull."""
+        from kivy.core.window import Window
+
+        key = f"{request['screen']}.{request['id']}.{request.get('attr', 'text')}"
+        seen = self._watched.setdefault(key, [])
+
+        def drawn(*_) -> None:
+            manager = self.app.manager
+            if manager.current != request["screen"]:
+                return
+            value = getattr(manager.current_screen.ids[request["id"]], request.get("attr", "text"))
+            if not seen or seen[-1] != value:
+                seen.append(value)
+
+        Window.bind(on_flip=drawn)
+        finish(None)
+
+    def cmd_watched(self, request, finish) -> None:
+        key = f"{request['screen']}.{request['id']}.{request.get('attr', 'text')}"
+        finish(self._watched.get(key, []))
 
     def cmd_scroll(self, request, finish) -> None:
         """Scroll the widget ``id`` one step per frame; answers the frame durations (ms)."""

@@ -8,7 +8,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from mobile.i18n import tr
 from mobile.lock import valid_pin
 from mobile.vault import Refused, legacy
-from sync.transport import AuthError, ClientError, ServerError, Throttled
+from sync.wire import AuthError, ClientError, ServerError, Throttled
 
 
 class SignInViewModel(EventDispatcher):

@@ -65,13 +65,23 @@ class DueListViewModel(EventDispatcher):
         self._day = None  # the day the statuses were computed for
         self._tab_chosen = False
         self._pending = 0  # background recomputes submitted and not yet applied
+        # Per household: the item and language its row was made from, and the row. After
+        # a save only that household's item is new: the other rows are reused, not made
+        # again (making 2,000 rows was most of the update).
+        self._made: dict[str, tuple[dict[str, Any], str, dict[str, Any]]] = {}
         self._worker = Worker(ctx.post)
         self.bind(tab=self._filter, search=self._filter, community=self._filter)
-        language.bind(lang=lambda *_: self.refresh())
+        language.bind(lang=self._relabel)
 
     def refresh(self) -> None:
         """Recompute every household's status from the store (same code as the server)."""
         self._apply(self._compute())
+
+    def _relabel(self, *_: Any) -> None:
+        # Another language changes the words, not a status: the rows are made again from
+        # the statuses already computed (no recompute on the UI thread).
+        if self._day is not None:
+            self._apply((self._day, self._items))
 
     def refresh_in_background(self) -> None:
         """The same recompute off the UI thread (a caseload of thousands takes a while);
@@ -181,8 +191,17 @@ class DueListViewModel(EventDispatcher):
             members = sorted(groups[cid], key=lambda i: i["household"]["residence_address"])
             name = community_label(members[0]["household"])
             data.append({"viewclass": "GroupHeader", "text": f"{name} · {len(members)}"})
-            data.extend(self._row(item, lang) for item in members)
+            data.extend(self._row_of(item, lang) for item in members)
         return data
+
+    def _row_of(self, item: dict[str, Any], lang: str) -> dict[str, Any]:
+        household_id = item["household"]["id"]
+        made = self._made.get(household_id)
+        if made is not None and made[0] is item and made[1] == lang:
+            return made[2]
+        row = self._row(item, lang)
+        self._made[household_id] = (item, lang, row)
+        return row
 
     @staticmethod
     def _row(item: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -225,10 +244,13 @@ class DueListViewModel(EventDispatcher):
         self.badge_level = "stale" if self.badge_red else "failed" if failed else "ok"
         self.drafts_label = tr("nav.drafts", count=len(records.drafts(store)))
 
-    def show_pull(self, first: bool, count: int) -> None:
-        """The first pull's progress stands where "no households" would (empty when done)."""
+    def show_pull(self, first: bool, count: int, total: int = 0) -> None:
+        """The first pull's progress ("n / total" when the server said how many) stands
+        where "no households" would (empty when done)."""
         if not first:
             self.loading = ""
+        elif count and total:
+            self.loading = tr("due.loading_of", count=f"{count:,}", total=f"{total:,}")
         else:
             self.loading = tr("due.loading", count=count) if count else tr("due.loading_start")
 

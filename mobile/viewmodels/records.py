@@ -11,6 +11,8 @@ from mobile import receipts, records
 from mobile.i18n import label, tr
 from sync.enums import IntervieweeRole, Outcome
 
+SHOWN = 500  # the newest records listed (older ones stay in each household's file)
+
 
 class RecordsViewModel(EventDispatcher):
     """``mode`` "all" lists every own record; "returned" only those to correct."""
@@ -25,10 +27,11 @@ class RecordsViewModel(EventDispatcher):
     def refresh(self) -> None:
         """Re-read the store."""
         store = self.ctx.store
-        chosen = records.returned(store) if self.mode == "returned" else records.mine(store)
+        returned = self.mode == "returned"
+        chosen = records.returned(store) if returned else records.mine(store, limit=SHOWN)
         known = store.get_state("receipts") or {}
         rows = []
-        for record in chosen[:500]:
+        for record in chosen[:SHOWN]:
             when = datetime.fromisoformat(record["when"]).astimezone(self.ctx.tz)
             if record["entity"] == "lead":
                 what = tr("lead.new")

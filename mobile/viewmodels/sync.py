@@ -40,6 +40,7 @@ class SyncViewModel(EventDispatcher):
     signed_out = BooleanProperty(False)
     first_pull = BooleanProperty(False)  # the caseload is arriving for the first time
     pulled = NumericProperty(0)
+    pull_total = NumericProperty(0)  # this pull's changes in all (0: the server did not say)
 
     __events__ = ("on_synced", "on_discarded", "on_failed")
 
@@ -130,7 +131,7 @@ class SyncViewModel(EventDispatcher):
         started = self.ctx.runner.sync(self._progress, self._done, self._failed)
         if started:
             self.first_pull = not self.ctx.store.get_state("last_sync_at")
-            self.pulled = 0
+            self.pulled = self.pull_total = 0
             self.busy, self.phase, self.progress = True, tr("sync.phase.push", done=0, total="…"), 0
         return started
 
@@ -139,14 +140,20 @@ class SyncViewModel(EventDispatcher):
             self.progress_max, self.progress = max(total or 1, 1), done
             self.phase = tr("sync.phase.push", done=done, total=total or done)
         else:
-            self.progress_max, self.progress = max(done, 1), done
+            # The bar fills towards the server's total when it said one.
+            self.progress_max, self.progress = max(total or done, 1), done
             self.phase = tr("sync.phase.pull", done=done)
+            # Total first: the due list redraws on ``pulled`` and reads both.
+            self.pull_total = total or 0
             self.pulled = done
 
     def _done(self, report) -> None:
-        self.busy, self.phase, self.first_pull = False, tr("sync.idle"), False
+        self.busy, self.phase = False, tr("sync.idle")
         self.refresh()
         self.dispatch("on_synced")
+        # Last: the screens have queued their recompute, so the due list goes from the
+        # pull's progress to "computing", never through its empty text.
+        self.first_pull = False
 
     def _failed(self, error: Exception) -> None:
         self.busy, self.phase, self.first_pull = False, tr("sync.idle"), False

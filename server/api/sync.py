@@ -57,6 +57,11 @@ class PullSchema(StrictSchema):
     changes = fields.List(fields.Nested(ChangeSchema))
     cursor = fields.String()
     has_more = fields.Boolean()
+    remaining = fields.Integer(
+        metadata={
+            "description": "changes of this run still to come after this page (0 on the last)"
+        }
+    )
     server_time = fields.String()
     lease_until = fields.String(metadata=LEASE_DOC)
 

@@ -6,11 +6,9 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sync.policy import DEFAULT_POLICY, Policy
-from sync.schedule import DEFAULT_TZ
 from sync.store import (
     attention,
     handover,
@@ -18,7 +16,6 @@ from sync.store import (
     outbox,
     pull,
     push,
-    read,
     repull,
     rows,
     saving,
@@ -26,10 +23,11 @@ from sync.store import (
 )
 from sync.store.connection import Connections
 from sync.store.errors import StoreError
+from sync.store.reading import Reading
 from sync.store.tx import Tx
 
 
-class SQLiteStore:
+class SQLiteStore(Reading):
     """The tablet store in the SQLite file ``path`` (created and migrated on first use).
 
     Keeps what the advisor sees and what still has to reach the server. Every write is one
@@ -338,63 +336,3 @@ class SQLiteStore:
         """Drop kept tokens whose advisor has nothing left in the outbox."""
         with self._writing() as tx:
             handover.forget_author_tokens(tx)
-
-    # ------------------------------------------------------------------ reading
-
-    def record(self, entity: str, record_id: str) -> dict[str, Any] | None:
-        """One stored record (with ``version`` and ``local_state``), or None."""
-        with self._reading() as tx:
-            return read.record(tx, entity, record_id)
-
-    def households(self) -> list[dict[str, Any]]:
-        """All households on the tablet, by head's name."""
-        with self._reading() as tx:
-            return read.households(tx)
-
-    def household(self, household_id: str) -> dict[str, Any] | None:
-        """One household with its members under ``persons``, or None."""
-        with self._reading() as tx:
-            return read.household(tx, household_id)
-
-    def visits_for(self, household_id: str) -> list[dict[str, Any]]:
-        """The household's visits on the tablet (drafts included), newest first."""
-        with self._reading() as tx:
-            return read.history(tx, "visit", household_id)
-
-    def interviews_for(self, household_id: str) -> list[dict[str, Any]]:
-        """The household's interviews on the tablet (drafts included), newest first."""
-        with self._reading() as tx:
-            return read.history(tx, "interview", household_id)
-
-    def open_warnings(self) -> list[dict[str, Any]]:
-        """Warnings still open or being verified, most severe first, then oldest first."""
-        with self._reading() as tx:
-            return read.open_warnings(tx)
-
-    def due_list(
-        self, today: date, *, tz: str = DEFAULT_TZ, policy: Policy = DEFAULT_POLICY, only=None
-    ) -> list[dict[str, Any]]:
-        """Each active household's visit status on ``today``, worst first (DESIGN §4).
-
-        Items are ``{"household": …, "schedule": ScheduleStatus}``. The cycle is the
-        server's ``visit_cycle``; a household without one (not yet synced with it) gets
-        ``policy``'s cycle. Counting visits are this tablet's, as on the server
-        (:func:`sync.schedule.completed_days`). Households enrolled after ``today`` are left
-        out. ``only``: just that household's item (none when closed or not enrolled yet).
-        """
-        with self._reading() as tx:
-            return read.due_list(tx, today, tz, policy, only)
-
-    def checksum(self) -> str:
-        """A SHA-256 over every synced record's (entity, id, version, data).
-
-        Two tablets that hold the same server state give the same value, whatever order
-        they received it in (data is stored as canonical JSON).
-        """
-        with self._reading() as tx:
-            return read.checksum(tx)
-
-    def leads(self) -> list[dict[str, Any]]:
-        """Every lead on the tablet, newest first."""
-        with self._reading() as tx:
-            return leads.leads(tx)

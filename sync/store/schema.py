@@ -151,12 +151,20 @@ def _v4_leads(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX ix_lead_found ON lead (found_at)")
 
 
+def _v5_fieldwork_by_time(conn: sqlite3.Connection) -> None:
+    # 我的记录 reads the newest records of all households: walked newest first through
+    # these, it stops after the rows it shows instead of sorting every visit (issue 17).
+    conn.execute("CREATE INDEX ix_visit_at ON visit (visited_at, id)")
+    conn.execute("CREATE INDEX ix_interview_at ON interview (interviewed_at, id)")
+
+
 # Index i upgrades user_version i to i + 1. Append only.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_initial,
     _v2_outbox_author,
     _v3_repull_seen,
     _v4_leads,
+    _v5_fieldwork_by_time,
 ]
 
 

@@ -117,11 +117,17 @@ class Server:
 
 
 @pytest.fixture
-def demo_server(app, session):
+def demo_households() -> int:
+    """How many households the demo district has (a module may ask for more)."""
+    return 40
+
+
+@pytest.fixture
+def demo_server(app, session, demo_households):
     """A real server on 127.0.0.1 with demo data (a small district)."""
     session().expire_on_commit = False
     with unit_of_work(session):
-        load_demo(session, households=40, password=DEMO_PASSWORD, tz=DEFAULT_TZ)
+        load_demo(session, households=demo_households, password=DEMO_PASSWORD, tz=DEFAULT_TZ)
     server = Server(app)
     server.start()
     yield server

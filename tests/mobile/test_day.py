@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.mobile.conftest import sync
@@ -20,14 +22,15 @@ def test_the_first_pull_shows_progress_never_an_empty_list(household_id, signed_
     seen: list[tuple[str, int]] = []
 
     def follow(*_) -> None:  # as the due list screen binds it
-        due.show_pull(progress.first_pull, progress.pulled)
+        due.show_pull(progress.first_pull, progress.pulled, progress.pull_total)
         seen.append((due.loading, len(due.rows)))
 
     progress.bind(first_pull=follow, pulled=follow)
     assert progress.sync_now()
     signed_in.runner.join(60)
     assert ("正在下载走访对象…", 0) in seen
-    assert any(text.startswith("正在下载走访对象：已收到 ") for text, _ in seen)
+    # One page here: the server's total arrives with it.
+    assert any(re.fullmatch(r"正在下载走访对象：\d+ / \d+", text) for text, _ in seen), seen
     assert due.loading == ""  # done: the list (or its empty text) shows again
     # A later sync is no first pull: the list is never replaced by progress.
     seen.clear()
@@ -53,44 +56,30 @@ def test_same_as_last_meets_the_head_when_the_last_visit_named_nobody(household_
     assert signed_in.store.record("visit", routine.form["id"])["persons_met"] == [head["id"]]
 
 
-class _Store:
-    """Records with times in different offsets (server +08:00, UTC, the tablet's zone)."""
-
-    def __init__(self, me: int) -> None:
-        self.me = me
-
-    def households(self):
-        return [{"id": "h1", "head_name": "王"}]
-
-    def visits_for(self, household_id):
-        return [
-            {"id": "v1", "advisor_id": self.me, "visited_at": "2026-03-02T09:00:00+08:00"},
-            {"id": "v2", "advisor_id": self.me, "visited_at": "2026-03-02T02:30:00+00:00"},
-        ]
-
-    def interviews_for(self, household_id):
-        return []
-
-    def leads(self):
-        return [
-            {
-                "id": "l1",
-                "advisor_id": self.me,
-                "head_name": "李",
-                "found_at": "2026-03-02T03:00:00+02:00",
-            }
-        ]
-
-    def get_state(self, key):
-        return {"id": self.me} if key == "user" else None
-
-
-def test_my_records_are_in_time_order_whatever_the_offsets():
+def test_my_records_are_in_time_order_whatever_the_offsets(tmp_path):
     from mobile import records
+    from sync.store import SQLiteStore
+    from tests.sync.store_contract.builders import (
+        change,
+        household_data,
+        lead_input,
+        pull,
+        visit_input,
+    )
 
-    # In UTC: v2 02:30, v1 01:00, l1 00:00 (as text they would sort v1, l1, v2).
-    ordered = [r["id"] for r in records.mine(_Store(7))]
-    assert ordered == ["v2", "v1", "l1"]
+    with SQLiteStore(tmp_path / "store.sqlite3") as store:
+        store.set_state("user", {"id": 7})
+        pull(store, change("household", household_data()))
+        ids = {
+            "v1": store.save_visit(visit_input(visited_at="2026-03-02T09:00:00+08:00"))["id"],
+            "v2": store.save_visit(visit_input(visited_at="2026-03-02T02:30:00+00:00"))["id"],
+            "l1": store.save_lead(lead_input(found_at="2026-03-02T02:00:00+02:00"))["id"],
+        }
+        # In UTC: v2 02:30, v1 01:00, l1 00:00 (as text they would sort v1, l1, v2).
+        ordered = [r["id"] for r in records.mine(store)]
+        assert ordered == [ids["v2"], ids["v1"], ids["l1"]]
+        lead = records.mine(store)[-1]
+        assert lead["household"] == {"id": "", "head_name": "赵桂兰"}
 
 
 def test_the_badge_shows_the_last_attempt_and_the_24_hour_rule(household_id, signed_in):
@@ -118,3 +107,27 @@ def test_the_badge_shows_the_last_attempt_and_the_24_hour_rule(household_id, sig
     at(signed_in, datetime.now(UTC) + timedelta(hours=25))
     vm.refresh_badge()
     assert vm.badge_level == "stale" and vm.badge_red
+
+
+def test_another_language_relabels_the_due_list_without_a_recompute(ctx, monkeypatch):
+    from mobile.i18n import language
+    from mobile.viewmodels.duelist import DueListViewModel
+    from tests.sync.store_contract.builders import change, household_data, pull
+
+    pull(ctx.store, change("household", household_data()))
+    vm = DueListViewModel(ctx)
+    vm.refresh()
+    vm.tab = "all"
+    (row,) = [r for r in vm.rows if r["viewclass"] == "DueRow"]
+    assert row["state_text"] == "逾期未走访"
+
+    def no_recompute(*args, **kwargs):
+        raise AssertionError("the statuses were recomputed on the UI thread")
+
+    monkeypatch.setattr(ctx.store, "due_list", no_recompute)
+    try:
+        language.lang = "en"
+        (row,) = [r for r in vm.rows if r["viewclass"] == "DueRow"]
+        assert row["state_text"] != "逾期未走访" and row["state_text"].isascii()
+    finally:
+        language.lang = "zh"

@@ -74,3 +74,21 @@ print(json.dumps(seen))
     assert (seen["data_dir"], seen["size"]) == (str(tmp_path), [800, 1280])
     assert "server.cli" in seen["modules"]
     assert _top_level(seen["modules"]) & SERVER_STACK == set()
+
+
+def test_the_pin_screen_and_the_due_list_load_no_http_stack():
+    """requests and urllib3 load with the first sync, on its own thread (issue 17: the cold
+    start to a drawn due list), never before the PIN screen or the due list."""
+    code = (
+        "import sys, mobile.context, mobile.screens.pin, mobile.screens.duelist\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'requests', 'urllib3'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parents[2],
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -108,6 +108,24 @@ def test_pages_of_any_size_give_the_same_changes_in_order(world, homes, client):
     ]
 
 
+@pytest.mark.parametrize("limit", [1, 2, 100])
+def test_each_page_says_how_many_changes_of_its_run_remain(world, homes, client, limit):
+    """received + remaining is the run's total on every page (the tablet's "n / total")."""
+    total = len(Tablet(client, world.adv_a).pull(limit=2000))
+    tablet, received = Tablet(client, world.adv_a), 0
+    while True:
+        page = tablet.pull_page(limit=limit)
+        received += len(page["changes"])
+        tablet.cursor = page["cursor"]
+        assert received + page["remaining"] == total
+        if not page["has_more"]:
+            break
+    assert page["remaining"] == 0
+    history(client, world, homes["other_mine"], 1)  # an incremental run has its own total
+    page = tablet.pull_page(limit=1)
+    assert page["has_more"] and page["remaining"] == 1, page
+
+
 def test_an_incremental_pull_brings_only_what_changed(world, homes, client):
     tablet = Tablet(client, world.adv_a)
     tablet.pull()

@@ -78,7 +78,7 @@ def test_migrations_start_from_user_version_0(path):
         assert store.device_id()
         assert store.pending_count() == 0
 
-    assert _user_version(path) == len(store_schema.MIGRATIONS) == 4
+    assert _user_version(path) == len(store_schema.MIGRATIONS) == 5
     with sqlite3.connect(path) as conn:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     conn.close()

@@ -229,20 +229,34 @@ def _changes(advisor_id: int, cursor: Cursor) -> Subquery:
     return union_all(*parts).subquery("changes")
 
 
+def _after(stmt: Select, changes: Subquery, cursor: Cursor) -> Select:
+    """``stmt`` limited to the changes sorting after ``cursor``'s last key."""
+    if cursor.rank is None:
+        return stmt
+    c = changes.c
+    return stmt.where(
+        or_(
+            c.sv > cursor.version,
+            and_(c.sv == cursor.version, c.rank > cursor.rank),
+            and_(c.sv == cursor.version, c.rank == cursor.rank, c.id > cursor.id),
+        )
+    )
+
+
 def _page(session: Session, advisor_id: int, cursor: Cursor, limit: int) -> list:
     changes = _changes(advisor_id, cursor)
-    stmt = select(changes)
-    if cursor.rank is not None:
-        c = changes.c
-        stmt = stmt.where(
-            or_(
-                c.sv > cursor.version,
-                and_(c.sv == cursor.version, c.rank > cursor.rank),
-                and_(c.sv == cursor.version, c.rank == cursor.rank, c.id > cursor.id),
-            )
-        )
+    stmt = _after(select(changes), changes, cursor)
     stmt = stmt.order_by(changes.c.sv, changes.c.rank, changes.c.id).limit(limit + 1)
     return session.execute(stmt).all()
+
+
+def _remaining(session: Session, advisor_id: int, end: Cursor) -> int:
+    """How many changes of this run sort after ``end`` (same snapshot as the page): the
+    tablet shows the first pull's progress as "received / total"."""
+    changes = _changes(advisor_id, end)
+    return session.execute(
+        _after(select(func.count()).select_from(changes), changes, end)
+    ).scalar_one()
 
 
 def _dump(session: Session, rows: list, show_id_numbers: bool) -> dict[tuple, dict]:
@@ -304,9 +318,11 @@ def pull(session: Session, *, actor: User, cursor: str | None, limit: int, now: 
         if not live:
             change["reason"] = r.kind
         changes.append(change)
+    remaining = 0  # the last page (every incremental pull of few changes) counts nothing
     if has_more:
         last = rows[-1]
         end = Cursor(int(last.sv), int(last.rank), last.id, start.base)
+        remaining = _remaining(session, actor.id, end)
     else:
         top = max(counter, start.version)
         end = Cursor(top, base=top)
@@ -314,5 +330,6 @@ def pull(session: Session, *, actor: User, cursor: str | None, limit: int, now: 
         "changes": changes,
         "cursor": end.encode(),
         "has_more": has_more,
+        "remaining": remaining,
         "server_time": now.isoformat(),
     }
