@@ -63,6 +63,11 @@ def explain_id_number(text: str) -> str:
     return "不是有效的居民身份证号（请检查位数、出生日期和校验位）。"
 
 
+# A name of only these (the common ideographs: CJK Unified and Extension A, middle dots,
+# spaces, ASCII letters and digits) passes without a look at each character's name.
+_PLAIN_NAME = re.compile(f"[\u3400-\u4dbf\u4e00-\u9ffc{_DOTS} A-Za-z0-9]*")
+
+
 def _plausible(char: str) -> bool:
     if char in _DOTS or char == " " or (char.isascii() and char.isalnum()):
         return True
@@ -76,6 +81,8 @@ def name_problem(name: str, encoding: str) -> str | None:
     (魏梅 → “κ÷”)."""
     if "?" in name or "？" in name:
         return GBK_LOSS
+    if _PLAIN_NAME.fullmatch(name):
+        return None
     odd = [c for c in name if not _plausible(c)]
     if not odd:
         return None

@@ -20,6 +20,8 @@ _NOT_MERGED = frozenset({"external_id"})
 
 def plain(value: Any) -> Any:
     """``value`` as stored in ``imported_values`` (JSON: dates as ISO text)."""
+    if value is None or type(value) is str:  # most values: asked first
+        return value
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list | tuple):

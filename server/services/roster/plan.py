@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.models import User
 from server.services.core import scope
+from server.services.core.bulk import collector_paused
 from server.services.households import schedule
 from server.services.roster import merge
 from server.services.roster.areas import AreaIndex
@@ -179,7 +180,11 @@ def check(
     progress: Callable[[int], None] | None = None,
 ) -> Plan:
     """Check every row of ``table`` and say what importing it would do (writes nothing)."""
-    today = schedule.local_today(tz, now)
+    with collector_paused():
+        return _check(session, actor, table, schedule.local_today(tz, now), tz, progress)
+
+
+def _check(session: Session, actor: User, table: Table, today: date, tz: str, progress) -> Plan:
     checker = _Checker(session, actor, table, today)
     checked = checker.values(progress)
     _duplicates(checked)

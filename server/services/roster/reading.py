@@ -44,6 +44,8 @@ def decode(data: bytes) -> tuple[str, str]:
 
 def _cell(value: object) -> object:
     """A spreadsheet cell as the checks take it: text, a whole number, a date, or None."""
+    if type(value) is str:  # every CSV cell, most XLSX ones: asked first
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, datetime):
