@@ -14,6 +14,8 @@ GBK_LOSS = "含有“?”：多半是文件转成 GBK 时丢失了字符。请�
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 # Excel's ways of keeping a number as text: a leading apostrophe, a ="…" formula.
 _WRAPPED = re.compile(r'^=\s*"(.*)"$')
+# 17 digits and a digit or X, nothing around them: nothing to fold.
+_PLAIN_NUMBER = re.compile(r"[0-9]{17}[0-9Xx]")
 # Separators a clerk puts between digit groups: unambiguous to remove.
 _GROUPING = re.compile(r"[\s\-]+")
 # Middle dots of minority names (阿依古丽·买买提) in their usual look-alikes.
@@ -30,6 +32,8 @@ def fold_id_number(raw: object) -> tuple[str | None, str | None]:
     """
     if raw is None:
         return None, None
+    if type(raw) is str and _PLAIN_NUMBER.fullmatch(raw):
+        return raw, None  # nothing to fold (most cells): the steps below would keep it
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         return None, NUMBER_CELL
     text = unicodedata.normalize("NFKC", str(raw)).strip()

@@ -147,7 +147,8 @@ class _Checker:
         )
         hit = self._cycles.get(key)
         if hit is None:
-            facts = schedule.facts_of(SimpleNamespace(**household, persons=persons))
+            known = {"cycle_override": override, **household, "persons": persons}
+            facts = schedule.facts_of(SimpleNamespace(**known))
             cycle, reason = cycle_for(facts, self.policy, self.today)
             hit = self._cycles[key] = (cycle.value, reason)
         return hit
@@ -279,9 +280,7 @@ def _compare(
     if current is None:
         household = {"status": "active", "notes": "", "phone": None, **given}
         head = {**HEAD_DEFAULTS, **values.head, "name": given["head_name"], "relation": "head"}
-        cycle, reason = checker.cycle(
-            household | {"cycle_override": None}, [SimpleNamespace(**head)]
-        )
+        cycle, reason = checker.cycle(household, [SimpleNamespace(**head)])
         since = _first_cycle_day(cycle, values.last_visit_on, checker.today)
         household |= {"visit_cycle": cycle, "cycle_since": since}
         household["cycle_reason"] = reason
