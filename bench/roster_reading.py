@@ -82,6 +82,8 @@ def dry_run(engine, data: bytes, name: str) -> None:
         plan = roster.check(session, actor=admin, table=table, now=NOW, tz=DEFAULT_TZ)
         session.rollback()
     assert not plan.refused, plan.refused[:3]
+    # The command line and the console show the plan's fingerprint with every dry run.
+    assert plan.fingerprint
 
 
 def command_seconds(args: list[str], env: dict[str, str], repeat: int) -> tuple[float, float]:
@@ -203,11 +205,14 @@ def _report(args, files: dict, start: dict, results: dict, cli: tuple[float, flo
 
 
 def _met(wall: float, cpu: float, target: float) -> str:
-    """Met by the wall time; on a busy machine (other work taking the cores) perhaps by
-    the CPU time only, which is what a quiet machine's wall time would be."""
-    if wall <= target:
+    """Met by both the wall and the CPU time, or by one only: on a busy machine (other work
+    taking the cores) the wall times stretch unevenly, and a quiet machine's wall time is
+    close to the CPU time."""
+    if wall <= target and cpu <= target:
         return "met"
-    return "met (CPU)" if cpu <= target else "MISSED"
+    if wall <= target or cpu <= target:
+        return "met (wall)" if wall <= target else "met (CPU)"
+    return "MISSED"
 
 
 if __name__ == "__main__":
