@@ -8,12 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from server import context
-from server.cli.roster import OPERATOR
-from server.extensions import db
-from server.services.core.errors import Invalid
-from server.services.core.transaction import unit_of_work
-from server.services.roster import area_tree
+from server.cli.roster import operator
 
 
 @click.group("area", cls=AppGroup)
@@ -27,6 +22,13 @@ def group() -> None:
 def import_command(file: Path, dry_run: bool) -> None:
     """Create and rename areas from FILE (统计用区划代码: 12-digit codes and names, CSV or
     XLSX), all or nothing; areas the file lacks stay. Exit 1 if a row is refused."""
+    # Imported here, not above: ``tanfang area import --help`` must not load the server.
+    from server import context
+    from server.extensions import db
+    from server.services.core.errors import Invalid
+    from server.services.core.transaction import unit_of_work
+    from server.services.roster import area_tree
+
     try:
         rows = area_tree.read_areas(file.read_bytes(), file.name)
     except Invalid as error:
@@ -36,11 +38,11 @@ def import_command(file: Path, dry_run: bool) -> None:
         sys.exit(1)
     session = db.session
     if dry_run:
-        plan = area_tree.check_areas(session, OPERATOR, rows)
+        plan = area_tree.check_areas(session, operator(), rows)
         session.rollback()
     else:
         with unit_of_work(session):
-            plan = area_tree.import_areas(session, OPERATOR, rows, context.now())
+            plan = area_tree.import_areas(session, operator(), rows, context.now())
     line = "  ".join(f"{area_tree.ACTIONS[k]} {v}" for k, v in plan.counts.items())
     click.echo(
         f"{len(plan.results)} rows: {line}  (系统中有、文件中没有的区域 {plan.not_in_file}：保留)"

@@ -1,28 +1,15 @@
-"""The server's command line: Flask's CLI group with every command registered on it."""
+"""The server's command line: Flask's CLI group, importing each command only when it runs."""
 
 from __future__ import annotations
 
-import copy
+import importlib
 import logging
 
 import click
-from flask import g
-from flask.cli import FlaskGroup, with_appcontext
-from flask_migrate.cli import db as migrate_group
-from flask_smorest.spec import openapi_cli
+from flask.cli import FlaskGroup
 
 from server import config as settings
-from server.cli import (
-    areas,
-    commands,
-    outside,
-    prune,
-    roster,
-    schedule,
-    sync_client,
-    warnings,
-    worker,
-)
+from server.cli import index, outside
 
 
 class Misconfigured(click.ClickException):
@@ -44,78 +31,54 @@ def _create_app():
         raise Misconfigured(str(exc)) from None
 
 
-class _Group(FlaskGroup):
-    """Flask's group, but it never builds the app to find or list a command.
+def _load(target: str) -> click.Command:
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
-    Every command is registered here (those that need the app build it when they run, via
-    ``with_appcontext``), so ``tanfang --help`` and each command's ``--help`` work before
-    any setting is made: Flask's own group builds the app for them, which needs the key.
+
+class _Group(FlaskGroup):
+    """Flask's group, but it never builds the app to find or list a command, and it imports
+    a command's module only when that command is asked for (click's lazy group).
+
+    The commands that need the app build it when they run (``with_appcontext``), so
+    ``tanfang --help`` and each command's ``--help`` work before any setting is made (Flask's
+    own group builds the app for them, which needs the key). The listing takes each
+    summary from :data:`server.cli.index.COMMANDS`, importing none of them.
     """
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands:
+            found = self._find(name)
+            if found is not None:
+                self.add_command(found, name)
         return click.Group.get_command(self, ctx, name)
 
+    @staticmethod
+    def _find(name: str) -> click.Command | None:
+        if name in index.COMMANDS:
+            return _load(index.COMMANDS[name][0])
+        return None if index.is_server_command(name) else outside.command(name)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return click.Group.list_commands(self, ctx)
+        return sorted({*self.commands, *index.COMMANDS, *outside.names()})
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Click's listing, with a stand-in carrying the summary for a command not yet loaded.
+        listed = [(name, self._listed(ctx, name)) for name in self.list_commands(ctx)]
+        listed = [(name, command) for name, command in listed if not command.hidden]
+        limit = formatter.width - 6 - max(len(name) for name, _ in listed)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, c.get_short_help_str(limit)) for name, c in listed])
+
+    def _listed(self, ctx: click.Context, name: str) -> click.Command:
+        if name in self.commands or name not in index.COMMANDS:
+            return self.get_command(ctx, name)
+        return click.Command(name, help=index.COMMANDS[name][1])
 
 
-def _migrations() -> click.Group:
-    """flask-migrate's ``db`` group, with its options put on ``g`` by each subcommand.
-
-    Its own group callback builds the app to do that, and a group's callback runs before its
-    subcommand reads ``--help``: ``tanfang db upgrade --help`` would need the secret key.
-    """
-    group = copy.copy(migrate_group)
-    group.callback = None
-    group.commands = {}
-    for name, command in migrate_group.commands.items():
-        group.add_command(_with_group_options_on_g(command), name)
-    return group
-
-
-def _with_group_options_on_g(command: click.Command) -> click.Command:
-    original = command.callback
-
-    @with_appcontext
-    @click.pass_context
-    def run(ctx: click.Context, **params):
-        g.directory, g.x_arg = ctx.parent.params["directory"], ctx.parent.params["x_arg"]
-        return ctx.invoke(original, **params)
-
-    command = copy.copy(command)
-    command.callback = run
-    return command
-
-
-def _build() -> FlaskGroup:
-    group = _Group(
-        name="tanfang",
-        create_app=_create_app,
-        add_version_option=False,
-        help="Tanfang (探访) server: demo, serve, database, users and demo data.",
-    )
-    for command in (
-        commands.demo,
-        commands.serve,
-        commands.user,
-        commands.demo_data,
-        schedule.group,
-        warnings.group,
-        roster.group,
-        areas.group,
-        prune.prune,
-        worker.worker,
-        # The tablet client needs no app: it talks HTTP.
-        sync_client.group,
-        # What the extensions put on app.cli.
-        _migrations(),
-        openapi_cli,
-    ):
-        group.add_command(command)
-    # Listed and runnable here too (``tanfang --debug app``); server.cli.main runs them sooner.
-    for name, command in outside.commands().items():
-        group.add_command(command, name)
-    return group
-
-
-cli = _build()
+cli = _Group(
+    name="tanfang",
+    create_app=_create_app,
+    add_version_option=False,
+    help="Tanfang (探访) server: demo, serve, database, users and demo data.",
+)

@@ -19,6 +19,6 @@ def command(name: str) -> click.Command | None:
     return None
 
 
-def commands() -> dict[str, click.Command]:
-    """Every outside command by name."""
-    return {entry.name: entry.load() for entry in entry_points(group=GROUP)}
+def names() -> list[str]:
+    """The name of every outside command (none is imported)."""
+    return [entry.name for entry in entry_points(group=GROUP)]

@@ -7,7 +7,7 @@ import pytest
 from marshmallow import ValidationError
 from stdnum.cn import ric
 
-from sync.fields import ResidentId, Text, resident_id
+from sync.fields import ResidentId, Text, phone_number, resident_id
 
 ELDERS = ["440104195104070130", "440106194503010029"]
 
@@ -54,3 +54,42 @@ def test_the_region_must_have_existed_at_some_time():
     body = "99999919510407013"
     with pytest.raises(Exception):  # noqa: B017, PT011 - stdnum's InvalidComponent
         resident_id(body + ric.calc_check_digit(body + "0"))
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("王\u2005伟", "王 伟"),
+        ("\u2009", None),
+        ("a\u202fb", "a b"),
+        ("plain ascii ", "plain ascii"),
+    ],
+)
+def test_the_quick_path_for_text_without_odd_characters_folds_the_rest(given, stored):
+    assert Text(50, allow_none=True).deserialize(given) == stored
+
+
+FIELDS = {
+    "name": Text(5, min_length=1, required=True),
+    "optional": Text(5, allow_none=True),
+    "phone": phone_number(),
+}
+
+
+TEXTS = ["王伟", "  王伟\u200b ", "", "   ", "\u3000", "王伟王伟王伟", "a\x00b", "\ud800", "1-23"]
+
+
+@pytest.mark.parametrize("field", sorted(FIELDS))
+@pytest.mark.parametrize("given", TEXTS)
+def test_load_text_loads_as_deserialize_does(field, given):
+    """The roster's quick load of a text gives the value, or the first message, that the
+    field's own deserialize gives."""
+    try:
+        expected = ("value", FIELDS[field].deserialize(given))
+    except ValidationError as error:
+        expected = ("error", error.messages[0])
+    try:
+        got = ("value", FIELDS[field].load_text(given))
+    except ValidationError as error:
+        got = ("error", error.messages[0])
+    assert got == expected

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Area
-from server.services.roster.values import CellError, RowValues
+from server.services.roster.values import AREA_COLUMNS, CellError, RowValues
 
 
 class AreaIndex:
@@ -23,6 +23,7 @@ class AreaIndex:
         self.street_name: dict[str, list[int]] = {}
         self.community_code: dict[str, tuple[int, int]] = {}
         self.community_name: dict[tuple[int, str], int] = {}
+        self._resolved: dict[tuple, tuple[dict, list]] = {}
         for area_id, code, name, kind, parent in rows:
             if kind == "street":
                 self.street_code[code] = area_id
@@ -53,7 +54,18 @@ class AreaIndex:
         return found
 
     def resolve(self, row: RowValues) -> None:
-        """Fill the row's four area ids (residence defaults to registration)."""
+        """Fill the row's four area ids (residence defaults to registration), or add the
+        refusal; remembered per four texts, which few rows of a file do not share."""
+        key = tuple(row.areas.get(k) for k in AREA_COLUMNS)
+        if key not in self._resolved:
+            found = RowValues(areas=row.areas)
+            self._resolve(found)
+            self._resolved[key] = (found.household, found.errors)
+        ids, errors = self._resolved[key]
+        row.household.update(ids)
+        row.errors.extend(errors)
+
+    def _resolve(self, row: RowValues) -> None:
         texts = row.areas
         try:
             reg_street = self.street("registration_street", texts["registration_street"])

@@ -14,6 +14,8 @@ GBK_LOSS = "含有“?”：多半是文件转成 GBK 时丢失了字符。请�
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 # Excel's ways of keeping a number as text: a leading apostrophe, a ="…" formula.
 _WRAPPED = re.compile(r'^=\s*"(.*)"$')
+# 17 digits and a digit or X, nothing around them: nothing to fold.
+_PLAIN_NUMBER = re.compile(r"[0-9]{17}[0-9Xx]")
 # Separators a clerk puts between digit groups: unambiguous to remove.
 _GROUPING = re.compile(r"[\s\-]+")
 # Middle dots of minority names (阿依古丽·买买提) in their usual look-alikes.
@@ -30,6 +32,8 @@ def fold_id_number(raw: object) -> tuple[str | None, str | None]:
     """
     if raw is None:
         return None, None
+    if type(raw) is str and _PLAIN_NUMBER.fullmatch(raw):
+        return raw, None  # nothing to fold (most cells): the steps below would keep it
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         return None, NUMBER_CELL
     text = unicodedata.normalize("NFKC", str(raw)).strip()
@@ -63,6 +67,11 @@ def explain_id_number(text: str) -> str:
     return "不是有效的居民身份证号（请检查位数、出生日期和校验位）。"
 
 
+# A name of only these (the common ideographs: CJK Unified and Extension A, middle dots,
+# spaces, ASCII letters and digits) passes without a look at each character's name.
+_PLAIN_NAME = re.compile(f"[\u3400-\u4dbf\u4e00-\u9ffc{_DOTS} A-Za-z0-9]*")
+
+
 def _plausible(char: str) -> bool:
     if char in _DOTS or char == " " or (char.isascii() and char.isalnum()):
         return True
@@ -76,6 +85,8 @@ def name_problem(name: str, encoding: str) -> str | None:
     (魏梅 → “κ÷”)."""
     if "?" in name or "？" in name:
         return GBK_LOSS
+    if _PLAIN_NAME.fullmatch(name):
+        return None
     odd = [c for c in name if not _plausible(c)]
     if not odd:
         return None

@@ -18,8 +18,13 @@ KEPT = "保留：走访中已更新"
 _NOT_MERGED = frozenset({"external_id"})
 
 
+_AS_IS = frozenset({str, int})
+
+
 def plain(value: Any) -> Any:
     """``value`` as stored in ``imported_values`` (JSON: dates as ISO text)."""
+    if value is None or type(value) in _AS_IS:  # most values: asked first
+        return value
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list | tuple):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.models import User
 from server.services.core import scope
+from server.services.core.bulk import collector_paused
 from server.services.households import schedule
 from server.services.roster import merge
 from server.services.roster.areas import AreaIndex
@@ -44,18 +45,26 @@ class RowResult:
 @dataclass
 class Write:
     """What one row writes: a new household and head, or the changes to existing ones
-    (``{field: (old, new)}``)."""
+    (``{field: (old, new)}``). A new row's ids are None until :meth:`give_ids` (the
+    import): a dry run needs none, and 100,000 random ids took a tenth of one."""
 
     row: int
-    household_id: uuid.UUID
+    household_id: uuid.UUID | None
     household: dict[str, Any]
-    head_id: uuid.UUID
+    head_id: uuid.UUID | None
     head: dict[str, Any]
     new: bool
     head_new: bool
     field_versions: dict = field(default_factory=dict)
     # What this import writes, per managed column (the next re-import's merge base).
     imported_values: dict = field(default_factory=dict)
+
+    def give_ids(self) -> None:
+        """Random ids for the new household and head this row writes."""
+        if self.household_id is None:
+            self.household_id = uuid.uuid4()
+        if self.head_id is None:
+            self.head_id = uuid.uuid4()
 
 
 @dataclass
@@ -146,7 +155,8 @@ class _Checker:
         )
         hit = self._cycles.get(key)
         if hit is None:
-            facts = schedule.facts_of(SimpleNamespace(**household, persons=persons))
+            known = {"cycle_override": override, **household, "persons": persons}
+            facts = schedule.facts_of(SimpleNamespace(**known))
             cycle, reason = cycle_for(facts, self.policy, self.today)
             hit = self._cycles[key] = (cycle.value, reason)
         return hit
@@ -179,7 +189,11 @@ def check(
     progress: Callable[[int], None] | None = None,
 ) -> Plan:
     """Check every row of ``table`` and say what importing it would do (writes nothing)."""
-    today = schedule.local_today(tz, now)
+    with collector_paused():
+        return _check(session, actor, table, schedule.local_today(tz, now), tz, progress)
+
+
+def _check(session: Session, actor: User, table: Table, today: date, tz: str, progress) -> Plan:
     checker = _Checker(session, actor, table, today)
     checked = checker.values(progress)
     _duplicates(checked)
@@ -274,14 +288,12 @@ def _compare(
     if current is None:
         household = {"status": "active", "notes": "", "phone": None, **given}
         head = {**HEAD_DEFAULTS, **values.head, "name": given["head_name"], "relation": "head"}
-        cycle, reason = checker.cycle(
-            household | {"cycle_override": None}, [SimpleNamespace(**head)]
-        )
+        cycle, reason = checker.cycle(household, [SimpleNamespace(**head)])
         since = _first_cycle_day(cycle, values.last_visit_on, checker.today)
         household |= {"visit_cycle": cycle, "cycle_since": since}
         household["cycle_reason"] = reason
         imported = {k: merge.plain(v) for k, v in given.items() if k != "external_id"}
-        return Write(number, uuid.uuid4(), household, uuid.uuid4(), head, True, True, {}, imported)
+        return Write(number, None, household, None, head, True, True, {}, imported)
     changes, current.kept, imported = merge.three_way(given, current)
     _check_assignee(checker, values, current, changes)
     if values.errors:
@@ -310,7 +322,7 @@ def _compare(
         number,
         current.id,
         {k: (old.get(k), v) for k, v in changes.items()},
-        old_head.id if old_head else uuid.uuid4(),
+        old_head.id if old_head else None,
         {k: (head_old.get(k), v) for k, v in head_changes.items()},
         False,
         old_head is None,

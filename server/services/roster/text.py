@@ -94,12 +94,19 @@ def csv_rows(text: str, delimiter: str) -> Iterator[list[str]]:
             raise _refuse_field(row + 1, last_line + 1, reader.line_num, "无法读取") from error
         row += 1
         first, last_line = last_line + 1, reader.line_num
-        for value in record:
-            if "\n" in value or "\r" in value:
-                raise _refuse_field(row, first, last_line, "有单元格跨行")
-            if len(value) > MAX_FIELD:
-                raise _refuse_field(row, first, last_line, f"有单元格超过 {MAX_FIELD} 字")
+        # Only a record read from more than one line can hold a line break, and only a
+        # long record a long field: the common record is let through without a look.
+        if last_line > first or sum(map(len, record)) > MAX_FIELD:
+            _check_fields(record, row, first, last_line)
         yield record
+
+
+def _check_fields(record: list[str], row: int, first: int, last: int) -> None:
+    for value in record:
+        if "\n" in value or "\r" in value:
+            raise _refuse_field(row, first, last, "有单元格跨行")
+        if len(value) > MAX_FIELD:
+            raise _refuse_field(row, first, last, f"有单元格超过 {MAX_FIELD} 字")
 
 
 def physical_rows(text: str) -> int:

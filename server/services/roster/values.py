@@ -14,6 +14,7 @@ from stdnum.cn import ric
 from server.services.roster.cells import explain_id_number, fold_id_number, name_problem
 from server.services.roster.messages import zh
 from sync.enums import Category, Employment, HardshipLevel, Health, HouseholdStatus, LabourCapacity
+from sync.fields import Text
 from sync.records import HouseholdSchema, PersonSchema
 
 # Fields a roster row gives the household, loaded by the household wire schema's fields.
@@ -28,6 +29,13 @@ HOUSEHOLD_FIELDS = (
     "status",
     "notes",
 )
+AREA_COLUMNS = (
+    "registration_street",
+    "registration_community",
+    "residence_street",
+    "residence_community",
+)
+REQUIRED_AREAS = frozenset(AREA_COLUMNS[:2])
 # A new head of household's situation when the file says nothing about it.
 HEAD_DEFAULTS = {"health": "healthy", "labour_capacity": "full", "employment": "not_applicable"}
 _SPLIT = re.compile(r"[、,，;；/|\s]+")
@@ -119,6 +127,7 @@ class RowChecker:
     def __init__(self, columns: list[str], encoding: str = "") -> None:
         self.columns = set(columns)
         self.encoding = encoding
+        self._household_keys = [k for k in HOUSEHOLD_FIELDS if k in self.columns]
         self._fields = HouseholdSchema().load_fields
         self._members = PersonSchema().load_fields
         self._memo: dict[tuple[str, object], tuple[Any, str | None]] = {}
@@ -148,11 +157,14 @@ class RowChecker:
         return value
 
     def _load_uncached(self, key: str, raw: object) -> tuple[Any, str | None]:
+        field = self._fields[key]
         try:
+            if type(raw) is str and isinstance(field, Text):
+                return field.load_text(raw), None  # the same load, a third of the time
             value = _PREPARE[key](raw) if key in _PREPARE and raw is not None else raw
             if isinstance(value, int | float):
                 value = str(value)
-            return self._fields[key].deserialize(value), None
+            return field.deserialize(value), None
         except CellError as error:
             return None, error.message
         except ValidationError as error:
@@ -162,9 +174,7 @@ class RowChecker:
     def check(self, cells: dict[str, object]) -> RowValues:
         """The row's values, or the errors of the cells refused."""
         out = RowValues()
-        for key in HOUSEHOLD_FIELDS:
-            if key not in self.columns:
-                continue
+        for key in self._household_keys:
             raw = cells.get(key)
             if raw is None and key == "status":
                 continue
@@ -185,19 +195,17 @@ class RowChecker:
                 out.last_visit_on = date.fromisoformat(_date(raw, "last_visit_on"))
             except CellError as error:
                 out.errors.append((error.column, error.message))
-        for key in ("registration_street", "registration_community"):
-            self._area_text(cells, key, out, required=True)
-        for key in ("residence_street", "residence_community"):
-            self._area_text(cells, key, out, required=False)
+        self._area_texts(cells, out)
         return out
 
-    def _area_text(self, cells: dict, key: str, out: RowValues, required: bool) -> None:
-        raw = cells.get(key)
-        if raw is None:
-            if required:
+    @staticmethod
+    def _area_texts(cells: dict, out: RowValues) -> None:
+        for key in AREA_COLUMNS:
+            raw = cells.get(key)
+            if raw is not None:
+                out.areas[key] = str(raw).strip()
+            elif key in REQUIRED_AREAS:
                 out.errors.append((key, "必填。"))
-            return
-        out.areas[key] = str(raw).strip()
 
     def _id_number(self, raw: object) -> str | None:
         """The wire schema's ResidentId check of the folded cell (cells.fold_id_number),

@@ -160,6 +160,7 @@ def _write(session: Session, writes: list[Write], actor: User, now: datetime) ->
     new_households, new_heads, household_updates, head_updates, events = [], [], [], [], []
     actor_id = actor.id if actor is not None else None
     for write in writes:
+        write.give_ids()
         version += 1
         household_version = -version
         if write.new:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.cli.roster import RACED
 from server.extensions import db
 from server.models import AuditEvent, Household, User
 from server.services import roster
@@ -196,3 +197,33 @@ def test_two_files_creating_one_household_at_once_end_in_a_refusal(app, world, s
         select(Household.external_id).where(Household.external_id.in_(numbers))
     )
     assert sorted(stored) == sorted(r["external_id"] for r in rows[:2])  # nothing of the second
+
+
+def test_the_cli_refuses_a_household_another_import_created_meanwhile(
+    app, world, session, runner, rows, tmp_path
+):
+    """The same race through ``tanfang roster import``: the command prints the console's
+    clear refusal and exits 1, never a database error's traceback."""
+    first = Importer(csv_bytes(rows[:2]), world.admin.id, "written", upload_id="upload-a")
+    first.start()
+    assert first.paused.wait(WAIT_S)
+    path = tmp_path / "second.csv"
+    path.write_bytes(csv_bytes(rows[1:3]))
+    results = []
+    second = threading.Thread(
+        target=lambda: results.append(runner.invoke(args=["roster", "import", str(path)])),
+        daemon=True,
+    )
+    second.start()
+    assert _until_waiting_or_done(session, second), "the command's import must wait"
+    first.release.set()
+    first.join(WAIT_S)
+    second.join(WAIT_S)
+    assert first.error is None, first.error
+    (result,) = results
+    assert not isinstance(result.exception, IntegrityError), result.exception
+    assert result.exit_code == 1
+    assert f"file: {RACED}" in result.output and "IntegrityError" not in result.output
+    session.expire_all()
+    stored = session.scalars(select(Household.external_id).where(Household.external_id == "R00003"))
+    assert list(stored) == []
