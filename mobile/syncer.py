@@ -33,14 +33,18 @@ BACKOFF_BASE = 15.0
 BACKOFF_CAP = 15 * 60.0
 
 
-def make_client(store, server_url: str) -> SyncClient:
-    """A client over HTTP with short retries: the runner's own backoff takes over after."""
+def make_transport(server_url: str):
+    """HTTP with short retries: the runner's own backoff takes over after."""
     # Here, not at the top: requests and urllib3 load on the sync's own thread, not
     # before the PIN screen can be drawn.
     from sync.transport import HttpTransport
 
-    transport = HttpTransport(server_url, retries=2, backoff_cap=4, timeout=(5, 30))
-    return SyncClient(store, transport)
+    return HttpTransport(server_url, retries=2, backoff_cap=4, timeout=(5, 30))
+
+
+def make_client(store, server_url: str) -> SyncClient:
+    """A client over :func:`make_transport`."""
+    return SyncClient(store, make_transport(server_url))
 
 
 class SyncRunner:
@@ -108,14 +112,14 @@ class SyncRunner:
         done,
         failed,
         unlock: Callable[[], bool] = lambda: False,
-        accepted: Callable[[dict], None] = lambda user: None,
+        accepted: Callable[[dict, Any], None] = lambda user, transport: None,
     ) -> bool:
         """Sign in with the password; ``done(user)`` or ``failed(error)``.
 
         On the worker thread, ``unlock()`` first opens a locked store (True when the
         password proved itself against the keyring, so that no network is needed: the
-        user then comes from the store, with ``offline`` set); ``accepted(user)`` runs
-        after the server took the password.
+        user then comes from the store, with ``offline`` set); ``accepted(user,
+        transport)`` runs after the server took the password (the transport signed in).
         """
         self.server_url = server_url
 
@@ -130,7 +134,7 @@ class SyncRunner:
                 if not proved:
                     raise
                 return {**(self.store.get_state("user") or {}), "offline": True}
-            accepted(user)
+            accepted(user, client.transport)
             self.store.set_state("server_url", server_url)
             self.store.set_state("signed_out", None)
             return user

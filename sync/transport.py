@@ -167,6 +167,15 @@ class Transport(abc.ABC):
             idempotent=True,  # the server keeps the first report
         )
 
+    def deposit_escrow(self, key: str) -> None:
+        """Deposit this tablet's escrow key (base64url); safe to repeat (a PUT)."""
+        self.request("PUT", f"{API}/auth/escrow", json={"key": key}, idempotent=True)
+
+    def release_escrow(self) -> str:
+        """The escrow key of the tablet this token was issued to (another advisor opening
+        a locked tablet; docs/api.md "Key escrow"); audited, so not repeated blindly."""
+        return self.request("POST", f"{API}/auth/escrow/release", idempotent=False)["key"]
+
     def _headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
         headers = {"Accept": "application/json", "Accept-Encoding": "gzip"}
         if self._token:

@@ -71,6 +71,10 @@ CATALOG: dict[str, tuple[str, str]] = {
         "本平板的记录属于 {name}，请用该账号登录",
         "The records on this tablet belong to {name}; sign in as them",
     ),
+    "signin.tablet_revoked": (
+        "管理员已停用本平板，其中的数据保持锁定，无法由其他顾问打开",
+        "An admin revoked this tablet; its data stays locked to other advisors",
+    ),
     "unlock.user": ("顾问：{name}", "Advisor: {name}"),
     # due list
     "due.title": ("走访对象", "Households to visit"),

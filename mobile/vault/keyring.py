@@ -214,6 +214,41 @@ class Vault:
             password_not_before=0,
         )
 
+    # ------------------------------------------------------------- escrow
+
+    @property
+    def escrow_device(self) -> str:
+        """The tablet id whose escrow key the server holds ("" before one was deposited)."""
+        return self.state.get("escrow_device", "")
+
+    def new_escrow(self) -> tuple[bytes, dict]:
+        """A fresh escrow key and the open data key sealed under it (kept only once the
+        server holds the key: :meth:`keep_escrow`)."""
+        key = secrets.token_bytes(KEY_BYTES)
+        return key, wrap.seal(self._escrow_kek(key), self._open_key(), b"escrow")
+
+    def keep_escrow(self, device_id: str, sealed: dict) -> None:
+        """Keep the escrow wrapping: the server holds its key for tablet ``device_id``."""
+        self._save(escrow=sealed, escrow_device=device_id)
+
+    def unlock_escrow(self, key: bytes) -> bytes:
+        """The data key from the escrow wrapping, with the key the server released to
+        another advisor signed in on this tablet; :class:`Refused` ("other_user") if it
+        does not open it."""
+        sealed = self.state.get("escrow")
+        if not sealed:
+            raise Refused("other_user")
+        try:
+            data_key = wrap.unseal(self._escrow_kek(key), sealed, b"escrow")
+        except wrap.Unwrapped:
+            raise Refused("other_user") from None
+        self.data_key = data_key
+        return data_key
+
+    def _escrow_kek(self, key: bytes) -> bytes:
+        # Bound to this device too: the server's key opens nothing without the tablet.
+        return self.device.mac(b"tanfang/escrow/" + key)
+
     def _open_key(self) -> bytes:
         if self.data_key is None:
             raise RuntimeError("the vault is locked")

@@ -7,7 +7,8 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from mobile.i18n import tr
 from mobile.lock import valid_pin
-from mobile.vault import Refused, legacy
+from mobile.syncer import app_version, make_transport
+from mobile.vault import Refused, escrow, legacy
 from sync.wire import AuthError, ClientError, ServerError, Throttled
 
 
@@ -55,14 +56,39 @@ class SignInViewModel(EventDispatcher):
             # proved itself, so the sign-in may go on offline.
             if ctx.store is not None:
                 return False
-            ctx.unlocked_with(ctx.vault.unlock_password(username, password))
+            try:
+                ctx.unlocked_with(ctx.vault.unlock_password(username, password))
+            except Refused as refusal:
+                if refusal.reason != "other_user" or not ctx.vault.escrow_device:
+                    raise
+                # Another advisor on a locked tablet: the server, taking this password,
+                # releases the key the tablet deposited (mobile.vault.escrow).
+                ctx.unlocked_with(ctx.vault.unlock_escrow(_released(url, username, password)))
+                return False
             return True
 
-        def accepted(user: dict) -> None:
+        def accepted(user: dict, transport) -> None:
             # The server took the password: the data key is wrapped under it from now on
-            # (the first sign-in, a new advisor of a running tablet, a changed password).
+            # (the first sign-in, a new advisor of a running tablet, a changed password),
+            # and the server holds the escrow key another advisor would need.
             if user.get("role") == "advisor":
                 ctx.vault.set_password(username, password)
+                escrow.ensure_deposited(ctx.vault, transport, ctx.store.device_id())
+
+        def _released(url: str, username: str, password: str) -> bytes:
+            transport = make_transport(url)
+            try:
+                return escrow.release(
+                    transport, username, password, ctx.vault.escrow_device, app_version()
+                )
+            except (AuthError, ClientError) as error:
+                if error.status not in (403, 404):
+                    raise  # a wrong password (401), the throttle (429): said as usual
+                # 403: an admin revoked this tablet; 404: no key was deposited (a tablet
+                # signed in before escrow existed): the store stays its advisor's.
+                raise Refused("revoked_tablet" if error.status == 403 else "other_user") from None
+            finally:
+                transport.close()
 
         return ctx.runner.login(url, username, password, self._ok, self._bad, unlock, accepted)
 
@@ -195,6 +221,8 @@ def _refusal(refusal: Refused, owner: str) -> str:
         return tr("unlock.blocked")
     if refusal.reason == "other_user":
         return tr("signin.other_user", name=owner)
+    if refusal.reason == "revoked_tablet":
+        return tr("signin.tablet_revoked")
     if refusal.reason == "wait":
         return tr("unlock.wait", seconds=refusal.wait)
     if refusal.left:  # a wrong PIN

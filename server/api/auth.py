@@ -10,7 +10,7 @@ from server.api.blueprint import Blueprint
 from server.api.security import device, login_required
 from server.extensions import db
 from server.services.admin import lease
-from server.services.auth import console_auth
+from server.services.auth import console_auth, escrow
 from server.services.auth import tokens as auth
 from server.services.core.transaction import unit_of_work
 
@@ -52,6 +52,31 @@ def token(data):
         "user": issued.user,
         "lease_until": lease_until,
     }
+
+
+@blp.put("/escrow")
+@login_required("advisor")
+@blp.arguments(schemas.EscrowKeySchema)
+@blp.response(204)
+@blp.alt_response(401, description="No valid token")
+@blp.alt_response(403, description="Only advisors' tablets deposit a key")
+def deposit_escrow(data):
+    """Deposit this tablet's escrow key (docs/api.md, "Key escrow")."""
+    with unit_of_work(db.session):
+        escrow.deposit(db.session, device=device(), key=data["key"], now=context.now())
+
+
+@blp.post("/escrow/release")
+@login_required("advisor")
+@blp.response(200, schemas.EscrowKeySchema)
+@blp.alt_response(401, description="No valid token")
+@blp.alt_response(403, description="Not an advisor, or the tablet was revoked by an admin")
+@blp.alt_response(404, description="No key deposited for this tablet")
+def release_escrow():
+    """The escrow key of the tablet this token was issued to: another advisor signed in on
+    a locked tablet opens it to deliver the earlier advisor's unsent records."""
+    with unit_of_work(db.session):
+        return {"key": escrow.release(db.session, device=device(), now=context.now())}
 
 
 @blp.post("/logout")

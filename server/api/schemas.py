@@ -65,6 +65,15 @@ class TokenResponseSchema(StrictSchema):
     )
 
 
+class EscrowKeySchema(StrictSchema):
+    """A tablet's escrow key: 32 random bytes, base64url without padding."""
+
+    key = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[A-Za-z0-9_-]{43}$", error="Must be 32 bytes in base64url."),
+    )
+
+
 # A database id: anything above a BIGINT would crash the query (a 500), not find nothing.
 DB_ID = validate.Range(min=1, max=MAX_DB_INT)
 # A day a schedule is asked about: period arithmetic past year 9999 (or before year 1)

@@ -3,6 +3,7 @@
 from server.models.area import Area
 from server.models.audit import AuditEvent, SyncCounter
 from server.models.base import Base
+from server.models.escrow import DeviceEscrow
 from server.models.household import CaseloadAssignment, Household, Person
 from server.models.job import Job
 from server.models.lead import Lead
@@ -22,6 +23,7 @@ __all__ = [
     "DeviceMutation",
     "DeviceSync",
     "Device",
+    "DeviceEscrow",
     "DevicePolicy",
     "Household",
     "IdempotentReply",

@@ -4,8 +4,10 @@ and nothing readable in the data folder — through the view-models, against a r
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
 from mobile import lock
 from mobile.i18n import tr
@@ -136,15 +138,79 @@ def test_wrong_pins_wait_then_block_and_the_password_opens_offline(with_pin, hou
         ctx.close()
 
 
-def test_another_advisor_cannot_open_this_tablets_store(with_pin, live_server, live_world):
+def _sign_in(ctx, username: str):
     from mobile.viewmodels.auth import SignInViewModel
 
+    vm = SignInViewModel(ctx)
+    vm.username, vm.password = username, PASSWORD
+    assert vm.submit()
+    ctx.runner.join(30)
+    return vm
+
+
+def test_another_advisor_opens_a_locked_tablet_and_delivers_its_records(
+    with_pin, household, live_server, live_world, session
+):
+    """A tablet handed over after it locked: the next advisor's sign-in gets the escrowed
+    key released, the store opens, and the earlier advisor's unsent visit is delivered on
+    their behalf — nothing recorded stays shut away."""
+    from server.models import AuditEvent, Visit
+
+    visit_id = _queue_visit(with_pin, household)
+    assert with_pin.vault.escrow_device == with_pin.store.device_id()
     ctx = _restart(with_pin, live_server)
     try:
-        vm = SignInViewModel(ctx)
-        vm.username, vm.password = live_world.adv_b.username, PASSWORD
-        assert vm.submit()
-        ctx.runner.join(30)
+        successor = live_world.user("advisor", live_world.street_a, "successor")
+        session.commit()
+        vm = _sign_in(ctx, successor.username)
+        assert vm.error == "" and ctx.store is not None
+        assert ctx.vault.username == successor.username  # re-wrapped for the new advisor
+        sync(ctx)
+        session.expire_all()
+        stored = session.get(Visit, uuid.UUID(visit_id))
+        assert stored is not None and stored.advisor_id == live_world.adv_a.id
+        assert ctx.store.pending_count() == 0
+        released = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "escrow_release")
+        ).all()
+        assert [e.actor_id for e in released] == [successor.id]
+    finally:
+        ctx.close()
+
+
+def test_a_revoked_tablet_stays_locked_to_another_advisor(
+    with_pin, household, live_server, live_world, session
+):
+    from server.models import Device
+    from server.services.admin import devices
+    from server.services.core.transaction import unit_of_work
+
+    _queue_visit(with_pin, household)
+    device = session.scalars(
+        select(Device).where(Device.device_id == with_pin.store.device_id())
+    ).first()
+    with unit_of_work(session):
+        devices.revoke_device(
+            session,
+            actor=live_world.admin,
+            device_pk=device.id,
+            kind="retire",
+            now=datetime.now(UTC),
+        )
+    ctx = _restart(with_pin, live_server)
+    try:
+        vm = _sign_in(ctx, live_world.adv_b.username)
+        assert ctx.store is None and vm.error == tr("signin.tablet_revoked")
+    finally:
+        ctx.close()
+
+
+def test_without_a_deposited_key_the_store_stays_its_advisors(with_pin, live_server, live_world):
+    """A tablet whose key never reached the server (signed in before escrow existed)."""
+    with_pin.vault._save(escrow=None, escrow_device="")
+    ctx = _restart(with_pin, live_server)
+    try:
+        vm = _sign_in(ctx, live_world.adv_b.username)
         assert ctx.store is None
         assert vm.error == tr("signin.other_user", name=live_world.adv_a.username)
     finally:

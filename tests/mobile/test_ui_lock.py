@@ -3,6 +3,8 @@ tablet with no network, and the visit recorded offline is still there to send.""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from mobile import lock
@@ -53,3 +55,47 @@ def test_a_locked_out_advisor_gets_back_in_offline_with_the_password(tablet, dem
     app.wait_for(lambda: app.screen() == "duelist", "the due list")
     assert app.store("pending_count") == 1
     assert app.vm("badge") == "待上传 1"
+
+
+def test_a_locked_tablet_handed_to_another_advisor_delivers_the_earlier_visit(
+    tablet, demo_server, session
+):
+    """advisor1 records a visit offline and the app stops (the tablet locks); advisor2, of
+    the same street, signs in on it: the escrowed key opens the store and advisor1's visit
+    reaches the server in advisor1's name."""
+    from sqlalchemy import select
+
+    from server.models import User, Visit
+
+    app = tablet()
+    sign_in(app)
+    demo_server.stop()
+    app.tap(id="tab_all")
+    row = first_row(app)
+    routine_visit(app, row["household_id"])
+    assert app.vm("badge") == "待上传 1"
+    app.stop()
+    demo_server.start()
+
+    app = tablet()
+    app.wait_for(lambda: app.screen() == "pin", "the unlock screen")
+    app.tap(id="signin")
+    app.wait_for(lambda: app.screen() == "signin", "the sign-in screen")
+    app.type("advisor2", id="username")
+    app.type(PASSWORD, id="password")
+    app.tap(id="submit")
+    app.wait_for(lambda: app.screen() == "pin", "the PIN screen (advisor2 sets one)")
+    app.type(PIN, id="pin")
+    app.type(PIN, id="repeat")
+    app.tap(id="submit")
+    app.wait_for(lambda: app.screen() == "duelist", "advisor2's due list")
+    app.wait_synced()
+    app.wait_for(lambda: app.store("pending_count") == 0, "the earlier visit delivered")
+    session.expire_all()
+    first = session.scalar(select(User).where(User.username == "advisor1"))
+    visits = session.scalars(
+        select(Visit).where(
+            Visit.household_id == uuid.UUID(row["household_id"]), Visit.advisor_id == first.id
+        )
+    ).all()
+    assert len([v for v in visits if v.status == "submitted"]) == 1

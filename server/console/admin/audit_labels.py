@@ -26,6 +26,8 @@ ACTIONS = {
     "revoke_retire": _l("Tablet retired"),
     "revoke_lost": _l("Tablet reported lost"),
     "wipe": _l("Tablet wiped"),
+    "escrow_deposit": _l("Tablet's store key deposited"),
+    "escrow_release": _l("Tablet's store key released to another advisor"),
     "lease_policy": _l("Offline lease changed"),
     "password_change": _l("Password changed"),
     "password_reset": _l("Password reset by an admin"),
