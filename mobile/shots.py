@@ -220,6 +220,12 @@ def _steps(app, url: str, out: Path) -> Step:
     yield from shot("drafts")
     app.show("settings")
     yield from shot("settings")
+    # Past the offline lease the screens with personal data lock until a sync succeeds.
+    lease = app.ctx.store.get_state("lease_until")
+    app.ctx.store.set_state("lease_until", "2001-01-01T00:00:00+00:00")
+    app.show("duelist")
+    yield from shot("locked")
+    app.ctx.store.set_state("lease_until", lease)
     app.show("duelist")
     Window.size = (800, 1280)
     yield 1.0
