@@ -61,3 +61,18 @@ def actor() -> User:
 def device() -> Device:
     """The device (token) of this request."""
     return g.device
+
+
+def revoked_token_required(view: Callable) -> Callable:
+    """Require a token an admin revoked (a wipe report's credential: the one call such a
+    token still makes), checked before the body, like :func:`login_required`. Sets
+    ``g.device``."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        g.device = tokens.revoked_device(db.session, bearer_token())
+        return view(*args, **kwargs)
+
+    wrapper._apidoc = getattr(view, "_apidoc", {})  # type: ignore[attr-defined]
+    wrapper._apidoc.setdefault("manual_doc", {}).setdefault("security", [{"bearer": []}])
+    return wrapper

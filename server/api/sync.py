@@ -11,10 +11,10 @@ from marshmallow import fields, validate
 from server import context
 from server.api.blueprint import Blueprint
 from server.api.schemas import StrictSchema
-from server.api.security import actor, bearer_token, device, login_required
+from server.api.security import actor, device, login_required, revoked_token_required
 from server.extensions import db
 from server.services.admin import lease
-from server.services.auth import revocation, tokens
+from server.services.auth import revocation
 from server.services.core.errors import TooLarge
 from server.services.core.transaction import unit_of_work
 from server.services.review import workflow
@@ -256,6 +256,7 @@ def discards(body):
 
 
 @blp.post("/sync/wiped")
+@revoked_token_required
 @blp.arguments(WipedSchema)
 @blp.response(204)
 @blp.alt_response(401, description="Not a token an admin revoked")
@@ -265,7 +266,7 @@ def wiped(body):
     with unit_of_work(db.session):
         revocation.record_wipe(
             db.session,
-            device=tokens.revoked_device(db.session, bearer_token()),
+            device=device(),
             device_id=body["device_id"],
             unsent=body["unsent"],
             now=context.now(),

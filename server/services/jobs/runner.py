@@ -67,7 +67,7 @@ def _run_one(
     try:
         summary, error = canonical_json(spec.run(session, now(), tz)), None
     except Exception as exc:  # one job's failure is its own: recorded, retried, logged
-        session.rollback()
+        # (its unit of work rolled back what it had begun)
         summary, error = "", describe(exc)
     seconds = time.monotonic() - started
     with unit_of_work(session):
