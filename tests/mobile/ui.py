@@ -11,9 +11,9 @@ PASSWORD = "demo-password"
 PIN = "246810"
 
 
-def sign_in(app: RemoteApp) -> None:
+def sign_in(app: RemoteApp, username: str = "advisor1") -> None:
     assert app.screen() == "signin"
-    app.type("advisor1", id="username")
+    app.type(username, id="username")
     app.type(PASSWORD, id="password")
     app.tap(id="submit")
     app.wait_for(lambda: app.screen() == "pin", "the PIN screen")
